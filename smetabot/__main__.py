@@ -1,0 +1,3 @@
+from smetabot.cli import main
+
+main()

@@ -1,0 +1,207 @@
+"""The appliance's configuration: ``config.toml`` with every key overridable by ``SMETABOT_*``.
+
+A key is addressed as ``section.key`` in TOML and as ``SMETABOT_SECTION_KEY`` in the environment
+(``render.dpi`` → ``SMETABOT_RENDER_DPI``). Unknown sections and keys, wrong types and missing
+required keys are reported by name, as :class:`~smetabot.errors.ConfigError`.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from smetabot.errors import ConfigError
+
+ENV_PREFIX = "SMETABOT_"
+DEFAULT_CONFIG = Path("config.toml")
+
+
+@dataclass(frozen=True)
+class Key:
+    """One configuration key: its type, default and whether serve needs it."""
+
+    type: type
+    default: Any = None
+    required: bool = False
+    secret: bool = False
+
+
+SCHEMA: dict[str, dict[str, Key]] = {
+    "telegram": {
+        "bot_token": Key(str, required=True, secret=True),
+        "api_id": Key(int, required=True),
+        "api_hash": Key(str, required=True, secret=True),
+    },
+    "server": {
+        "host": Key(str, "127.0.0.1"),
+        "port": Key(int, 8080),
+        "public_url": Key(str, required=True),
+    },
+    "storage": {
+        "data_dir": Key(str, "./data"),
+    },
+    "security": {
+        "secret_key": Key(str, required=True, secret=True),
+        "init_data_max_age": Key(int, 3600),
+    },
+    "admins": {
+        "telegram_ids": Key(list, []),
+    },
+    "render": {
+        "dpi": Key(int, 300),
+        "max_file_mb": Key(int, 50),
+        "max_pages": Key(int, 300),
+        "max_megapixels": Key(float, 40.0),
+        "workers": Key(int, 0),
+        "page_timeout": Key(float, 60.0),
+        "office_timeout": Key(float, 120.0),
+        "soffice": Key(str, ""),
+        "png_level": Key(int, 3),
+        "worker_memory_mb": Key(int, 2048),
+        "upload_ttl_hours": Key(int, 24),
+    },
+}
+
+
+@dataclass
+class Config:
+    """Validated configuration values, by section."""
+
+    values: dict[str, dict[str, Any]] = field(default_factory=dict)
+    path: Path | None = None
+
+    def __getitem__(self, dotted: str) -> Any:
+        section, key = dotted.split(".", 1)
+        return self.values[section][key]
+
+    def section(self, name: str) -> dict[str, Any]:
+        """All keys of one section."""
+        return dict(self.values[name])
+
+    def missing(self) -> list[str]:
+        """Required keys that have no value, as ``section.key``."""
+        return [f"{s}.{k}" for s, keys in SCHEMA.items() for k, spec in keys.items()
+                if spec.required and self.values[s][k] in (None, "")]
+
+    def require_complete(self) -> None:
+        """Raise ConfigError naming the first required key without a value."""
+        missing = self.missing()
+        if missing:
+            where = self.path or DEFAULT_CONFIG
+            raise ConfigError(problem=(
+                f"{missing[0]} is not set in {where} (or {env_name(missing[0])}); "
+                "run `smetabot init` to write a config"))
+
+
+def env_name(dotted: str) -> str:
+    """The environment variable that overrides ``section.key``."""
+    return ENV_PREFIX + dotted.replace(".", "_").upper()
+
+
+def _coerce(dotted: str, spec: Key, value: Any, *, from_env: bool) -> Any:
+    try:
+        if spec.type is list:
+            if from_env:
+                return [int(part) for part in str(value).replace(",", " ").split()]
+            if not isinstance(value, list):
+                raise TypeError
+            return [int(item) for item in value]
+        if spec.type is bool:
+            if from_env:
+                return str(value).strip().lower() in {"1", "true", "yes", "on"}
+            if not isinstance(value, bool):
+                raise TypeError
+            return value
+        if spec.type in (int, float) and isinstance(value, bool):
+            raise TypeError
+        if spec.type is str and not isinstance(value, str):
+            raise TypeError
+        return spec.type(value)
+    except (TypeError, ValueError):
+        shown = "<hidden>" if spec.secret else repr(value)
+        raise ConfigError(problem=(
+            f"{dotted} must be {_type_word(spec.type)}, got {shown}")) from None
+
+
+def _type_word(kind: type) -> str:
+    return {int: "an integer", float: "a number", str: "a string", bool: "true or false",
+            list: "a list of integers"}[kind]
+
+
+def load(path: Path | None = None, env: Mapping[str, str] | None = None,
+         overrides: Mapping[str, Any] | None = None) -> Config:
+    """Read ``path`` (if it exists), apply ``SMETABOT_*`` variables and ``overrides``."""
+    env = os.environ if env is None else env
+    raw: dict[str, Any] = {}
+    if path is not None and path.exists():
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(problem=f"{path} is not valid TOML: {exc}") from None
+        except OSError as exc:
+            raise ConfigError(problem=f"cannot read {path}: {exc.strerror}") from None
+    values: dict[str, dict[str, Any]] = {}
+    for section, content in raw.items():
+        if section not in SCHEMA:
+            raise ConfigError(problem=f"unknown section [{section}] in {path}; "
+                                      f"known: {', '.join(SCHEMA)}")
+        if not isinstance(content, dict):
+            raise ConfigError(problem=f"[{section}] in {path} must be a table")
+        for key in content:
+            if key not in SCHEMA[section]:
+                raise ConfigError(problem=f"unknown key {section}.{key} in {path}; known in "
+                                          f"[{section}]: {', '.join(SCHEMA[section])}")
+    for section, keys in SCHEMA.items():
+        values[section] = {}
+        for key, spec in keys.items():
+            dotted = f"{section}.{key}"
+            value: Any = spec.default
+            if key in raw.get(section, {}):
+                value = _coerce(dotted, spec, raw[section][key], from_env=False)
+            if env_name(dotted) in env:
+                value = _coerce(dotted, spec, env[env_name(dotted)], from_env=True)
+            if overrides and dotted in overrides and overrides[dotted] is not None:
+                value = _coerce(dotted, spec, overrides[dotted], from_env=False)
+            values[section][key] = value
+    known_env = {env_name(f"{s}.{k}") for s, keys in SCHEMA.items() for k in keys}
+    for name in env:
+        if name.startswith(ENV_PREFIX) and name not in known_env and name not in _OTHER_ENV:
+            raise ConfigError(problem=f"unknown environment variable {name}; "
+                                      "see config.example.toml for the keys")
+    config = Config(values=values, path=path)
+    _validate(config)
+    return config
+
+
+# Variables read elsewhere, not config keys.
+_OTHER_ENV = {"SMETABOT_CONFIG"}
+
+
+def _validate(config: Config) -> None:
+    checks = [
+        ("render.dpi", lambda v: 36 <= v <= 1200, "between 36 and 1200"),
+        ("render.max_file_mb", lambda v: v > 0, "positive"),
+        ("render.max_pages", lambda v: v > 0, "positive"),
+        ("render.max_megapixels", lambda v: v > 0, "positive"),
+        ("render.workers", lambda v: v >= 0, "0 (one per core) or more"),
+        ("render.page_timeout", lambda v: v > 0, "positive"),
+        ("render.office_timeout", lambda v: v > 0, "positive"),
+        ("render.png_level", lambda v: 0 <= v <= 9, "between 0 and 9"),
+        ("render.worker_memory_mb", lambda v: v >= 256, "at least 256"),
+        ("server.port", lambda v: 0 <= v <= 65535, "a TCP port (0-65535)"),
+    ]
+    for dotted, ok, words in checks:
+        if not ok(config[dotted]):
+            raise ConfigError(problem=f"{dotted} must be {words}, got {config[dotted]!r}")
+
+
+def config_path(explicit: Path | None = None) -> Path:
+    """The config file to use: the given one, ``$SMETABOT_CONFIG``, or ``./config.toml``."""
+    if explicit is not None:
+        return explicit
+    if os.environ.get("SMETABOT_CONFIG"):
+        return Path(os.environ["SMETABOT_CONFIG"])
+    return DEFAULT_CONFIG

@@ -1,0 +1,1 @@
+"""The document pipeline: a contractor's file in, watermarked page images out."""

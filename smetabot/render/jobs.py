@@ -1,0 +1,126 @@
+"""Running pipeline tasks on the Huey queue and waiting for them, with hard time limits.
+
+Huey's own task timeout is a SIGALRM in the worker, which cannot interrupt MuPDF or LibreOffice
+while they are inside C code. So the waiting side also watches each task from the moment a
+worker picks it up, and past the limit kills that worker; the consumer replaces it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import time
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from huey import SqliteHuey
+from huey.consumer import Consumer
+
+from smetabot import errors
+from smetabot.render.tasks import raise_error, started_key, task_of
+
+log = logging.getLogger(__name__)
+
+
+
+@dataclass
+class Pending:
+    """A task on the queue: its Huey result handle and its time limit."""
+
+    result: Any
+    timeout: float
+    limit_words: str
+
+
+class JobRunner:
+    """Submits pipeline tasks and waits for them, killing workers that run past their limit.
+
+    ``grace`` is how long past a task's own limit its worker may run before it is killed.
+    """
+
+    def __init__(self, huey: SqliteHuey, consumer: Consumer | None = None,
+                 poll_interval: float = 0.02, grace: float = 5.0) -> None:
+        self.huey = huey
+        self.consumer = consumer
+        self.poll_interval = poll_interval
+        self.grace = grace
+
+    def submit(self, name: str, *args: Any, timeout: float, limit_words: str = "") -> Pending:
+        """Put task ``name`` on the queue."""
+        result = task_of(self.huey, name)(*args)
+        return Pending(result, timeout, limit_words or f"{timeout:g} s")
+
+    def run(self, name: str, *args: Any, timeout: float, limit_words: str = "") -> dict:
+        """Submit one task and wait for its result."""
+        return self.wait([self.submit(name, *args, timeout=timeout,
+                                      limit_words=limit_words)])[0]
+
+    def wait(self, pending: list[Pending]) -> list[dict]:
+        """Wait for all tasks; results in order. The first failure cancels the rest."""
+        results: list[dict | None] = [None] * len(pending)
+        left = set(range(len(pending)))
+        delay = self.poll_interval
+        try:
+            while left:
+                progressed = False
+                for index in sorted(left):
+                    item = pending[index]
+                    value = item.result.get(blocking=False)
+                    if value is None:
+                        self._enforce_limit(item)
+                        continue
+                    progressed = True
+                    left.discard(index)
+                    self.huey.get(started_key(item.result.id))  # pop the bookkeeping
+                    if not value.get("ok"):
+                        raise_error(value["error"])
+                    results[index] = value
+                if not progressed:
+                    time.sleep(delay)
+                    delay = min(delay * 1.5, 0.2)
+                else:
+                    delay = self.poll_interval
+        except BaseException:
+            for index in left:
+                pending[index].result.revoke()
+            raise
+        return [value for value in results if value is not None]
+
+    def _enforce_limit(self, item: Pending) -> None:
+        started = self.huey.get(started_key(item.result.id), peek=True)
+        if not started:
+            return
+        pid, since = started
+        if time.time() - since <= item.timeout + self.grace:
+            return
+        log.warning("task %s ran past %s s; killing worker %s", item.result.id,
+                    item.timeout, pid)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        self.huey.get(started_key(item.result.id))
+        if self.consumer is not None:
+            self.consumer.check_worker_health()
+        raise errors.DocumentTooComplex(limit=item.limit_words)
+
+
+@contextlib.contextmanager
+def embedded_consumer(huey: SqliteHuey, workers: int) -> Iterator[Consumer]:
+    """Run a process-worker consumer for the duration of the block, then stop it cleanly."""
+    consumer = huey.create_consumer(
+        workers=workers, worker_type="process", periodic=False,
+        # Latency matters more than the cost of polling a local SQLite file while idle.
+        initial_delay=0.02, backoff=1.2, max_delay=0.25,
+        check_worker_health=True, health_check_interval=1, shutdown_timeout=10)
+    saved = {signum: signal.getsignal(signum)
+             for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    consumer.start()
+    # Consumer.start() installs handlers that only its run() loop reads; we are not running
+    # that loop, so give the signals back to the caller (Ctrl-C must still stop us).
+    for signum, handler in saved.items():
+        signal.signal(signum, handler)
+    try:
+        yield consumer
+    finally:
+        consumer.stop(graceful=True)

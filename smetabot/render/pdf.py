@@ -1,0 +1,171 @@
+"""Opening PDFs safely and rasterising their pages with PyMuPDF.
+
+Imports nothing of the application: given a path and numbers, it returns pixels or raises one
+of the document errors of :mod:`smetabot.errors`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import pymupdf
+from PIL import Image, ImageChops
+
+from smetabot.errors import DamagedDocument, EmptyDocument, PasswordProtected, UnsupportedFile
+
+# MuPDF prints repair warnings to stderr; they are not for the user, and errors reach us as
+# exceptions anyway.
+pymupdf.TOOLS.mupdf_display_errors(False)
+pymupdf.TOOLS.mupdf_display_warnings(False)
+
+# A page whose low-resolution render shows no pixel with more chroma than this is rendered in
+# gray: a third of the bytes to encode and store, and most estimates are black on white.
+_CHROMA_THRESHOLD = 24
+_COLOR_PROBE_DPI = 72
+
+
+@dataclass(frozen=True)
+class PageImage:
+    """One rendered page: an L or RGB Pillow image and the DPI it was rendered at."""
+
+    image: Image.Image
+    dpi: float
+    scaled: bool  # True when the pixel budget forced a lower DPI than asked
+
+
+def _open(source: Path | bytes) -> pymupdf.Document:
+    try:
+        if isinstance(source, bytes):
+            return pymupdf.open(stream=source, filetype="pdf")
+        return pymupdf.open(source, filetype="pdf")
+    except (pymupdf.FileDataError, pymupdf.EmptyFileError) as exc:
+        raise UnsupportedFile("not a readable PDF") from exc
+    except Exception as exc:  # MuPDF's format errors: cycles, broken xref chains
+        raise DamagedDocument(str(exc)) from exc
+
+
+def _reconstructed(path: Path) -> pymupdf.Document | None:
+    """Reopen with the cross-reference table rebuilt from the objects themselves.
+
+    MuPDF trusts the last ``startxref``; when that chain loops or points nowhere it may show no
+    pages although every page object is intact. Hiding the keyword makes it scan the file.
+    """
+    data = path.read_bytes()
+    at = data.rfind(b"startxref")
+    if at < 0:
+        return None
+    try:
+        doc = _open(data[:at] + b"startxre_" + data[at + 9:])
+    except DamagedDocument:
+        return None
+    if doc.page_count and not doc.needs_pass:
+        return doc
+    doc.close()
+    return None
+
+
+def open_pdf(path: Path) -> pymupdf.Document:
+    """Open a PDF for reading, or raise the document error that tells the user why not."""
+    doc = _open(path)
+    try:
+        if doc.needs_pass and not doc.authenticate(""):
+            # An empty user password opens many "encrypted" PDFs without a prompt in any viewer.
+            raise PasswordProtected()
+        count = doc.page_count
+        if count:
+            doc[0]  # loads the page tree: cycles in it surface here
+            return doc
+    except PasswordProtected:
+        doc.close()
+        raise
+    except Exception as exc:
+        doc.close()
+        raise DamagedDocument(str(exc)) from exc
+    repaired = doc.is_repaired
+    doc.close()
+    rebuilt = _reconstructed(path)
+    if rebuilt is not None:
+        return rebuilt
+    if repaired:
+        raise DamagedDocument("no readable pages")
+    raise EmptyDocument()
+
+
+def prepare_pdf(path: Path, workdir: Path) -> tuple[Path, int]:
+    """Validate the PDF at ``path``; returns the path to render from and its page count.
+
+    A PDF readable only after reconstruction is saved repaired into ``workdir`` so that each
+    render worker opens a sound file instead of repeating the repair.
+    """
+    doc = open_pdf(path)
+    try:
+        count = doc.page_count
+        if doc.name == str(path):
+            return path, count
+        target = workdir / "document.pdf"
+        try:
+            doc.save(target, garbage=1)
+        except Exception as exc:
+            raise DamagedDocument(str(exc)) from exc
+        return target, count
+    finally:
+        doc.close()
+
+
+def page_count(path: Path) -> int:
+    """Number of pages of the PDF at ``path`` (validating it on the way)."""
+    doc = open_pdf(path)
+    try:
+        return doc.page_count
+    finally:
+        doc.close()
+
+
+def _is_gray(page: pymupdf.Page) -> bool:
+    probe = page.get_pixmap(dpi=_COLOR_PROBE_DPI, alpha=False)
+    image = Image.frombytes("RGB", (probe.width, probe.height), probe.samples)
+    red, green, blue = image.split()
+    worst = max(ImageChops.difference(red, green).getextrema()[1],
+                ImageChops.difference(green, blue).getextrema()[1],
+                ImageChops.difference(red, blue).getextrema()[1])
+    return worst <= _CHROMA_THRESHOLD
+
+
+def fit_dpi(page: pymupdf.Page, dpi: float, max_pixels: int) -> float:
+    """The DPI to render ``page`` at so it stays within ``max_pixels``."""
+    width_in = page.rect.width / 72
+    height_in = page.rect.height / 72
+    pixels = width_in * dpi * height_in * dpi
+    if pixels <= max_pixels:
+        return dpi
+    # MuPDF rounds the pixmap's edges outwards: aim a little under the budget.
+    return math.floor(dpi * math.sqrt(max_pixels * 0.995 / pixels) * 100) / 100
+
+
+def render_page(doc: pymupdf.Document, number: int, dpi: float, max_pixels: int) -> PageImage:
+    """Rasterise 1-based page ``number`` at ``dpi`` (lowered to fit ``max_pixels``)."""
+    try:
+        page = doc[number - 1]
+        actual = fit_dpi(page, dpi, max_pixels)
+        gray = _is_gray(page)
+        colorspace = pymupdf.csGRAY if gray else pymupdf.csRGB
+        pixmap = page.get_pixmap(dpi=None, matrix=pymupdf.Matrix(actual / 72, actual / 72),
+                                 colorspace=colorspace, alpha=False)
+    except Exception as exc:
+        raise DamagedDocument(f"page {number}: {exc}") from exc
+    mode = "L" if gray else "RGB"
+    image = Image.frombytes(mode, (pixmap.width, pixmap.height), pixmap.samples)
+    return PageImage(image=image, dpi=actual, scaled=actual < dpi)
+
+
+def render_thumbnail(doc: pymupdf.Document, number: int, width: int = 320) -> Image.Image:
+    """A small RGB image of 1-based page ``number``, about ``width`` pixels wide."""
+    try:
+        page = doc[number - 1]
+        zoom = width / max(1.0, page.rect.width)
+        pixmap = page.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), alpha=False)
+    except Exception as exc:
+        raise DamagedDocument(f"page {number}: {exc}") from exc
+    return Image.frombytes("RGB", (pixmap.width, pixmap.height), pixmap.samples)
