@@ -1,0 +1,100 @@
+"""Benchmark: SmetaBot's render pipeline against `mutool draw -r 300`, in the same run.
+
+Renders the same pages of a multi-page A4 estimate at 300 DPI, ours with the watermark (the
+whole pipeline: the SQLite Huey queue and its process workers), MuPDF's own tool in one process
+without one, alternating, and prints the ratio of median wall times, the peak RSS per worker
+and the average page size. The machine is shared and noisy: read the ratio, not the seconds.
+
+    .venv/bin/python benchmarks/render_vs_mutool.py [PDF] [--pages 1-36] [--runs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from smetabot.render import jobs, pipeline
+from smetabot.render.tasks import create_huey
+
+DEFAULT_PDF = (Path(__file__).resolve().parents[2] / "shared/corpus/estimates_ru/"
+               "treasury_223fz_formats_v16.2.pdf")
+
+
+def peak_rss_mb(pid: int) -> float:
+    """VmHWM (peak resident set) of a live process, in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def run_ours(pdf: Path, first: int, last: int, workers: int) -> tuple[float, list[float], int]:
+    work = Path(tempfile.mkdtemp(prefix="smetabot-bench-"))
+    try:
+        huey = create_huey(work / "queue.db")
+        with jobs.embedded_consumer(huey, workers) as consumer:
+            runner = jobs.JobRunner(huey, consumer)
+            started = time.perf_counter()
+            result = pipeline.render(runner, pdf, work / "out", work, pipeline.RenderSettings(),
+                                     pages=f"{first}-{last}", watermark="Иванов И.И. · #K7Q2",
+                                     workers=workers)
+            seconds = time.perf_counter() - started
+            rss = [peak_rss_mb(process.pid) for _, process in consumer.worker_threads]
+        return seconds, rss, result.bytes // len(result.pages)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def run_mutool(pdf: Path, first: int, last: int) -> tuple[float, float]:
+    out = Path(tempfile.mkdtemp(prefix="smetabot-bench-mutool-"))
+    try:
+        started = time.perf_counter()
+        subprocess.run(["mutool", "draw", "-q", "-r", "300", "-o", str(out / "page-%d.png"),
+                        str(pdf), f"{first}-{last}"], check=True, stderr=subprocess.DEVNULL)
+        seconds = time.perf_counter() - started
+        size = sum(f.stat().st_size for f in out.iterdir()) // (last - first + 1)
+        return seconds, size
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("pdf", nargs="?", type=Path, default=DEFAULT_PDF)
+    parser.add_argument("--pages", default="1-36")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    args = parser.parse_args()
+    if shutil.which("mutool") is None:
+        sys.exit("mutool not found: apt-get install mupdf-tools")
+    first, last = (int(part) for part in args.pages.split("-"))
+    ours, theirs, rss, page_bytes, mutool_bytes = [], [], [], 0, 0
+    for _ in range(args.runs):
+        seconds, mutool_bytes = run_mutool(args.pdf, first, last)
+        theirs.append(seconds)
+        seconds, worker_rss, page_bytes = run_ours(args.pdf, first, last, args.workers)
+        ours.append(seconds)
+        rss.extend(worker_rss)
+    mutool_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    pages = last - first + 1
+    print(f"document: {args.pdf.name}, pages {first}-{last} ({pages}), 300 DPI, "
+          f"{args.workers} workers, {args.runs} runs, {os.cpu_count()} cores")
+    print(f"mutool draw -r 300:        median {statistics.median(theirs):6.2f} s  "
+          f"({statistics.median(theirs) / pages * 1000:.0f} ms/page), "
+          f"peak RSS {mutool_rss:.0f} MB, avg page {mutool_bytes / 1024:.0f} KB")
+    print(f"smetabot render+watermark: median {statistics.median(ours):6.2f} s  "
+          f"({statistics.median(ours) / pages * 1000:.0f} ms/page), "
+          f"peak RSS per worker {max(rss):.0f} MB, avg page {page_bytes / 1024:.0f} KB")
+    print(f"ratio (smetabot / mutool): {statistics.median(ours) / statistics.median(theirs):.2f}")
+
+
+if __name__ == "__main__":
+    main()
