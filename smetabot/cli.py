@@ -118,6 +118,152 @@ def render(
     typer.echo(summary)
 
 
+# (key, question, hidden input)
+_INIT_QUESTIONS = [
+    ("telegram.bot_token", "Bot token from @BotFather", True),
+    ("telegram.api_id", "api_id from my.telegram.org", False),
+    ("telegram.api_hash", "api_hash from my.telegram.org", True),
+    ("server.public_url", "Public HTTPS URL of this server (for the WebApp)", False),
+    ("storage.data_dir", "Data directory", False),
+    ("admins.telegram_ids", "Telegram ids of the admins (comma-separated, may be empty)", False),
+]
+
+
+@app.command()
+def init(
+    config_file: Path = typer.Option(Path("config.toml"), "--config", help="Where to write."),
+    non_interactive: bool = typer.Option(False, "--non-interactive",
+                                         help="Take values from flags and SMETABOT_* variables."),
+    bot_token: Optional[str] = typer.Option(None, help="Bot token from @BotFather."),
+    api_id: Optional[str] = typer.Option(None, help="api_id from my.telegram.org."),
+    api_hash: Optional[str] = typer.Option(None, help="api_hash from my.telegram.org."),
+    public_url: Optional[str] = typer.Option(None, help="Public HTTPS URL for the WebApp."),
+    data_dir: Optional[str] = typer.Option(None, help="Data directory (default ./data)."),
+    admins: Optional[str] = typer.Option(None, help="Admins' Telegram ids, comma-separated."),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing config."),
+) -> None:
+    """Write config.toml (mode 0600) and generate the secret key."""
+    given = {"telegram.bot_token": bot_token, "telegram.api_id": api_id,
+             "telegram.api_hash": api_hash, "server.public_url": public_url,
+             "storage.data_dir": data_dir, "admins.telegram_ids": admins}
+    try:
+        if config_file.exists() and not force:
+            raise errors.ConfigError(problem=(
+                f"{config_file} already exists; use --force to overwrite it (the secret key "
+                "changes, so contractors would have to connect their accounts again)"))
+        values: dict[str, dict] = {}
+        for dotted, question, hidden in _INIT_QUESTIONS:
+            section, key = dotted.split(".", 1)
+            spec = config_mod.SCHEMA[section][key]
+            raw = given[dotted]
+            if raw is None:
+                raw = os.environ.get(config_mod.env_name(dotted))
+            while True:
+                if raw is None and not non_interactive:
+                    default = None if spec.required else (
+                        ",".join(map(str, spec.default)) if spec.type is list else spec.default)
+                    raw = typer.prompt(question, default=default, hide_input=hidden,
+                                       show_default=not hidden)
+                if raw is None:
+                    if spec.required:
+                        raise errors.ConfigError(problem=(
+                            f"{dotted} is required: pass --{key.replace('_', '-')} or set "
+                            f"{config_mod.env_name(dotted)}"))
+                    raw = spec.default
+                try:
+                    values.setdefault(section, {})[key] = config_mod.check_value(dotted, raw)
+                    break
+                except errors.ConfigError as exc:
+                    if non_interactive:
+                        raise
+                    typer.echo(exc.message(), err=True)
+                    raw = None
+        values["security"] = {"secret_key": config_mod.generate_secret_key()}
+        config_mod.write_private(config_file, config_mod.to_toml(values))
+        config_mod.load(config_file, env={})  # what we wrote must read back
+    except errors.SmetaBotError as exc:
+        fail(exc)
+    except OSError as exc:
+        fail(errors.ConfigError(problem=f"cannot write {config_file}: {exc.strerror}"))
+    typer.echo(f"Wrote {config_file} (readable by you only) with a new secret key. "
+               "Keep a copy of the key: it decrypts the contractors' sessions. "
+               "Next: smetabot serve")
+
+
+@app.command()
+def serve(
+    sandbox: bool = typer.Option(False, "--sandbox", help="Run against the built-in Telegram "
+                                 "emulator: no bot token, no network, no config needed."),
+    host: Optional[str] = typer.Option(None, "--host", help="Address to listen on."),
+    port: Optional[int] = typer.Option(None, "--port", min=0, max=65535,
+                                       help="Port to listen on (default 8080)."),
+    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Where everything is kept."),
+    config_file: Optional[Path] = typer.Option(None, "--config", help="Config file "
+                                               "(default: ./config.toml)."),
+) -> None:
+    """Run the appliance: the bot, the WebApp server and the render workers."""
+    import asyncio
+
+    from smetabot.app import App
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: "
+                        "%(message)s")
+    logging.getLogger("huey").setLevel(logging.WARNING)
+    logging.getLogger("pyrogram").setLevel(logging.WARNING)
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    throwaway: Path | None = None
+    try:
+        path = config_mod.config_path(config_file)
+        if sandbox:
+            cfg = config_mod.load(path if config_file else None)
+        else:
+            if not path.exists():
+                raise errors.ConfigError(problem=f"no config at {path}: run `smetabot init` "
+                                                 "(or try `smetabot serve --sandbox`)")
+            cfg = config_mod.load(path)
+            cfg.require_complete()
+        host = host or cfg["server.host"]
+        port = cfg["server.port"] if port is None else port
+        if data_dir is None and sandbox and not config_file:
+            throwaway = data_dir = Path(tempfile.mkdtemp(prefix="smetabot-sandbox-"))
+        data_dir = data_dir or Path(cfg["storage.data_dir"])
+        if sandbox:
+            secret_key = _sandbox_key(data_dir)
+            public_url = None
+        else:
+            secret_key, public_url = cfg["security.secret_key"], cfg["server.public_url"]
+        application = App(cfg, data_dir, host=host, port=port, sandbox=sandbox,
+                          secret_key=secret_key, public_url=public_url)
+        if sandbox:
+            typer.echo(f"SmetaBot sandbox: nothing reaches Telegram. Data in {data_dir}. "
+                       f"Open http://{host}:{port}/sandbox/ ; stop with Ctrl-C.")
+        asyncio.run(application.run_until_signal())
+    except errors.SmetaBotError as exc:
+        if type(exc) is errors.ServiceError:
+            crash(exc)
+        fail(exc)
+    except (typer.Exit, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # noqa: BLE001
+        crash(exc)
+    finally:
+        if throwaway is not None:
+            shutil.rmtree(throwaway, ignore_errors=True)
+    typer.echo("SmetaBot stopped.")
+
+
+def _sandbox_key(data_dir: Path) -> str:
+    # The sandbox's sessions are sessions of emulated users, but they are kept sealed the same
+    # way; the key of a sandbox data dir lives beside it so a restart finds them again.
+    key_file = data_dir / "sandbox.key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = config_mod.generate_secret_key()
+    config_mod.write_private(key_file, key)
+    return key
+
+
 @app.command()
 def version() -> None:
     """Print the version."""

@@ -7,7 +7,12 @@ required keys are reported by name, as :class:`~smetabot.errors.ConfigError`.
 
 from __future__ import annotations
 
+import base64
+import contextlib
+import json
 import os
+import re
+import secrets
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -205,3 +210,68 @@ def config_path(explicit: Path | None = None) -> Path:
     if os.environ.get("SMETABOT_CONFIG"):
         return Path(os.environ["SMETABOT_CONFIG"])
     return DEFAULT_CONFIG
+
+
+# --- writing a config (smetabot init) -------------------------------------------------------
+
+_CHECKS: dict[str, tuple[str, str]] = {
+    "telegram.bot_token": (r"^\d{5,}:[A-Za-z0-9_-]{30,}$",
+                           "looks like 123456789:AA… (from @BotFather)"),
+    "telegram.api_hash": (r"^[0-9a-fA-F]{32}$", "is 32 hexadecimal characters (my.telegram.org)"),
+    "server.public_url": (r"^https://[^\s/]+", "starts with https:// (Telegram opens WebApps "
+                                                "over HTTPS only)"),
+}
+
+
+def check_value(dotted: str, value: Any) -> Any:
+    """Coerce and check one value given to ``smetabot init``; raises ConfigError by name."""
+    section, key = dotted.split(".", 1)
+    spec = SCHEMA[section][key]
+    if spec.type is list and isinstance(value, str):
+        coerced = _coerce(dotted, spec, value, from_env=True)
+    else:
+        coerced = _coerce(dotted, spec, value, from_env=isinstance(value, str)
+                          and spec.type is not str)
+    if dotted in _CHECKS and not re.match(_CHECKS[dotted][0], str(coerced)):
+        raise ConfigError(problem=f"{dotted} {_CHECKS[dotted][1]}")
+    if dotted == "telegram.api_id" and coerced <= 0:
+        raise ConfigError(problem="telegram.api_id must be a positive integer")
+    return coerced
+
+
+def generate_secret_key() -> str:
+    """32 random bytes, base64: the key that encrypts session files."""
+    return base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def to_toml(values: Mapping[str, Mapping[str, Any]]) -> str:
+    """Serialise config values (strings, numbers, lists of integers) as TOML."""
+    lines = ["# Written by `smetabot init`. Keys are documented in config.example.toml.", ""]
+    for section, keys in values.items():
+        lines.append(f"[{section}]")
+        for key, value in keys.items():
+            if isinstance(value, str):
+                lines.append(f"{key} = {json.dumps(value, ensure_ascii=False)}")
+            elif isinstance(value, list):
+                lines.append(f"{key} = [{', '.join(str(int(v)) for v in value)}]")
+            elif isinstance(value, bool):
+                lines.append(f"{key} = {'true' if value else 'false'}")
+            else:
+                lines.append(f"{key} = {value}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically, readable by the owner only (0600)."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.chmod(temporary, 0o600)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise

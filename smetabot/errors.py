@@ -64,6 +64,7 @@ class ConfigError(SmetaBotError):
 
 
 class StartupError(SmetaBotError):
+    exit_code = EXIT_UNAVAILABLE
     en = "Cannot start: {problem}"
     ru = "Не удалось запуститься: {problem}"
 

@@ -1,0 +1,222 @@
+"""The application object and its lifecycle: one asyncio process.
+
+Start, in order: the data dir (its temp folder wiped), the database and its migrations, the
+Huey consumer with its render workers, the bot client (connected to Telegram, or to the built-in
+emulator in sandbox mode), the web server. Stop: once, in reverse order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import shutil
+import signal
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from pyrogram import Client
+
+from smetabot import __version__
+from smetabot.bot import cabinet, menu
+from smetabot.bot.router import Router
+from smetabot.bot.state import Conversations
+from smetabot.config import Config
+from smetabot.contractors import Contractors
+from smetabot.db import Database
+from smetabot.errors import StartupError
+from smetabot.render import jobs
+from smetabot.render.pipeline import RenderSettings, default_workers
+from smetabot.render.tasks import create_huey
+from smetabot.vault import Vault
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DataDir:
+    """Everything the appliance keeps, under one folder."""
+
+    root: Path
+
+    @property
+    def database(self) -> Path:
+        return self.root / "smetabot.db"
+
+    @property
+    def queue(self) -> Path:
+        return self.root / "queue.db"
+
+    @property
+    def sessions(self) -> Path:
+        return self.root / "sessions"
+
+    @property
+    def uploads(self) -> Path:
+        return self.root / "uploads"
+
+    @property
+    def tmp(self) -> Path:
+        return self.root / "tmp"
+
+    def prepare(self) -> None:
+        """Create the folders; wipe the temp folder left by a previous run."""
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            os.chmod(self.root, 0o700)
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            for folder in (self.uploads, self.tmp):
+                folder.mkdir(exist_ok=True)
+        except OSError as exc:
+            raise StartupError(problem=f"cannot use the data dir {self.root}: "
+                                       f"{exc.strerror}") from exc
+
+
+class App:
+    """SmetaBot: its services, bot client, web server and render queue."""
+
+    def __init__(self, config: Config, data_dir: Path, *, host: str, port: int,
+                 sandbox: bool = False, secret_key: str, public_url: str | None = None,
+                 workers: int | None = None, emulator: Any = None) -> None:
+        self.config = config
+        self.paths = DataDir(data_dir)
+        self.host, self.port = host, port
+        self.sandbox = sandbox
+        self._public_url = public_url
+        self.settings = RenderSettings.from_config(config.section("render"))
+        self.workers = workers or default_workers(config["render.workers"])
+        self.db = Database(self.paths.database)
+        self.vault = Vault(self.paths.sessions, secret_key)
+        self.contractors = Contractors(self.db)
+        self.conversations = Conversations(self.db)
+        self.router = Router(self)
+        for module in (menu, cabinet):
+            module.register(self.router)
+        # In sandbox mode, the emulated Telegram; a test passes its own to keep its users
+        # across a restart of the app.
+        self.emulator: Any = emulator
+        self.bot: Client | None = None
+        self.huey = None
+        self.consumer = None
+        self.runner: jobs.JobRunner | None = None
+        self._web: web.AppRunner | None = None
+        self._tasks: list[asyncio.Task] = []
+        self.stopping = asyncio.Event()
+
+    @property
+    def public_url(self) -> str:
+        """The address Telegram opens the WebApp at."""
+        return (self._public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    async def start(self) -> None:
+        """Bring everything up, in order; a failure stops what was started."""
+        try:
+            self.paths.prepare()
+            self.vault.open()
+            await self.db.open()
+            self._start_queue()
+            await self._start_bot()
+            await self._start_web()
+        except BaseException:
+            await self.stop()
+            raise
+        self._tasks.append(self._spawn(self._watch_workers(), "worker health"))
+        log.info("SmetaBot %s serving on %s%s", __version__, self.public_url,
+                 " (sandbox: Telegram is emulated)" if self.sandbox else "")
+
+    def _start_queue(self) -> None:
+        self.huey = create_huey(self.paths.queue)
+        self._consumer_cm = jobs.embedded_consumer(self.huey, self.workers)
+        self.consumer = self._consumer_cm.__enter__()
+        self.runner = jobs.JobRunner(self.huey, self.consumer)
+
+    async def _start_bot(self) -> None:
+        telegram = self.config.section("telegram")
+        if self.sandbox:
+            from smetabot.telegram.emulator import Emulator, attach
+
+            if self.emulator is None:
+                self.emulator = Emulator()
+                self.emulator.create_bot("smetabot", "SmetaBot")
+            token = self.emulator.bot.bot_token
+            self.bot = attach(Client("bot", bot_token=token, in_memory=True,
+                                     workdir=str(self.paths.tmp)), self.emulator)
+        else:
+            self.bot = Client("bot", api_id=telegram["api_id"], api_hash=telegram["api_hash"],
+                              bot_token=telegram["bot_token"], in_memory=True,
+                              workdir=str(self.paths.tmp))
+        self.router.install(self.bot)
+        try:
+            await self.bot.start()
+        except Exception as exc:
+            self.bot = None
+            raise StartupError(problem=f"the bot could not log in to Telegram: {exc}") from exc
+        await self.router.register_commands(self.bot)
+
+    async def _start_web(self) -> None:
+        from smetabot.web import make_web_app
+
+        self._web = web.AppRunner(make_web_app(self), access_log=None)
+        await self._web.setup()
+        site = web.TCPSite(self._web, self.host, self.port)
+        try:
+            await site.start()
+        except OSError as exc:
+            raise StartupError(problem=f"cannot listen on {self.host}:{self.port}: "
+                                       f"{exc.strerror}") from exc
+        if self.port == 0:  # an ephemeral port (tests): learn which one we got
+            self.port = site._server.sockets[0].getsockname()[1]  # noqa: SLF001
+
+    async def _watch_workers(self) -> None:
+        while True:
+            await asyncio.sleep(5)
+            if self.consumer is not None:
+                self.consumer.check_worker_health()
+
+    def _spawn(self, coro: Any, name: str) -> asyncio.Task:
+        task = asyncio.get_running_loop().create_task(coro, name=name)
+
+        def done(task: asyncio.Task) -> None:
+            if not task.cancelled() and task.exception() is not None:
+                log.error("background task %s failed", name, exc_info=task.exception())
+
+        task.add_done_callback(done)
+        return task
+
+    async def stop(self) -> None:
+        """Stop everything that was started, in reverse order."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        if self._web is not None:
+            await self._web.cleanup()
+            self._web = None
+        if self.bot is not None and self.bot.is_connected:
+            with contextlib.suppress(Exception):
+                await self.bot.stop()
+        self.bot = None
+        if self.consumer is not None:
+            await asyncio.to_thread(self._consumer_cm.__exit__, None, None, None)
+            self.consumer = None
+        await self.db.close()
+
+    async def run_until_signal(self) -> None:
+        """Serve until SIGINT or SIGTERM, then stop."""
+        await self.start()
+        # Installed after the Huey consumer started: its start() sets handlers of its own that
+        # only its run() loop reads, and ours must be the ones in force.
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, self.stopping.set)
+        try:
+            await self.stopping.wait()
+        finally:
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(signum)
+            await self.stop()

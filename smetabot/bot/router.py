@@ -1,0 +1,162 @@
+"""The bot's entry point for every update: who is writing, in which language, in which wizard.
+
+One handler per update kind dispatches to the flow modules (``menu``, ``cabinet``, …): commands
+first, then the wizard the user is in, then menu buttons. Any unexpected error is logged once
+with a reference id and answered with a short apology in the user's language.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
+
+from pyrogram import Client, filters
+from pyrogram.handlers import CallbackQueryHandler, MessageHandler
+from pyrogram.types import BotCommand, CallbackQuery, Message
+
+from smetabot.bot import texts
+from smetabot.bot.state import State
+from smetabot.contractors import Contractor
+
+if TYPE_CHECKING:
+    from smetabot.app import App
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Ctx:
+    """One incoming update, with the things every handler needs."""
+
+    app: "App"
+    client: Client
+    user_id: int
+    lang: str
+    contractor: Contractor
+    message: Message | None = None
+    callback: CallbackQuery | None = None
+    state: State | None = None
+
+    def t(self, key: str, **params: object) -> str:
+        """Text ``key`` in the user's language."""
+        return texts.t(key, self.lang, **params)
+
+    async def reply(self, text: str, reply_markup: Any = None) -> Message:
+        """Send ``text`` to the user."""
+        return await self.client.send_message(self.user_id, text, reply_markup=reply_markup)
+
+    async def set_state(self, flow: str, step: str, **data: Any) -> None:
+        """Enter (or move within) a wizard."""
+        merged = dict(self.state.data) if self.state and self.state.flow == flow else {}
+        merged.update(data)
+        self.state = State(flow, step, merged)
+        await self.app.conversations.set(self.user_id, self.state)
+
+    async def clear_state(self) -> bool:
+        """Leave the wizard."""
+        self.state = None
+        return await self.app.conversations.clear(self.user_id)
+
+    @property
+    def connected(self) -> bool:
+        """Whether the contractor has a stored Telegram session."""
+        return self.app.vault.exists(self.user_id)
+
+
+Handler = Callable[[Ctx], Awaitable[None]]
+
+
+class Router:
+    """Dispatches updates to flows; flows register their commands, buttons and steps."""
+
+    def __init__(self, app: "App") -> None:
+        self.app = app
+        self.commands: dict[str, Handler] = {}
+        self.buttons: dict[str, Handler] = {}
+        self.flows: dict[str, Handler] = {}
+        self.callbacks: dict[str, Callable[[Ctx, str], Awaitable[None]]] = {}
+        self.fallbacks: list[tuple[Callable[[Message], bool], Handler]] = []
+
+    def install(self, client: Client) -> None:
+        """Attach the router's handlers to the bot client."""
+        client.add_handler(MessageHandler(self.on_message, filters.private & filters.incoming))
+        client.add_handler(CallbackQueryHandler(self.on_callback))
+
+    async def register_commands(self, client: Client) -> None:
+        """Tell Telegram the command list, in Russian and in English."""
+        for lang, code in ((texts.EN, ""), (texts.RU, "ru")):
+            commands = [BotCommand(name, texts.t(f"cmd.{name}", lang))
+                        for name in ("start", "menu", "cancel", "help")]
+            await client.set_bot_commands(commands, language_code=code)
+
+    async def _context(self, client: Client, user: Any) -> Ctx:
+        lang = texts.lang_of(user.language_code)
+        contractor = await self.app.contractors.touch(user.id, user.first_name or "",
+                                                      user.username, lang)
+        state = await self.app.conversations.get(user.id)
+        return Ctx(self.app, client, user.id, lang, contractor, state=state)
+
+    async def on_message(self, client: Client, message: Message) -> None:
+        """Every private message to the bot."""
+        if message.from_user is None:
+            return
+        ctx = await self._context(client, message.from_user)
+        ctx.message = message
+        await self._guard(ctx, self._route_message)
+
+    async def on_callback(self, client: Client, callback: CallbackQuery) -> None:
+        """Every inline-button press."""
+        ctx = await self._context(client, callback.from_user)
+        ctx.callback = callback
+        ctx.message = callback.message
+
+        async def route(ctx: Ctx) -> None:
+            prefix, _, rest = (callback.data or "").partition(":")
+            handler = self.callbacks.get(prefix)
+            if handler is None:
+                await callback.answer()
+                return
+            await handler(ctx, rest)
+
+        await self._guard(ctx, route)
+
+    async def _route_message(self, ctx: Ctx) -> None:
+        message = ctx.message
+        assert message is not None
+        text = (message.text or "").strip()
+        if text.startswith("/"):
+            name = text[1:].split(maxsplit=1)[0].split("@", 1)[0].lower()
+            handler = self.commands.get(name)
+            if handler is not None:
+                await handler(ctx)
+                return
+        button = texts.button_key(text) if text else None
+        if button in self.buttons and (ctx.state is None or button != "btn.skip"):
+            # A menu button always wins over a half-done wizard: the user changed their mind.
+            if ctx.state is not None and button not in ("btn.skip", "btn.cancel"):
+                await ctx.clear_state()
+            await self.buttons[button](ctx)
+            return
+        for matches, handler in self.fallbacks:
+            if matches(message) and ctx.state is None:
+                await handler(ctx)
+                return
+        if ctx.state is not None and ctx.state.flow in self.flows:
+            await self.flows[ctx.state.flow](ctx)
+            return
+        await self.commands["unknown"](ctx)
+
+    async def _guard(self, ctx: Ctx, handler: Handler) -> None:
+        try:
+            await handler(ctx)
+        except Exception:  # one bad update must not stop the bot; the user hears about it
+            ref = uuid.uuid4().hex[:8]
+            log.exception("update from %s failed (reference %s)", ctx.user_id, ref)
+            try:
+                if ctx.callback is not None:
+                    await ctx.callback.answer()
+                await ctx.reply(ctx.t("error", ref=ref))
+            except Exception:
+                log.exception("could not tell %s about reference %s", ctx.user_id, ref)

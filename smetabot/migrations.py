@@ -1,0 +1,133 @@
+"""Numbered, forward-only schema migrations of the main database.
+
+Tables mirror the original PostgreSQL schemas ``core``, ``billing`` and ``analytics`` as
+``core_*``, ``billing_*`` and ``analytics_*`` in one SQLite file, so that a channel and its usage
+counter change in one transaction. Never edit a migration that has shipped: add the next one.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[tuple[str, str]] = [
+    ("0001_initial", """
+CREATE TABLE core_contractors (
+    id                INTEGER PRIMARY KEY,          -- the Telegram user id
+    first_name        TEXT NOT NULL DEFAULT '',
+    username          TEXT,
+    language          TEXT NOT NULL DEFAULT 'ru',
+    default_watermark TEXT,
+    session_state     TEXT NOT NULL DEFAULT 'none'
+                      CHECK (session_state IN ('none', 'connected', 'revoked')),
+    created_at        TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    updated_at        TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+
+CREATE TABLE core_channels (
+    id                  INTEGER PRIMARY KEY AUTOINCREMENT,
+    contractor_id       INTEGER NOT NULL REFERENCES core_contractors(id) ON DELETE CASCADE,
+    telegram_channel_id INTEGER UNIQUE,
+    title               TEXT NOT NULL,
+    protected           INTEGER NOT NULL DEFAULT 0,
+    bot_is_admin        INTEGER NOT NULL DEFAULT 0,
+    status              TEXT NOT NULL DEFAULT 'creating'
+                        CHECK (status IN ('creating', 'waiting_admin', 'ready', 'archived',
+                                          'failed')),
+    next_retry_at       TEXT,
+    created_at          TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    updated_at          TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+CREATE INDEX core_channels_contractor ON core_channels (contractor_id, created_at);
+
+CREATE TABLE core_invites (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    channel_id   INTEGER NOT NULL REFERENCES core_channels(id) ON DELETE CASCADE,
+    link         TEXT NOT NULL UNIQUE,
+    name         TEXT,
+    member_limit INTEGER,
+    expires_at   TEXT,
+    revoked      INTEGER NOT NULL DEFAULT 0,
+    created_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+
+CREATE TABLE core_uploads (
+    id            TEXT PRIMARY KEY,                 -- random, also the folder name
+    contractor_id INTEGER NOT NULL REFERENCES core_contractors(id) ON DELETE CASCADE,
+    file_name     TEXT NOT NULL,
+    kind          TEXT NOT NULL,
+    size          INTEGER NOT NULL,
+    sha256        TEXT NOT NULL,
+    path          TEXT NOT NULL,
+    pages         INTEGER,
+    status        TEXT NOT NULL DEFAULT 'received',
+    expires_at    TEXT NOT NULL,
+    created_at    TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+CREATE INDEX core_uploads_expiry ON core_uploads (expires_at);
+
+CREATE TABLE core_publications (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    channel_id    INTEGER NOT NULL REFERENCES core_channels(id) ON DELETE CASCADE,
+    upload_id     TEXT REFERENCES core_uploads(id) ON DELETE SET NULL,
+    file_name     TEXT NOT NULL DEFAULT '',
+    pages         TEXT NOT NULL DEFAULT '[]',       -- JSON list of page numbers
+    watermark     TEXT NOT NULL DEFAULT '',
+    tracking_code TEXT NOT NULL UNIQUE,
+    message_ids   TEXT NOT NULL DEFAULT '[]',       -- JSON list of channel message ids
+    status        TEXT NOT NULL DEFAULT 'rendering',
+    created_at    TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+
+CREATE TABLE billing_plans (
+    code                   TEXT PRIMARY KEY,
+    title                  TEXT NOT NULL,
+    max_channels           INTEGER,                 -- NULL: unlimited
+    max_publications_month INTEGER,
+    created_at             TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+INSERT INTO billing_plans (code, title, max_channels, max_publications_month)
+VALUES ('free', 'Free', 3, 20);
+
+CREATE TABLE billing_subscriptions (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    contractor_id INTEGER NOT NULL REFERENCES core_contractors(id) ON DELETE CASCADE,
+    plan_code     TEXT NOT NULL REFERENCES billing_plans(code),
+    starts_at     TEXT NOT NULL,
+    ends_at       TEXT,
+    created_at    TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+CREATE INDEX billing_subscriptions_contractor ON billing_subscriptions (contractor_id, starts_at);
+
+CREATE TABLE billing_usage_counters (
+    contractor_id    INTEGER NOT NULL REFERENCES core_contractors(id) ON DELETE CASCADE,
+    month            TEXT NOT NULL,                 -- YYYY-MM
+    channels_created INTEGER NOT NULL DEFAULT 0,
+    publications     INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (contractor_id, month)
+);
+
+CREATE TABLE analytics_events (
+    id               INTEGER PRIMARY KEY AUTOINCREMENT,
+    contractor_id    INTEGER REFERENCES core_contractors(id) ON DELETE SET NULL,
+    telegram_user_id INTEGER,
+    kind             TEXT NOT NULL,
+    payload          TEXT NOT NULL DEFAULT '{}',
+    created_at       TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+CREATE INDEX analytics_events_kind ON analytics_events (kind, created_at);
+
+CREATE TABLE analytics_publication_views (
+    publication_id INTEGER NOT NULL REFERENCES core_publications(id) ON DELETE CASCADE,
+    message_id     INTEGER NOT NULL,
+    views          INTEGER NOT NULL DEFAULT 0,
+    updated_at     TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    PRIMARY KEY (publication_id, message_id)
+);
+
+CREATE TABLE conversation_states (
+    telegram_user_id INTEGER PRIMARY KEY,
+    flow             TEXT NOT NULL,
+    step             TEXT NOT NULL,
+    data             TEXT NOT NULL DEFAULT '{}',
+    updated_at       TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+"""),
+]

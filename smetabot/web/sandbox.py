@@ -1,0 +1,172 @@
+"""The sandbox's user-side JSON API: people using Telegram, played over HTTP.
+
+Mounted only by ``smetabot serve --sandbox``. Each route is a thin wrapper over the emulator's
+user-side methods; Telegram's refusals come back as ``400 {"error": "MESSAGE_TOO_LONG", ...}``.
+"""
+
+from __future__ import annotations
+
+import functools
+import mimetypes
+from typing import Any, Awaitable, Callable
+
+from aiohttp import web
+
+from smetabot.telegram.emulator import TelegramError
+
+Route = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _emulator(request: web.Request) -> Any:
+    from smetabot.web import APP_KEY
+
+    return request.app[APP_KEY].emulator
+
+
+def _json_errors(route: Route) -> Route:
+    @functools.wraps(route)
+    async def wrapped(request: web.Request) -> web.StreamResponse:
+        try:
+            return await route(request)
+        except TelegramError as exc:
+            status = 404 if exc.message in ("USER_ID_INVALID", "CHANNEL_INVALID",
+                                            "FILE_ID_INVALID") else 400
+            return web.json_response({"error": exc.message, "code": exc.code}, status=status)
+        except (KeyError, TypeError, ValueError) as exc:
+            return web.json_response({"error": "BAD_REQUEST", "detail": str(exc)}, status=400)
+
+    return wrapped
+
+
+async def _body(request: web.Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except ValueError:
+        raise ValueError("the body must be JSON") from None
+    if not isinstance(body, dict):
+        raise ValueError("the body must be a JSON object")
+    return body
+
+
+def _user_id(request: web.Request) -> int:
+    return int(request.match_info["user_id"])
+
+
+@_json_errors
+async def create_user(request: web.Request) -> web.Response:
+    body = await _body(request)
+    user_id = _emulator(request).create_user(
+        str(body["first_name"]), username=body.get("username"),
+        language_code=body.get("language_code"), phone=body.get("phone"),
+        password=body.get("password"), last_name=body.get("last_name"))
+    return web.json_response({"user_id": user_id}, status=201)
+
+
+@_json_errors
+async def send(request: web.Request) -> web.Response:
+    emulator, user_id = _emulator(request), _user_id(request)
+    if request.content_type.startswith("multipart/"):
+        form = await request.post()
+        caption = form.get("caption")
+        caption = caption if isinstance(caption, str) and caption else None
+        for field in ("document", "photo"):
+            upload = form.get(field)
+            if isinstance(upload, web.FileField):
+                data = upload.file.read()
+                name = upload.filename or field
+                if field == "photo":
+                    message_id = await emulator.user_send_photo(user_id, data, caption, name)
+                else:
+                    mime = (upload.content_type if upload.content_type not in
+                            (None, "application/octet-stream") else
+                            mimetypes.guess_type(name)[0]) or "application/octet-stream"
+                    message_id = await emulator.user_send_document(user_id, name, data, mime,
+                                                                   caption)
+                return web.json_response({"message_id": message_id})
+        raise ValueError("a multipart body needs a 'document' or 'photo' file")
+    body = await _body(request)
+    message_id = await emulator.user_send_text(user_id, str(body["text"]))
+    return web.json_response({"message_id": message_id})
+
+
+@_json_errors
+async def chat(request: web.Request) -> web.Response:
+    after = int(request.query.get("after", "0"))
+    return web.json_response(_emulator(request).user_chat(_user_id(request), after))
+
+
+@_json_errors
+async def press(request: web.Request) -> web.Response:
+    body = await _body(request)
+    result = await _emulator(request).user_press(
+        _user_id(request), int(body["message_id"]), str(body["text"]),
+        **({"platform": body["platform"]} if body.get("platform") else {}))
+    return web.json_response(result)
+
+
+@_json_errors
+async def scan(request: web.Request) -> web.Response:
+    body = await _body(request)
+    return web.json_response(await _emulator(request).user_scan_qr(_user_id(request),
+                                                                     str(body["url"])))
+
+
+@_json_errors
+async def codes(request: web.Request) -> web.Response:
+    return web.json_response(_emulator(request).user_login_codes(_user_id(request)))
+
+
+@_json_errors
+async def join(request: web.Request) -> web.Response:
+    body = await _body(request)
+    channel_id = await _emulator(request).user_join(_user_id(request), str(body["link"]))
+    return web.json_response({"channel_id": channel_id})
+
+
+@_json_errors
+async def web_app_data(request: web.Request) -> web.Response:
+    body = await _body(request)
+    message_id = await _emulator(request).user_web_app_send_data(
+        _user_id(request), str(body["button_text"]), str(body["data"]))
+    return web.json_response({"message_id": message_id})
+
+
+@_json_errors
+async def channels(request: web.Request) -> web.Response:
+    return web.json_response(_emulator(request).channels())
+
+
+@_json_errors
+async def channel(request: web.Request) -> web.Response:
+    return web.json_response(_emulator(request).channel(int(request.match_info["channel_id"])))
+
+
+@_json_errors
+async def view_channel(request: web.Request) -> web.Response:
+    posts = await _emulator(request).user_view_channel(
+        _user_id(request), int(request.match_info["channel_id"]))
+    return web.json_response(posts)
+
+
+@_json_errors
+async def file(request: web.Request) -> web.Response:
+    data = _emulator(request).file_bytes(request.match_info["file_id"])
+    return web.Response(body=data, content_type="application/octet-stream")
+
+
+def add_routes(webapp: web.Application) -> None:
+    """Mount the sandbox API under /sandbox/api."""
+    base = "/sandbox/api"
+    webapp.router.add_post(f"{base}/users", create_user)
+    webapp.router.add_post(f"{base}/users/{{user_id:\\d+}}/send", send)
+    webapp.router.add_get(f"{base}/users/{{user_id:\\d+}}/chat", chat)
+    webapp.router.add_post(f"{base}/users/{{user_id:\\d+}}/press", press)
+    webapp.router.add_post(f"{base}/users/{{user_id:\\d+}}/scan", scan)
+    webapp.router.add_get(f"{base}/users/{{user_id:\\d+}}/codes", codes)
+    webapp.router.add_post(f"{base}/users/{{user_id:\\d+}}/join", join)
+    webapp.router.add_post(f"{base}/users/{{user_id:\\d+}}/web_app_data", web_app_data)
+    webapp.router.add_get(f"{base}/users/{{user_id:\\d+}}/channels/{{channel_id:-?\\d+}}",
+                          view_channel)
+    webapp.router.add_get(f"{base}/channels", channels)
+    webapp.router.add_get(f"{base}/channels/{{channel_id:-?\\d+}}", channel)
+    webapp.router.add_get(f"{base}/files/{{file_id}}", file)

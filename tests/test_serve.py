@@ -1,0 +1,129 @@
+"""`smetabot serve` as a real subprocess, driven only over its HTTP port."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from smetabot import errors
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def call(base: str, path: str, body: dict | None = None) -> tuple[int, object]:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(base + path, data=data, method="POST" if data else "GET",
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def wait_for(predicate, timeout: float = 30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("timed out")
+
+
+@pytest.fixture
+def serve(tmp_path):
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "smetabot", "serve", "--sandbox", "--port", str(port),
+         "--data-dir", str(tmp_path / "data")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    base = f"http://127.0.0.1:{port}"
+
+    def healthy():
+        if process.poll() is not None:
+            raise AssertionError(process.stderr.read())
+        try:
+            return call(base, "/healthz")[0] == 200
+        except OSError:
+            return False
+
+    wait_for(healthy)
+    yield base, process
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+    process.stdout.close()
+    process.stderr.close()
+
+
+def test_serve_sandbox_over_http_and_stops_on_sigterm(serve, tmp_path):
+    base, process = serve
+    status, health = call(base, "/healthz")
+    assert status == 200 and health["sandbox"] is True and health["bot_connected"] is True
+
+    status, created = call(base, "/sandbox/api/users",
+                           {"first_name": "Иван", "username": "ivan", "language_code": "ru"})
+    assert status == 201
+    user = created["user_id"]
+    status, sent = call(base, f"/sandbox/api/users/{user}/send", {"text": "/start"})
+    assert status == 200
+
+    def bot_replied():
+        return [m for m in call(base, f"/sandbox/api/users/{user}/chat?after="
+                                      f"{sent['message_id']}")[1] if m["from"] == "bot"]
+
+    [reply] = wait_for(bot_replied)
+    assert reply["buttons"][0][0]["text"] == "🔐 Подключить аккаунт"
+    assert reply["buttons"][0][0]["kind"] == "web_app"
+
+    # Telegram's refusals come back as JSON errors with Telegram's names.
+    status, error = call(base, f"/sandbox/api/users/{user}/send", {"text": "я" * 4097})
+    assert (status, error["error"]) == (400, "MESSAGE_TOO_LONG")
+    status, error = call(base, "/sandbox/api/users/999/chat")
+    assert status == 404
+
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=20) == 0
+    out = process.stdout.read()
+    assert "SmetaBot stopped." in out
+    assert "Traceback" not in process.stderr.read()
+    # The database is there, migrated; nothing else is running.
+    assert (tmp_path / "data/smetabot.db").exists()
+
+
+def test_serve_without_config_says_what_to_do(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "smetabot", "serve"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == errors.EXIT_CONFIG
+    assert "smetabot init" in result.stderr and "--sandbox" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_serve_on_a_busy_port_is_one_clear_message(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "smetabot", "serve", "--sandbox", "--port", str(port),
+             "--data-dir", str(tmp_path / "d")], cwd=tmp_path, capture_output=True, text=True,
+            timeout=60)
+    assert result.returncode == errors.EXIT_UNAVAILABLE
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "Traceback" not in result.stderr
