@@ -35,6 +35,10 @@ class Contractors:
     async def touch(self, user_id: int, first_name: str, username: str | None,
                     language: str) -> Contractor:
         """Create the contractor on first contact; keep name and language current."""
+        found = await self.get(user_id)
+        if found is not None and (found.first_name, found.username, found.language) == (
+                first_name or "", username, language):
+            return found  # the common case: no write, no wait for the writer
         await self.db.execute(
             "INSERT INTO core_contractors (id, first_name, username, language) "
             "VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "

@@ -56,6 +56,8 @@ class Ctx:
 
     async def clear_state(self) -> bool:
         """Leave the wizard."""
+        if self.state is None:
+            return False
         self.state = None
         return await self.app.conversations.clear(self.user_id)
 
