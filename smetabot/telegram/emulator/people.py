@@ -1,0 +1,292 @@
+"""People using Telegram: the user-side API of the emulator.
+
+Each method acts as a person does in a Telegram app (send a message, press a button, scan
+a QR code, tap an invite link) and answers with plain dicts, the shapes of the sandbox
+JSON API in DESIGN.md. Errors are ``TelegramError`` with Telegram's code and message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import secrets
+import struct
+from typing import Any
+
+from pyrogram import raw, utils
+from pyrogram.storage import Storage
+
+from . import rpc_auth, rpc_channels, rpc_messages  # noqa: F401  (registers the handlers)
+from .rpc_auth import accept_login_token
+from .rpc_channels import join
+from .server import Server
+from .state import DC_ID, Account, Channel, Msg
+from .webapp import sign_init_data, user_json, web_app_url
+from .wire import TelegramError, bad_request
+
+
+class Emulator(Server):
+    """An in-process Telegram that real ``pyrogram.Client`` objects talk to, and its people."""
+
+    # -- acting as a user ---------------------------------------------------------------
+
+    def _person(self, user_id: int) -> Account:
+        user = self.account(user_id)
+        if user.is_bot:
+            raise bad_request("USER_BOT_INVALID")
+        return user
+
+    async def user_send_text(self, user_id: int, text: str) -> int:
+        """The user sends ``text`` to the bot; returns the message id in their chat."""
+        user = self._person(user_id)
+        if not text.strip():
+            raise bad_request("MESSAGE_EMPTY")
+        rpc_messages.check_text(self, text, caption=False)
+        self.expire_codes_in(user, text)
+        msg, _ = self.post_private(user, self.bot, text=text)
+        return msg.id
+
+    async def user_send_document(self, user_id: int, file_name: str, data: bytes,
+                                 mime_type: str = "application/octet-stream",
+                                 caption: str | None = None) -> int:
+        """The user sends a file to the bot as a document; returns the message id."""
+        return self._send_file(user_id, "document", data, file_name, mime_type, caption)
+
+    async def user_send_photo(self, user_id: int, data: bytes, caption: str | None = None,
+                              file_name: str = "photo.jpg") -> int:
+        """The user sends a picture to the bot as a (recompressed) photo."""
+        return self._send_file(user_id, "photo", data, file_name, "image/jpeg", caption)
+
+    def _send_file(self, user_id: int, kind: str, data: bytes, name: str, mime_type: str,
+                   caption: str | None) -> int:
+        user = self._person(user_id)
+        if not data:
+            raise bad_request("FILE_PARTS_INVALID")
+        rpc_messages.check_text(self, caption or "", caption=True)
+        file = self.store_file(kind, data, name, mime_type)
+        msg, _ = self.post_private(user, self.bot, media=file, text=caption or "")
+        return msg.id
+
+    def user_chat(self, user_id: int, after: int = 0) -> list[dict[str, Any]]:
+        """The user's chat with the bot as they see it, oldest first."""
+        user = self._person(user_id)
+        bot_id = self.bot.id
+        return [self._chat_entry(m) for i, m in sorted(user.box.messages.items())
+                if i > after and m.peer == bot_id]
+
+    def _chat_entry(self, msg: Msg) -> dict[str, Any]:
+        media = None
+        if msg.media is not None:
+            media = {"kind": msg.media.kind, "file_id": str(msg.media.id),
+                     "file_name": msg.media.name, "mime_type": msg.media.mime_type,
+                     "size": msg.media.size, "protected": msg.noforwards}
+        return {
+            "id": msg.id,
+            "from": "user" if msg.out else "bot",
+            "text": None if msg.media or msg.action else msg.text,
+            "caption": (msg.text or None) if msg.media else None,
+            "media": media,
+            "buttons": buttons(msg.reply_markup),
+            "edited": msg.edit_date is not None,
+            "service": type(msg.action).__name__ if msg.action else None,
+        }
+
+    async def wait_for_bot_reply(self, user_id: int, after: int = 0,
+                                 timeout: float = 5.0) -> list[dict[str, Any]]:
+        """Wait until the bot has sent the user something after message ``after``."""
+        return await self.wait_until(
+            lambda: [m for m in self.user_chat(user_id, after) if m["from"] == "bot"], timeout)
+
+    async def user_press(self, user_id: int, message_id: int, text: str,
+                         platform: str = "tdesktop") -> dict[str, Any]:
+        """The user presses the button labelled ``text`` under a message from the bot."""
+        user = self._person(user_id)
+        msg = user.box.messages.get(message_id)
+        if msg is None or msg.peer != self.bot.id or msg.out:
+            raise bad_request("MESSAGE_ID_INVALID")
+        button = next((b for row in getattr(msg.reply_markup, "rows", None) or []
+                       for b in row.buttons if b.text == text), None)
+        if button is None:
+            raise bad_request("BUTTON_NOT_FOUND")
+        kind = button.type
+        if isinstance(kind, raw.types.InlineButtonTypeCallback):
+            return await self._callback_query(user, msg, kind.data)
+        if isinstance(kind, raw.types.InlineButtonTypeUrl):
+            return {"url": kind.url}
+        if isinstance(kind, (raw.types.InlineButtonTypeWebView,
+                             raw.types.ButtonTypeSimpleWebView)):
+            inline = isinstance(kind, raw.types.InlineButtonTypeWebView)
+            return {"web_app_url": self.web_app_url(user_id, kind.url, inline, platform)}
+        if isinstance(kind, raw.types.ButtonTypeDefault):
+            return {"message_id": await self.user_send_text(user_id, text)}
+        self.refuse(f"pressing a {type(kind).__name__} button")
+
+    async def _callback_query(self, user: Account, msg: Msg, data: bytes) -> dict[str, Any]:
+        bot = self.bot
+        query_id = secrets.randbits(63)
+        future = asyncio.get_running_loop().create_future()
+        self.callback_waiters[query_id] = (bot.id, future)
+        self.push(bot.id, [raw.types.UpdateBotCallbackQuery(
+            query_id=query_id, user_id=user.id, peer=raw.types.PeerUser(user_id=user.id),
+            msg_id=msg.twin.id, chat_instance=chat_instance(user.id, bot.id), data=data)],
+            [user.id])
+        try:
+            return await asyncio.wait_for(future, self.callback_timeout)
+        except TimeoutError:
+            raise bad_request("BOT_RESPONSE_TIMEOUT") from None
+        finally:
+            self.callback_waiters.pop(query_id, None)
+
+    def web_app_url(self, user_id: int, url: str, inline: bool = False,
+                    platform: str = "tdesktop") -> str:
+        """``url`` as Telegram opens it for this user, with signed initData in the fragment."""
+        user, bot = self._person(user_id), self.bot
+        fields = {
+            "user": user_json(user.id, user.first_name, user.last_name, user.username,
+                              user.lang_code),
+            "chat_instance": str(chat_instance(user.id, bot.id)),
+            "chat_type": "private" if inline else "sender",
+            "auth_date": str(self.now()),
+        }
+        if inline:
+            fields["query_id"] = "AAH" + secrets.token_urlsafe(12)
+        return web_app_url(url, sign_init_data(bot.bot_token, fields), platform)
+
+    async def user_web_app_send_data(self, user_id: int, button_text: str, data: str) -> int:
+        """The WebApp opened from a reply-keyboard button calls ``Telegram.WebApp.sendData``."""
+        user = self._person(user_id)
+        if not any(isinstance(b.type, raw.types.ButtonTypeSimpleWebView) and b.text == button_text
+                   for m in user.box.messages.values() if m.peer == self.bot.id
+                   for row in getattr(m.reply_markup, "rows", None) or [] for b in row.buttons):
+            raise bad_request("BUTTON_NOT_FOUND")
+        if len(data.encode()) > 4096:
+            raise bad_request("DATA_TOO_LONG")
+        msg, _ = self.post_private(
+            user, self.bot, action=raw.types.MessageActionWebViewDataSent(text=button_text),
+            recipient_action=raw.types.MessageActionWebViewDataSentMe(text=button_text,
+                                                                      data=data))
+        return msg.id
+
+    async def user_scan_qr(self, user_id: int, url: str) -> dict[str, Any]:
+        """The user scans a ``tg://login?token=...`` QR code with their phone and approves it."""
+        user = self._person(user_id)
+        token = url.split("token=", 1)[-1]
+        try:
+            raw_token = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        except ValueError:
+            raise bad_request("AUTH_TOKEN_INVALID") from None
+        accept_login_token(self, user, raw_token)
+        return {"status": "accepted"}
+
+    def user_login_codes(self, user_id: int) -> list[dict[str, Any]]:
+        """The login codes Telegram sent this user, oldest first."""
+        user = self._person(user_id)
+        return [{"code": c.code, "date": c.date, "used": c.used} for c in user.login_codes]
+
+    async def user_join(self, user_id: int, link: str) -> int:
+        """The user taps an invite link and joins; returns the channel id (pyrogram's form)."""
+        return utils.get_channel_id(join(self, self._person(user_id), link).id)
+
+    async def user_view_channel(self, user_id: int, channel_id: int) -> list[dict[str, Any]]:
+        """The user opens the channel and sees its posts (each counts one view)."""
+        user, ch = self._person(user_id), self._channel(channel_id)
+        if user.id not in ch.members:
+            raise bad_request("CHANNEL_PRIVATE")
+        for msg in ch.messages.values():
+            if msg.action is None:
+                msg.viewers.add(user.id)
+        self.notify()
+        return self.channel(channel_id)["posts"]
+
+    def session_string(self, user_id: int) -> str:
+        """A pyrogram session string already signed in as ``user_id`` (a shortcut for tests
+        and sandbox fixtures that skip the login flow)."""
+        account = self.account(user_id)
+        key = self.new_auth_key()
+        self.auth_keys[key].user_id = account.id
+        packed = struct.pack(Storage.SESSION_STRING_FORMAT, DC_ID, self.API_ID, False, key,
+                             account.id, account.is_bot)
+        return base64.urlsafe_b64encode(packed).decode().rstrip("=")
+
+    # -- what anyone can see from outside -----------------------------------------------
+
+    def _channel(self, channel_id: int) -> Channel:
+        raw_id = utils.get_raw_peer_id(channel_id) if channel_id < 0 else channel_id
+        try:
+            return self.channels_by_id[raw_id]
+        except KeyError:
+            raise bad_request("CHANNEL_INVALID") from None
+
+    def channels(self) -> list[dict[str, Any]]:
+        """Every channel, as ``channel()`` describes it."""
+        return [self.channel(utils.get_channel_id(c)) for c in self.channels_by_id]
+
+    def channel(self, channel_id: int) -> dict[str, Any]:
+        """A channel: title, photo, noforwards, owner, admins, members, links, posts."""
+        ch = self._channel(channel_id)
+        return {
+            "id": utils.get_channel_id(ch.id),
+            "title": ch.title,
+            "photo": str(ch.photo.id) if ch.photo else None,
+            "noforwards": ch.noforwards,
+            "owner_id": ch.owner_id,
+            "admins": [{"user_id": uid, "is_bot": self.accounts[uid].is_bot,
+                        "rights": sorted(admin.rights)} for uid, admin in ch.admins.items()],
+            "members": list(ch.members),
+            "invite_links": [{"link": i.link, "title": i.title, "admin_id": i.admin_id,
+                              "revoked": i.revoked, "permanent": i.permanent,
+                              "usage": i.usage, "usage_limit": i.usage_limit,
+                              "expire_date": i.expire_date, "request_needed": i.request_needed}
+                             for i in ch.invites.values()],
+            "posts": [self._post(m) for m in ch.messages.values() if m.action is None],
+        }
+
+    def _post(self, msg: Msg) -> dict[str, Any]:
+        entry = self._chat_entry(msg)
+        return {"id": msg.id, "text": entry["text"], "caption": entry["caption"],
+                "media": entry["media"], "protected": msg.noforwards,
+                "grouped_id": msg.grouped_id, "views": msg.views, "edited": entry["edited"]}
+
+    def file_bytes(self, file_id: str | int) -> bytes:
+        """A file's bytes as a member would download them."""
+        try:
+            return self.files[int(file_id)].data
+        except (KeyError, ValueError):
+            raise bad_request("FILE_ID_INVALID") from None
+
+    def bot_commands(self, scope: str = "default", lang_code: str = "") -> list[dict[str, str]]:
+        """The bot's command menu, as set with bots.setBotCommands."""
+        return [{"command": c.command, "description": c.description}
+                for c in self.bot.bot_commands.get((scope, lang_code), [])]
+
+
+def chat_instance(user_id: int, bot_id: int) -> int:
+    """A stable opaque id of a user's chat with a bot, like Telegram's chat_instance."""
+    return hash((user_id, bot_id, "chat_instance")) & ((1 << 63) - 1)
+
+
+def buttons(markup: Any) -> list[list[dict[str, Any]]]:
+    """Keyboard rows as the sandbox API shows them."""
+    rows = []
+    for row in getattr(markup, "rows", None) or []:
+        out = []
+        for button in row.buttons:
+            kind = button.type
+            entry: dict[str, Any] = {"text": button.text}
+            if isinstance(kind, raw.types.InlineButtonTypeCallback):
+                entry["kind"] = "callback"
+            elif isinstance(kind, raw.types.InlineButtonTypeUrl):
+                entry.update(kind="url", url=kind.url)
+            elif isinstance(kind, (raw.types.InlineButtonTypeWebView,
+                                   raw.types.ButtonTypeSimpleWebView)):
+                entry.update(kind="web_app", url=kind.url)
+            elif isinstance(kind, raw.types.ButtonTypeDefault):
+                entry["kind"] = "reply"
+            else:
+                entry["kind"] = type(kind).__name__
+            out.append(entry)
+        rows.append(out)
+    return rows
+
+
+__all__ = ["Emulator", "TelegramError"]

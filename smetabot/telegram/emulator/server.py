@@ -1,0 +1,389 @@
+"""The emulated Telegram server: its state, the dispatch of calls, and update delivery."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import os
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pyrogram
+from pyrogram import raw
+
+from . import tl
+from .files import image_size, process_photo
+from .session import EmulatorSession, attach
+from .srp import make_verifier
+from .state import (
+    Account,
+    AuthKey,
+    Channel,
+    LoginToken,
+    Msg,
+    Password,
+    SrpChallenge,
+    StoredFile,
+    new_access_hash,
+)
+from .wire import HANDLERS, NO_AUTH, TelegramError, bad_request, method_name
+
+log = logging.getLogger(__name__)
+
+UNSET: Any = object()
+
+
+@dataclass
+class Limits:
+    """Telegram's limits; tests may lower them to reach them quickly."""
+
+    message_length: int = 4096
+    caption_length: int = 1024
+    callback_data: int = 64
+    album_size: int = 10
+    channels_per_user: int = 500
+    photo_max_bytes: int = 10 * 1024 * 1024
+    file_max_bytes: int = 2000 * 1024 * 1024
+    login_token_seconds: int = 30
+    login_code_seconds: int = 300
+
+
+@dataclass
+class Call:
+    """One RPC call: who makes it, over which session."""
+
+    emu: Server
+    session: EmulatorSession
+    key: AuthKey
+    me: Account | None
+
+
+def text_length(text: str) -> int:
+    """Length as Telegram counts it, in UTF-16 code units."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+class Server:
+    """The emulated Telegram server: state, dispatch, delivery (people act in ``people.py``)."""
+
+    API_ID = 2040
+    API_HASH = "b18441a1ff607e10a989891a5462e627"
+
+    def __init__(self, *, callback_timeout: float = 10.0) -> None:
+        self.limits = Limits()
+        self.callback_timeout = callback_timeout
+        self.accounts: dict[int, Account] = {}
+        self.channels_by_id: dict[int, Channel] = {}
+        self.files: dict[int, StoredFile] = {}
+        self.auth_keys: dict[bytes, AuthKey] = {}
+        self.login_tokens: dict[bytes, LoginToken] = {}
+        self.srp_challenges: dict[int, SrpChallenge] = {}
+        self.uploads: dict[tuple[bytes, int], dict[int, bytes]] = {}
+        self.sessions: set[EmulatorSession] = set()
+        self.callback_waiters: dict[int, tuple[int, asyncio.Future]] = {}
+        self.injected: dict[str, list[TelegramError]] = {}
+        self.calls: list[str] = []  # every function called, in order
+        self.refused: list[str] = []  # functions refused as not implemented
+        self._clock_offset = 0.0
+        self._next_user_id = 700_000_001
+        self._next_channel_id = 1_900_000_001
+        self._changed = asyncio.Event()
+
+    # -- clock, keys, accounts ------------------------------------------------------------
+
+    def now(self) -> int:
+        """The emulator's clock (unix seconds); ``advance_time`` moves it."""
+        return int(time.time() + self._clock_offset)
+
+    def advance_time(self, seconds: float) -> None:
+        """Move the clock forward, e.g. to expire a QR login token."""
+        self._clock_offset += seconds
+
+    def new_auth_key(self) -> bytes:
+        """A fresh, not yet signed-in authorization."""
+        key = os.urandom(256)
+        self.auth_keys[key] = AuthKey(key=key, created=self.now())
+        return key
+
+    def user_of_key(self, key: bytes) -> int | None:
+        auth = self.auth_keys.get(key)
+        return auth.user_id if auth else None
+
+    def attach(self, client: pyrogram.Client) -> pyrogram.Client:
+        """Connect an ordinary ``pyrogram.Client`` to this emulator; returns it."""
+        return attach(client, self)
+
+    def create_bot(self, username: str = "smetabot", first_name: str = "SmetaBot") -> str:
+        """Register a bot as @BotFather would; returns its token."""
+        bot = self._new_account(first_name=first_name, username=username, is_bot=True)
+        bot.bot_token = f"{bot.id}:{secrets.token_urlsafe(26)[:35]}"
+        return bot.bot_token
+
+    def create_user(self, first_name: str, username: str | None = None,
+                    language_code: str | None = None, phone: str | None = None,
+                    password: str | None = None, last_name: str | None = None) -> int:
+        """Register a Telegram user; ``password`` turns on 2FA. Returns the user id."""
+        if username and self.find_username(username):
+            raise bad_request("USERNAME_OCCUPIED")
+        if phone and self.find_phone(phone):
+            raise bad_request("PHONE_NUMBER_OCCUPIED")
+        user = self._new_account(first_name=first_name, username=username,
+                                 lang_code=language_code, last_name=last_name,
+                                 phone="".join(c for c in phone if c.isdigit()) if phone else None)
+        if password:
+            user.password = Password(*make_verifier(password), hint="")
+        return user.id
+
+    def _new_account(self, **fields: Any) -> Account:
+        account = Account(id=self._next_user_id, access_hash=new_access_hash(), **fields)
+        self._next_user_id += 1
+        self.accounts[account.id] = account
+        return account
+
+    @property
+    def bot(self) -> Account:
+        """The first bot created (SmetaBot's own)."""
+        return next(a for a in self.accounts.values() if a.is_bot)
+
+    def account(self, user_id: int) -> Account:
+        try:
+            return self.accounts[user_id]
+        except KeyError:
+            raise bad_request("USER_ID_INVALID") from None
+
+    def find_username(self, username: str) -> Account | None:
+        name = username.lstrip("@").lower()
+        return next((a for a in self.accounts.values()
+                     if a.username and a.username.lower() == name), None)
+
+    def find_phone(self, phone: str) -> Account | None:
+        digits = "".join(c for c in phone if c.isdigit())
+        return next((a for a in self.accounts.values() if a.phone == digits), None)
+
+    def channel_by_id(self, channel_id: int) -> Channel:
+        try:
+            return self.channels_by_id[channel_id]
+        except KeyError:
+            raise bad_request("CHANNEL_INVALID") from None
+
+    # -- fault injection ------------------------------------------------------------------
+
+    def inject_error(self, method: str, code: int, message: str, times: int = 1) -> None:
+        """Make the next ``times`` calls of ``method`` (e.g. "messages.SendMessage") fail."""
+        self.injected.setdefault(method, []).extend([TelegramError(code, message)] * times)
+
+    def inject_flood_wait(self, method: str, seconds: int, times: int = 1) -> None:
+        """Make the next ``times`` calls of ``method`` fail with FLOOD_WAIT_<seconds>."""
+        self.inject_error(method, 420, f"FLOOD_WAIT_{seconds}", times)
+
+    # -- dispatch -------------------------------------------------------------------------
+
+    async def dispatch(self, session: EmulatorSession, query: Any) -> Any:
+        """Answer one Telegram function call coming from ``session``."""
+        name = method_name(query)
+        self.calls.append(name)
+        injected = self.injected.get(name)
+        if injected:
+            raise injected.pop(0)
+        func = HANDLERS.get(name)
+        if func is None:
+            self.refuse(name)
+        key = self.auth_keys.get(session.auth_key)
+        if key is None:
+            raise TelegramError(401, "AUTH_KEY_UNREGISTERED")
+        me = self.accounts.get(key.user_id) if key.user_id else None
+        if me is None and name not in NO_AUTH:
+            raise TelegramError(401, "AUTH_KEY_UNREGISTERED")
+        result = func(Call(self, session, key, me), query)
+        if inspect.isawaitable(result):
+            result = await result
+        return result
+
+    def refuse(self, what: str):
+        """Refuse loudly something the emulator does not do (never ignore it silently)."""
+        self.refused.append(what)
+        log.error("Telegram emulator: %s is not implemented; refusing it", what)
+        raise bad_request("METHOD_NOT_IMPLEMENTED_IN_EMULATOR")
+
+    def expire_codes_in(self, user: Account, text: str) -> None:
+        """Telegram cancels a login code its owner sends in a message (anti-phishing)."""
+        for code in user.login_codes:
+            if code.code in text:
+                code.used = True
+
+    def _session_started(self, session: EmulatorSession) -> None:
+        self.sessions.add(session)
+
+    def _session_stopped(self, session: EmulatorSession) -> None:
+        self.sessions.discard(session)
+
+    # -- update delivery ------------------------------------------------------------------
+
+    def updates(self, viewer_id: int, updates: list[Any], users: list[int] = (),
+                chats: list[int] = ()) -> raw.types.Updates:
+        """An Updates object for ``viewer_id``, with the users and chats it mentions."""
+        return raw.types.Updates(
+            updates=updates,
+            users=[tl.user(viewer_id, self.accounts[u]) for u in dict.fromkeys(users)],
+            chats=[tl.channel(viewer_id, self.channels_by_id[c]) for c in dict.fromkeys(chats)],
+            date=self.now(),
+            seq=0,
+        )
+
+    def push(self, account_id: int, updates: list[Any], users: list[int] = (),
+             chats: list[int] = (), exclude: EmulatorSession | None = None) -> None:
+        """Deliver updates to every connected session of ``account_id`` but ``exclude``."""
+        targets = [s for s in self.sessions
+                   if s is not exclude and not s.is_media and s.account_id == account_id]
+        if targets:
+            packed = self.updates(account_id, updates, users, chats)
+            for session in targets:
+                session.push(packed)
+
+    def push_to_key(self, key: bytes, update: Any) -> None:
+        """Deliver an UpdateShort to the sessions of one auth key (e.g. UpdateLoginToken)."""
+        for session in list(self.sessions):
+            if session.auth_key == key and not session.is_media:
+                session.push(raw.types.UpdateShort(update=update, date=self.now()))
+
+    def log_update(self, account: Account, make: Callable[[int], Any]) -> Any:
+        """Give the next pts of ``account``'s box to an update, and remember it."""
+        account.box.pts += 1
+        update = make(account.box.pts)
+        account.box.log.append((account.box.pts, update))
+        return update
+
+    def notify(self) -> None:
+        """Wake everyone waiting in ``wait_until``."""
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    async def settle(self) -> None:
+        """Wait until every pushed update has been taken in by its client (peers stored,
+        handlers queued) and the clients' dispatchers have picked them up."""
+        for _ in range(100):
+            tasks = [t for s in list(self.sessions) for t in s._update_tasks]
+            queues = [s.client.dispatcher.updates_queue for s in list(self.sessions)]
+            if not tasks and all(q.empty() for q in queues):
+                return
+            if tasks:
+                await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.sleep(0)
+        raise TimeoutError("Telegram emulator: updates did not settle")
+
+    async def wait_until(self, predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
+        """Wait until ``predicate()`` is truthy and return its value; TimeoutError if not.
+
+        Re-checked on every change of the emulator's state, and every 50 ms.
+        """
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            value = predicate()
+            if value:
+                return value
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                raise TimeoutError(f"Telegram emulator: condition not met in {timeout} s")
+            changed = self._changed
+            try:
+                # Also poll: a predicate may look at client-side state (a handler's list).
+                await asyncio.wait_for(changed.wait(), min(remaining, 0.05))
+            except TimeoutError:
+                pass
+
+    # -- messages -------------------------------------------------------------------------
+
+    def _box_message(self, owner: Account, **fields: Any) -> Msg:
+        msg = Msg(id=owner.box.next_id, in_channel=False, date=self.now(), **fields)
+        owner.box.next_id += 1
+        owner.box.messages[msg.id] = msg
+        return msg
+
+    def post_private(self, sender: Account, recipient: Account, *,
+                     exclude: EmulatorSession | None = None, recipient_action: Any = None,
+                     **content: Any) -> tuple[Msg, Any]:
+        """Put a message in both boxes of a private chat and deliver it to both sides.
+
+        Returns the sender's copy and the sender's UpdateNewMessage.
+        """
+        mine = self._box_message(sender, peer=recipient.id, from_id=sender.id, out=True,
+                                 **content)
+        if recipient_action is not None:
+            content = {**content, "action": recipient_action}
+        theirs = self._box_message(recipient, peer=sender.id, from_id=sender.id, **content)
+        mine.twin, theirs.twin = theirs, mine
+        users = [sender.id, recipient.id]
+        for owner, msg in ((recipient, theirs), (sender, mine)):
+            update = self.log_update(owner, lambda pts, m=msg: raw.types.UpdateNewMessage(
+                message=tl.message(m), pts=pts, pts_count=1))
+            self.push(owner.id, [update], users, exclude=exclude)
+        self.notify()
+        return mine, update
+
+    def post_channel(self, ch: Channel, sender: Account, *,
+                     exclude: EmulatorSession | None = None, **content: Any) -> tuple[Msg, Any]:
+        """Publish a post in a channel and deliver it to the members' sessions."""
+        msg = Msg(id=ch.next_id, peer=ch.id, in_channel=True, from_id=sender.id,
+                  date=self.now(), post=True, **content)
+        ch.next_id += 1
+        ch.messages[msg.id] = msg
+        ch.pts += 1
+        for member_id in list(ch.members):
+            update = raw.types.UpdateNewChannelMessage(
+                message=tl.message(msg, member_id), pts=ch.pts, pts_count=1)
+            self.push(member_id, [update], [sender.id], [ch.id], exclude=exclude)
+        self.notify()
+        return msg, raw.types.UpdateNewChannelMessage(
+            message=tl.message(msg, sender.id), pts=ch.pts, pts_count=1)
+
+    def edit(self, holder: Account, msg: Msg, *, exclude: EmulatorSession | None = None,
+             **changes: Any) -> Any:
+        """Apply an edit to a message (both copies of a private one); returns holder's update."""
+        date = self.now()
+        copies = [msg] + ([msg.twin] if msg.twin else [])
+        for copy in copies:
+            for name, value in changes.items():
+                setattr(copy, name, value)
+            copy.edit_date = date
+        result = None
+        if msg.in_channel:
+            ch = self.channels_by_id[msg.peer]
+            ch.pts += 1
+            for member_id in list(ch.members):
+                update = raw.types.UpdateEditChannelMessage(
+                    message=tl.message(msg, member_id), pts=ch.pts, pts_count=1)
+                self.push(member_id, [update], [holder.id], [ch.id], exclude=exclude)
+                if member_id == holder.id:
+                    result = update
+        else:
+            for copy in copies:
+                owner = holder if copy is msg else self.accounts[msg.peer]
+                update = self.log_update(owner, lambda pts, c=copy: raw.types.UpdateEditMessage(
+                    message=tl.message(c), pts=pts, pts_count=1))
+                self.push(owner.id, [update], [holder.id, msg.peer], exclude=exclude)
+                if copy is msg:
+                    result = update
+        self.notify()
+        return result
+
+    # -- files ----------------------------------------------------------------------------
+
+    def store_file(self, kind: str, data: bytes, name: str, mime_type: str) -> StoredFile:
+        """Keep a document, or a photo after Telegram-like recompression to JPEG."""
+        width = height = 0
+        if kind == "photo":
+            data, width, height = process_photo(data, self.limits.photo_max_bytes)
+            name, mime_type = "photo.jpg", "image/jpeg"
+        elif len(data) > self.limits.file_max_bytes:
+            raise bad_request("FILE_PARTS_INVALID")
+        elif mime_type.startswith("image/"):
+            width, height = image_size(data)
+        file = StoredFile(id=secrets.randbits(62), access_hash=new_access_hash(), kind=kind,
+                          data=data, name=name, mime_type=mime_type, date=self.now(),
+                          width=width, height=height)
+        self.files[file.id] = file
+        return file

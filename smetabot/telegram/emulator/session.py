@@ -1,0 +1,175 @@
+"""The hook into pyrogram: a session object that talks to the emulator instead of a socket.
+
+``attach(client, emulator)`` replaces two methods on one ``pyrogram.Client`` instance:
+
+- ``load_session``: a new authorization gets an auth key from the emulator instead of a
+  Diffie-Hellman exchange with Telegram's servers (which needs the network);
+- ``get_session``: every session the client asks for — the main one, and the media
+  sessions uploads and downloads go through (``client.media_sessions[dc_id]``) — is an
+  ``EmulatorSession``.
+
+Everything else is pyrogram's own code: it builds and serializes every request, parses
+every answer and raises RPC errors through ``RPCError.raise_it``; updates reach it through
+``client.handle_updates``, as they do from a real session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from typing import TYPE_CHECKING, Any
+
+import pyrogram
+from pyrogram.errors import FloodPremiumWait, FloodWait
+from pyrogram.raw.core import TLObject
+from pyrogram.session import Session
+
+from .state import DC_ID
+from .wire import TelegramError, method_name, raise_as_pyrogram, roundtrip, unwrap
+
+if TYPE_CHECKING:
+    from .server import Server as Emulator
+
+log = logging.getLogger(__name__)
+
+SERVER_ADDRESS = "emulator.invalid"  # never resolved: nothing here opens a socket
+_INVOKE_SIGNATURE = inspect.signature(Session.invoke)
+
+
+class EmulatorSession:
+    """Stands where ``pyrogram.session.Session`` stands; answers from the emulator."""
+
+    def __init__(self, emulator: Emulator, client: pyrogram.Client, dc_id: int,
+                 auth_key: bytes, is_media: bool = False) -> None:
+        self.emulator = emulator
+        self.client = client
+        self.dc_id = dc_id
+        self.auth_key = auth_key
+        self.is_media = is_media
+        self.is_cdn = False
+        self.test_mode = False
+        self.server_address = SERVER_ADDRESS
+        self.port = 443
+        self.is_started = asyncio.Event()
+        self._update_tasks: set[asyncio.Task] = set()
+
+    @property
+    def account_id(self) -> int | None:
+        """The account this session's auth key is signed in as, if any."""
+        return self.emulator.user_of_key(self.auth_key)
+
+    async def start(self) -> None:
+        self.is_started.set()
+        self.emulator._session_started(self)
+
+    async def stop(self) -> None:
+        self.emulator._session_stopped(self)
+        self.is_started.clear()
+        while self._update_tasks:
+            await asyncio.gather(*list(self._update_tasks), return_exceptions=True)
+
+    async def restart(self) -> None:
+        await self.stop()
+        await self.start()
+
+    async def invoke(self, query: TLObject, *args: Any, **kwargs: Any) -> Any:
+        """pyrogram's ``Session.invoke`` contract: sleep out short FLOOD_WAITs, raise long ones."""
+        try:
+            given = _INVOKE_SIGNATURE.bind_partial(self, query, *args, **kwargs).arguments
+        except TypeError:  # a keyword a later pyrogram added: only the known ones matter
+            given = kwargs
+        sleep_threshold = given.get("sleep_threshold", Session.SLEEP_THRESHOLD)
+        retries = given.get("retries", Session.MAX_RETRIES)
+        for _ in range(max(retries, 1)):
+            try:
+                return await self._call(query)
+            except (FloodWait, FloodPremiumWait) as e:
+                if e.value is None or e.value > sleep_threshold >= 0:
+                    raise
+                log.warning("[%s] Waiting %s s (required by %s)", self.client.name, e.value,
+                            method_name(unwrap(query)))
+                await asyncio.sleep(e.value)
+        raise TimeoutError(f"Failed to invoke {method_name(unwrap(query))} after {retries} retries")
+
+    async def _call(self, query: TLObject) -> Any:
+        if not self.is_started.is_set():
+            raise ConnectionError("Session is not started")
+        received = roundtrip(query)  # the server reads bytes, never pyrogram's objects
+        inner = unwrap(received)
+        try:
+            answer = await self.emulator.dispatch(self, inner)
+        except TelegramError as error:
+            failure = error
+        else:
+            failure = None
+        if failure is not None:
+            raise_as_pyrogram(failure, type(inner))
+        if isinstance(answer, bool):
+            return answer  # Bool results are plain Python booleans in pyrogram
+        if isinstance(answer, list):
+            return [roundtrip(item) if isinstance(item, TLObject) else item for item in answer]
+        return roundtrip(answer)
+
+    def push(self, updates: TLObject) -> None:
+        """Deliver an Updates object to the client, as a real session does for a push."""
+        if not self.is_started.is_set() or self.is_media:
+            return
+        task = asyncio.get_running_loop().create_task(
+            self.client.handle_updates(roundtrip(updates))
+        )
+        self._update_tasks.add(task)
+        task.add_done_callback(self._update_done)
+
+    def _update_done(self, task: asyncio.Task) -> None:
+        self._update_tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("%s failed to handle an update", self.client.name,
+                      exc_info=task.exception())
+
+    def __str__(self) -> str:
+        return f"EmulatorSession(dc_id={self.dc_id}, is_media={self.is_media})"
+
+
+def attach(client: pyrogram.Client, emulator: Emulator) -> pyrogram.Client:
+    """Connect an ordinary ``pyrogram.Client`` to ``emulator``; returns the client."""
+    original_load_session = client.load_session
+
+    async def load_session() -> None:
+        storage = client.storage
+        await storage.open()
+        if await storage.auth_key() is not None and await storage.user_id() is not None:
+            return await original_load_session()
+        # A new authorization: what pyrogram's load_session does, minus the DH exchange.
+        await storage.api_id(client.api_id or emulator.API_ID)
+        await storage.dc_id(DC_ID)
+        await storage.server_address(SERVER_ADDRESS)
+        await storage.port(443)
+        await storage.date(0)
+        await storage.test_mode(False)
+        await storage.auth_key(emulator.new_auth_key())
+        await storage.user_id(None)
+        await storage.is_bot(None)
+
+    async def get_session(dc_id: int | None = None, is_media: bool = False,
+                          is_cdn: bool = False, *args: Any, temporary: bool = False,
+                          **kwargs: Any) -> EmulatorSession:
+        dc_id = dc_id or await client.storage.dc_id()
+        if not temporary and not is_media and client.session is not None:
+            return client.session
+        sessions = client.media_sessions if is_media else client.sessions
+        if not temporary and sessions.get(dc_id):
+            return sessions[dc_id]
+        session = EmulatorSession(emulator, client, dc_id, await client.storage.auth_key(),
+                                  is_media=is_media)
+        if not temporary:
+            sessions[dc_id] = session
+        await session.start()
+        return session
+
+    if not client.api_id:
+        client.api_id, client.api_hash = emulator.API_ID, emulator.API_HASH
+    client.load_session = load_session
+    client.get_session = get_session
+    client.emulator = emulator
+    return client
