@@ -31,6 +31,7 @@ from smetabot.errors import StartupError
 from smetabot.render import jobs
 from smetabot.render.pipeline import RenderSettings, default_workers
 from smetabot.render.tasks import create_huey
+from smetabot.userclients import UserClients
 from smetabot.vault import Vault
 
 log = logging.getLogger(__name__)
@@ -92,6 +93,7 @@ class App:
         self.vault = Vault(self.paths.sessions, secret_key)
         self.contractors = Contractors(self.db)
         self.conversations = Conversations(self.db)
+        self.user_clients = UserClients(self)
         self.router = Router(self)
         for module in (menu, cabinet):
             module.register(self.router)
@@ -123,7 +125,7 @@ class App:
         except BaseException:
             await self.stop()
             raise
-        self._tasks.append(self._spawn(self._watch_workers(), "worker health"))
+        self._tasks.append(self._spawn(self._housekeeping(), "housekeeping"))
         log.info("SmetaBot %s serving on %s%s", __version__, self.public_url,
                  " (sandbox: Telegram is emulated)" if self.sandbox else "")
 
@@ -170,11 +172,16 @@ class App:
         if self.port == 0:  # an ephemeral port (tests): learn which one we got
             self.port = site._server.sockets[0].getsockname()[1]  # noqa: SLF001
 
-    async def _watch_workers(self) -> None:
+    async def _housekeeping(self) -> None:
+        # A loop that must keep running: each round catches and logs its own failure.
         while True:
             await asyncio.sleep(5)
-            if self.consumer is not None:
-                self.consumer.check_worker_health()
+            try:
+                if self.consumer is not None:
+                    self.consumer.check_worker_health()
+                await self.user_clients.sweep()
+            except Exception:
+                log.exception("housekeeping round failed")
 
     def _spawn(self, coro: Any, name: str) -> asyncio.Task:
         task = asyncio.get_running_loop().create_task(coro, name=name)
@@ -197,6 +204,7 @@ class App:
         if self._web is not None:
             await self._web.cleanup()
             self._web = None
+        await self.user_clients.stop_all()
         if self.bot is not None and self.bot.is_connected:
             with contextlib.suppress(Exception):
                 await self.bot.stop()

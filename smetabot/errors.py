@@ -12,6 +12,9 @@
     │   ├── EmptyDocument          no pages
     │   ├── BadPageSelection       --pages names pages the document does not have
     │   └── DocumentTooComplex     rendering ran past its time or memory limit
+    ├── AccountError           the contractor's Telegram account cannot act for them
+    │   ├── NotConnected           no account connected yet
+    │   └── SessionRevoked         Telegram ended the session (Devices → terminate)
     └── ServiceError           our side failed: not the user's fault
         ├── OfficeUnavailable      LibreOffice is not installed or not found
         └── ConversionFailed       LibreOffice crashed or misbehaved on a file it should take
@@ -119,6 +122,24 @@ class BadPageSelection(DocumentError):
 class DocumentTooComplex(DocumentError):
     en = "The document is too complex to render: it ran past the limit of {limit}."
     ru = "Документ слишком сложный: его обработка превысила лимит ({limit})."
+
+
+class AccountError(SmetaBotError):
+    en = "Your Telegram account cannot do this right now."
+    ru = "Ваш аккаунт Telegram сейчас не может это сделать."
+    show_detail = False
+
+
+class NotConnected(AccountError):
+    en = "Connect your Telegram account first: the “🔐 Connect account” button."
+    ru = "Сначала подключите аккаунт Telegram: кнопка «🔐 Подключить аккаунт»."
+
+
+class SessionRevoked(AccountError):
+    en = ("Telegram has ended SmetaBot's session of your account (it was terminated under "
+          "Settings → Devices). Connect the account again: the “🔐 Connect account” button.")
+    ru = ("Telegram завершил сеанс SmetaBot в вашем аккаунте (его завершили в «Настройки → "
+          "Устройства»). Подключите аккаунт заново: кнопка «🔐 Подключить аккаунт».")
 
 
 class ServiceError(SmetaBotError):

@@ -80,11 +80,15 @@ class Router:
         self.flows: dict[str, Handler] = {}
         self.callbacks: dict[str, Callable[[Ctx, str], Awaitable[None]]] = {}
         self.fallbacks: list[tuple[Callable[[Message], bool], Handler]] = []
+        #: other pyrogram handlers flows need (chat member updates, ...), added as they are
+        self.extra_handlers: list[Any] = []
 
     def install(self, client: Client) -> None:
         """Attach the router's handlers to the bot client."""
         client.add_handler(MessageHandler(self.on_message, filters.private & filters.incoming))
         client.add_handler(CallbackQueryHandler(self.on_callback))
+        for handler in self.extra_handlers:
+            client.add_handler(handler)
 
     async def register_commands(self, client: Client) -> None:
         """Tell Telegram the command list, in Russian and in English."""
