@@ -21,13 +21,14 @@ from aiohttp import web
 from pyrogram import Client
 
 from smetabot import __version__
-from smetabot.bot import cabinet, menu
+from smetabot.bot import account, cabinet, menu
 from smetabot.bot.router import Router
 from smetabot.bot.state import Conversations
 from smetabot.config import Config
 from smetabot.contractors import Contractors
 from smetabot.db import Database
 from smetabot.errors import StartupError
+from smetabot.login import LoginService
 from smetabot.render import jobs
 from smetabot.render.pipeline import RenderSettings, default_workers
 from smetabot.render.tasks import create_huey
@@ -94,8 +95,12 @@ class App:
         self.contractors = Contractors(self.db)
         self.conversations = Conversations(self.db)
         self.user_clients = UserClients(self)
+        self.login = LoginService(self, on_authorized=self._account_connected)
+        #: contractors told in-process that their login succeeded (so the WebApp's
+        #: sendData that follows does not produce a second message)
+        self.announced_logins: set[int] = set()
         self.router = Router(self)
-        for module in (menu, cabinet):
+        for module in (menu, cabinet, account):
             module.register(self.router)
         # In sandbox mode, the emulated Telegram; a test passes its own to keep its users
         # across a restart of the app.
@@ -107,6 +112,16 @@ class App:
         self._web: web.AppRunner | None = None
         self._tasks: list[asyncio.Task] = []
         self.stopping = asyncio.Event()
+
+    @property
+    def bot_token(self) -> str:
+        """The token initData is signed with."""
+        if self.sandbox:
+            return self.emulator.bot.bot_token
+        return self.config["telegram.bot_token"]
+
+    async def _account_connected(self, user_id: int, account_name: str) -> None:
+        await account.announce_connected(self, user_id, account_name)
 
     @property
     def public_url(self) -> str:
@@ -180,6 +195,7 @@ class App:
                 if self.consumer is not None:
                     self.consumer.check_worker_health()
                 await self.user_clients.sweep()
+                await self.login.sweep()
             except Exception:
                 log.exception("housekeeping round failed")
 
@@ -204,6 +220,7 @@ class App:
         if self._web is not None:
             await self._web.cleanup()
             self._web = None
+        await self.login.stop_all()
         await self.user_clients.stop_all()
         if self.bot is not None and self.bot.is_connected:
             with contextlib.suppress(Exception):

@@ -42,3 +42,57 @@ def leftovers() -> set[str]:
     """Our temporary directories and files in the system temp dir."""
     return {name for name in os.listdir(tempfile.gettempdir())
             if name.startswith(("smetabot-", "lu", "OSL_PIPE"))}
+
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 "--disable-quic"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium (Debian's, driven by Playwright) for the whole session."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium",
+                                              args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="session")
+def sandbox_server(tmp_path_factory):
+    """One `smetabot serve --sandbox` subprocess for the browser tests: its base URL."""
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    data = tmp_path_factory.mktemp("sandbox-data")
+    log = (tmp_path_factory.mktemp("sandbox-log") / "serve.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "smetabot", "serve", "--sandbox", "--port", str(port),
+         "--data-dir", str(data)], stdout=log, stderr=subprocess.STDOUT, cwd=data)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"serve exited with {process.returncode}; see {log.name}")
+        try:
+            with urllib.request.urlopen(base + "/healthz", timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+    yield base
+    process.terminate()
+    process.wait(timeout=30)
+    log.close()

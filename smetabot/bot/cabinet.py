@@ -20,6 +20,7 @@ async def show(ctx: Ctx) -> None:
     watermark = contractor.default_watermark or ctx.t("cabinet.no_watermark")
     keyboard = InlineKeyboardMarkup([
         [InlineKeyboardButton(ctx.t("btn.edit_watermark"), callback_data="cab:watermark")],
+        [InlineKeyboardButton(ctx.t("btn.disconnect"), callback_data="acc:ask")],
     ])
     await ctx.reply(ctx.t("cabinet", account=account, watermark=watermark), reply_markup=keyboard)
 

@@ -96,6 +96,26 @@ TEXTS: dict[str, dict[str, str]] = {
         RU: "Водяной знак сохранён: «{watermark}».",
         EN: "Watermark saved: “{watermark}”.",
     },
+    # the account
+    "account.connected": {
+        RU: "✅ Аккаунт подключён: {name}.",
+        EN: "✅ Account connected: {name}.",
+    },
+    "account.disconnect_confirm": {
+        RU: ("Отключить аккаунт? Бот выйдет из вашего аккаунта Telegram и удалит сеанс. "
+             "Созданные каналы останутся, но управлять ими через бота будет нельзя, пока вы "
+             "не подключитесь снова."),
+        EN: ("Disconnect the account? The bot logs out of your Telegram account and deletes the "
+             "session. Your channels stay, but the bot cannot manage them until you connect "
+             "again."),
+    },
+    "account.disconnected": {
+        RU: "Аккаунт отключён, сеанс удалён. Чтобы снова работать, подключите аккаунт.",
+        EN: "Account disconnected and the session deleted. Connect again to continue.",
+    },
+    "account.kept": {RU: "Аккаунт остаётся подключённым.", EN: "The account stays connected."},
+    "btn.disconnect_yes": {RU: "Да, отключить", EN: "Yes, disconnect"},
+    "btn.disconnect_no": {RU: "Нет", EN: "No"},
     # commands registered with Telegram
     "cmd.start": {RU: "Начать работу", EN: "Start"},
     "cmd.menu": {RU: "Главное меню", EN: "Main menu"},

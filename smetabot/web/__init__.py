@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from smetabot import __version__
+from smetabot.web import login
 
 if TYPE_CHECKING:
     from smetabot.app import App
@@ -19,6 +20,7 @@ def make_web_app(app: "App") -> web.Application:
     webapp = web.Application(client_max_size=app.settings.max_file_mb * 1024 * 1024 + 65536)
     webapp[APP_KEY] = app
     webapp.router.add_get("/healthz", healthz)
+    login.add_routes(webapp)
     if app.sandbox:
         from smetabot.web import sandbox
 

@@ -178,6 +178,16 @@ class Emulator(Server):
         accept_login_token(self, user, raw_token)
         return {"status": "accepted"}
 
+    def user_terminate_sessions(self, user_id: int) -> int:
+        """The user ends every session of their account (Settings → Devices → Terminate);
+        returns how many. Clients still using one then get AUTH_KEY_UNREGISTERED."""
+        user = self._person(user_id)
+        ended = [key for key, auth in self.auth_keys.items() if auth.user_id == user.id]
+        for key in ended:
+            del self.auth_keys[key]
+        self.notify()
+        return len(ended)
+
     def user_login_codes(self, user_id: int) -> list[dict[str, Any]]:
         """The login codes Telegram sent this user, oldest first."""
         user = self._person(user_id)
