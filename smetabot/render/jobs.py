@@ -7,13 +7,14 @@ worker picks it up, and past the limit kills that worker; the consumer replaces 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
 import signal
 import time
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Awaitable, Callable, Iterator
 
 from huey import SqliteHuey
 from huey.consumer import Consumer
@@ -64,29 +65,66 @@ class JobRunner:
         delay = self.poll_interval
         try:
             while left:
-                progressed = False
-                for index in sorted(left):
-                    item = pending[index]
-                    value = item.result.get(blocking=False)
-                    if value is None:
-                        self._enforce_limit(item)
-                        continue
-                    progressed = True
-                    left.discard(index)
-                    self.huey.get(started_key(item.result.id))  # pop the bookkeeping
-                    if not value.get("ok"):
-                        raise_error(value["error"])
+                finished = self.poll(pending, left)
+                for index, value in finished:
                     results[index] = value
-                if not progressed:
+                if finished:
+                    delay = self.poll_interval
+                else:
                     time.sleep(delay)
                     delay = min(delay * 1.5, 0.2)
-                else:
-                    delay = self.poll_interval
         except BaseException:
-            for index in left:
-                pending[index].result.revoke()
+            self.cancel(pending, left)
             raise
         return [value for value in results if value is not None]
+
+    async def gather(self, pending: list[Pending],
+                     on_result: Callable[[int, dict], Awaitable[None]] | None = None
+                     ) -> list[dict]:
+        """:meth:`wait` for the event loop: polls in a thread, never blocks the loop, and
+        calls ``on_result(index, result)`` as each task finishes."""
+        results: list[dict | None] = [None] * len(pending)
+        left = set(range(len(pending)))
+        delay = self.poll_interval
+        try:
+            while left:
+                finished = await asyncio.to_thread(self.poll, pending, left)
+                for index, value in finished:
+                    results[index] = value
+                    if on_result is not None:
+                        await on_result(index, value)
+                if finished:
+                    delay = self.poll_interval
+                else:
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 1.5, 0.2)
+        except BaseException:
+            self.cancel(pending, left)
+            raise
+        return [value for value in results if value is not None]
+
+    def poll(self, pending: list[Pending], left: set[int]) -> list[tuple[int, dict]]:
+        """Collect the tasks of ``left`` that finished (removing them); raise the first
+        failure; kill workers past their limit."""
+        finished = []
+        for index in sorted(left):
+            item = pending[index]
+            value = item.result.get(blocking=False)
+            if value is None:
+                self._enforce_limit(item)
+                continue
+            left.discard(index)
+            self.huey.get(started_key(item.result.id))  # pop the bookkeeping
+            if not value.get("ok"):
+                raise_error(value["error"])
+            finished.append((index, value))
+        return finished
+
+    @staticmethod
+    def cancel(pending: list[Pending], left: set[int]) -> None:
+        """Revoke tasks not yet finished."""
+        for index in left:
+            pending[index].result.revoke()
 
     def _enforce_limit(self, item: Pending) -> None:
         started = self.huey.get(started_key(item.result.id), peek=True)
@@ -111,7 +149,7 @@ def embedded_consumer(huey: SqliteHuey, workers: int) -> Iterator[Consumer]:
     consumer = huey.create_consumer(
         workers=workers, worker_type="process", periodic=False,
         # Latency matters more than the cost of polling a local SQLite file while idle.
-        initial_delay=0.02, backoff=1.2, max_delay=0.25,
+        initial_delay=0.01, backoff=1.2, max_delay=0.05,
         check_worker_health=True, health_check_interval=1, shutdown_timeout=10)
     saved = {signum: signal.getsignal(signum)
              for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}

@@ -107,7 +107,6 @@ def convert_office(src: str, workdir: str, soffice: str, timeout: float) -> dict
     from smetabot.render import office
 
     _limit_memory(0)
-    office.check_office_file(Path(src))
     pdf = office.convert_to_pdf(Path(src), Path(workdir), soffice=soffice or None,
                                 timeout=timeout)
     return {"pdf": str(pdf)}

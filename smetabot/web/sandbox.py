@@ -1,12 +1,14 @@
-"""The sandbox's user-side JSON API: people using Telegram, played over HTTP.
+"""The sandbox: people using Telegram, played over HTTP, and the page that plays them.
 
-Mounted only by ``smetabot serve --sandbox``. Each route is a thin wrapper over the emulator's
+Mounted only by ``smetabot serve --sandbox``. Each API route is a thin wrapper over the emulator's
 user-side methods; Telegram's refusals come back as ``400 {"error": "MESSAGE_TOO_LONG", ...}``.
+The chat page at ``/sandbox/`` (``smetabot/sandbox_assets/``) is a client of this API only.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib.resources
 import mimetypes
 from typing import Any, Awaitable, Callable
 
@@ -50,6 +52,16 @@ async def _body(request: web.Request) -> dict[str, Any]:
 
 def _user_id(request: web.Request) -> int:
     return int(request.match_info["user_id"])
+
+
+@_json_errors
+async def users(request: web.Request) -> web.Response:
+    emulator = _emulator(request)
+    return web.json_response([
+        {"user_id": a.id, "first_name": a.first_name, "last_name": a.last_name,
+         "username": a.username, "language_code": a.lang_code,
+         "phone": f"+{a.phone}" if a.phone else None, "two_factor": a.password is not None}
+        for a in emulator.accounts.values() if not a.is_bot])
 
 
 @_json_errors
@@ -132,6 +144,15 @@ async def web_app_data(request: web.Request) -> web.Response:
 
 
 @_json_errors
+async def user_channels(request: web.Request) -> web.Response:
+    user_id = _user_id(request)
+    return web.json_response([
+        {"id": c["id"], "title": c["title"], "photo": c["photo"], "noforwards": c["noforwards"],
+         "owner_id": c["owner_id"], "posts": len(c["posts"])}
+        for c in _emulator(request).channels() if user_id in c["members"]])
+
+
+@_json_errors
 async def channels(request: web.Request) -> web.Response:
     return web.json_response(_emulator(request).channels())
 
@@ -154,9 +175,44 @@ async def file(request: web.Request) -> web.Response:
     return web.Response(body=data, content_type="application/octet-stream")
 
 
+ASSETS = "sandbox_assets"
+_TYPES = {".html": "text/html", ".css": "text/css", ".js": "text/javascript",
+          ".svg": "image/svg+xml"}
+
+
+def _asset(name: str) -> web.Response:
+    suffix = name[name.rfind("."):] if "." in name else ""
+    if "/" in name or "\\" in name or name.startswith(".") or suffix not in _TYPES:
+        raise web.HTTPNotFound()
+    try:
+        body = importlib.resources.files("smetabot").joinpath(f"{ASSETS}/{name}").read_bytes()
+    except (FileNotFoundError, IsADirectoryError):
+        raise web.HTTPNotFound() from None
+    return web.Response(body=body, content_type=_TYPES[suffix], charset="utf-8",
+                        headers={"Cache-Control": "no-cache"})
+
+
+async def page(request: web.Request) -> web.Response:
+    """The sandbox chat page."""
+    return _asset("index.html")
+
+
+async def asset(request: web.Request) -> web.Response:
+    """The page's scripts and styles."""
+    return _asset(request.match_info["name"])
+
+
+async def to_page(request: web.Request) -> web.Response:
+    raise web.HTTPFound("/sandbox/")
+
+
 def add_routes(webapp: web.Application) -> None:
-    """Mount the sandbox API under /sandbox/api."""
+    """Mount the sandbox page at /sandbox/ and its API under /sandbox/api."""
+    webapp.router.add_get("/sandbox", to_page)
+    webapp.router.add_get("/sandbox/", page)
+    webapp.router.add_get("/sandbox/assets/{name}", asset)
     base = "/sandbox/api"
+    webapp.router.add_get(f"{base}/users", users)
     webapp.router.add_post(f"{base}/users", create_user)
     webapp.router.add_post(f"{base}/users/{{user_id:\\d+}}/send", send)
     webapp.router.add_get(f"{base}/users/{{user_id:\\d+}}/chat", chat)
@@ -165,6 +221,7 @@ def add_routes(webapp: web.Application) -> None:
     webapp.router.add_get(f"{base}/users/{{user_id:\\d+}}/codes", codes)
     webapp.router.add_post(f"{base}/users/{{user_id:\\d+}}/join", join)
     webapp.router.add_post(f"{base}/users/{{user_id:\\d+}}/web_app_data", web_app_data)
+    webapp.router.add_get(f"{base}/users/{{user_id:\\d+}}/channels", user_channels)
     webapp.router.add_get(f"{base}/users/{{user_id:\\d+}}/channels/{{channel_id:-?\\d+}}",
                           view_channel)
     webapp.router.add_get(f"{base}/channels", channels)

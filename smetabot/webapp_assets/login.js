@@ -103,7 +103,12 @@
       try { tg.sendData("session_ready"); } catch (e) { /* not opened from a keyboard */ }
       setTimeout(() => { try { tg.close(); } catch (e) { /* ignore */ } }, 1500);
     } else if (window.parent !== window) {
-      window.parent.postMessage({ type: "smetabot:sendData", data: "session_ready" }, "*");
+      // Opened in an iframe without telegram-web-app.js (the sandbox): speak Telegram's web
+      // protocol to the host, as the script itself would.
+      const post = (eventType, eventData) =>
+        window.parent.postMessage(JSON.stringify({ eventType, eventData }), "*");
+      post("web_app_data_send", { data: "session_ready" });
+      setTimeout(() => post("web_app_close", {}), 1500);
     }
   }
 
