@@ -21,14 +21,17 @@ from aiohttp import web
 from pyrogram import Client
 
 from smetabot import __version__
-from smetabot.bot import account, cabinet, menu
+from smetabot.billing import Billing
+from smetabot.bot import account, admin, cabinet, channels, menu, publish
 from smetabot.bot.router import Router
 from smetabot.bot.state import Conversations
+from smetabot.channels import Channels
 from smetabot.config import Config
 from smetabot.contractors import Contractors
 from smetabot.db import Database
 from smetabot.errors import StartupError
 from smetabot.login import LoginService
+from smetabot.publishing import Publishing
 from smetabot.render import jobs
 from smetabot.render.pipeline import RenderSettings, default_workers
 from smetabot.render.tasks import create_huey
@@ -93,14 +96,17 @@ class App:
         self.db = Database(self.paths.database)
         self.vault = Vault(self.paths.sessions, secret_key)
         self.contractors = Contractors(self.db)
+        self.billing = Billing(self.db, config)
         self.conversations = Conversations(self.db)
         self.user_clients = UserClients(self)
+        self.channels = Channels(self)
         self.login = LoginService(self, on_authorized=self._account_connected)
+        self.publishing = Publishing(self)
         #: contractors told in-process that their login succeeded (so the WebApp's
         #: sendData that follows does not produce a second message)
         self.announced_logins: set[int] = set()
         self.router = Router(self)
-        for module in (menu, cabinet, account):
+        for module in (menu, cabinet, account, publish, channels, admin):
             module.register(self.router)
         # In sandbox mode, the emulated Telegram; a test passes its own to keep its users
         # across a restart of the app.
@@ -111,6 +117,7 @@ class App:
         self.runner: jobs.JobRunner | None = None
         self._web: web.AppRunner | None = None
         self._tasks: list[asyncio.Task] = []
+        self._jobs: set[asyncio.Task] = set()
         self.stopping = asyncio.Event()
 
     @property
@@ -134,6 +141,7 @@ class App:
             self.paths.prepare()
             self.vault.open()
             await self.db.open()
+            await self.billing.sync_plans()
             self._start_queue()
             await self._start_bot()
             await self._start_web()
@@ -141,6 +149,8 @@ class App:
             await self.stop()
             raise
         self._tasks.append(self._spawn(self._housekeeping(), "housekeeping"))
+        self._tasks.append(self._spawn(self.channels.run(), "channel setup"))
+        await publish.resume(self)
         log.info("SmetaBot %s serving on %s%s", __version__, self.public_url,
                  " (sandbox: Telegram is emulated)" if self.sandbox else "")
 
@@ -196,8 +206,21 @@ class App:
                     self.consumer.check_worker_health()
                 await self.user_clients.sweep()
                 await self.login.sweep()
+                await self.publishing.sweep()
             except Exception:
                 log.exception("housekeeping round failed")
+
+    def spawn_job(self, coro: Any, name: str) -> asyncio.Task | None:
+        """Run a background job (preview, publication); its failure is logged, and a stop
+        cancels it (its state in the database lets the next start resume it). While the app
+        stops, nothing new starts: the next start resumes it from the database."""
+        if self.stopping.is_set():
+            coro.close()
+            return None
+        task = self._spawn(coro, name)
+        self._jobs.add(task)
+        task.add_done_callback(self._jobs.discard)
+        return task
 
     def _spawn(self, coro: Any, name: str) -> asyncio.Task:
         task = asyncio.get_running_loop().create_task(coro, name=name)
@@ -211,11 +234,13 @@ class App:
 
     async def stop(self) -> None:
         """Stop everything that was started, in reverse order."""
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        self.stopping.set()
+        # Again until none is left: a job may be spawned by an update meanwhile, and Python
+        # 3.11's asyncio.wait_for can swallow a cancellation (fixed in 3.12).
+        while running := [task for task in (*self._tasks, *self._jobs) if not task.done()]:
+            for task in running:
+                task.cancel()
+            await asyncio.wait(running, timeout=5)
         self._tasks.clear()
         if self._web is not None:
             await self._web.cleanup()

@@ -15,7 +15,7 @@ from typing import Optional
 
 import typer
 
-from smetabot import __version__, config as config_mod, errors
+from smetabot import __version__, cli_operator, config as config_mod, errors
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="SmetaBot: share estimates through Telegram, readable and nothing else.")
@@ -264,10 +264,63 @@ def _sandbox_key(data_dir: Path) -> str:
     return key
 
 
+def _config_and_data(config_file: Optional[Path], data_dir: Optional[Path]):
+    cfg = config_mod.load(config_mod.config_path(config_file))
+    return cfg, data_dir or Path(cfg["storage.data_dir"])
+
+
+@app.command()
+def doctor(
+    config_file: Optional[Path] = typer.Option(None, "--config", help="Config file."),
+    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Data directory."),
+) -> None:
+    """Check the config, LibreOffice, the data dir, the database and the secret key."""
+    from smetabot import maintenance
+
+    try:
+        cfg, data = _config_and_data(config_file, data_dir)
+        checks = maintenance.doctor(cfg, data)
+    except errors.SmetaBotError as exc:
+        fail(exc)
+    for check in checks:
+        typer.echo(f"{'✓' if check.ok else '✗'} {check.name}: {check.detail}")
+    if not all(check.ok for check in checks):
+        raise typer.Exit(1)
+
+
+@app.command()
+def backup(
+    out: Optional[Path] = typer.Option(None, "--out", help="Archive to write "
+                                       "(default: smetabot-backup-<date>.tar.gz)."),
+    config_file: Optional[Path] = typer.Option(None, "--config", help="Config file."),
+    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Data directory."),
+) -> None:
+    """Save the database and the encrypted sessions into one archive (safe while serving)."""
+    import time
+
+    from smetabot import maintenance
+
+    try:
+        _, data = _config_and_data(config_file, data_dir)
+        target = out or Path(f"smetabot-backup-{time.strftime('%Y%m%d-%H%M%S')}.tar.gz")
+        path, size = maintenance.backup(data, target)
+    except errors.SmetaBotError as exc:
+        fail(exc)
+    except OSError as exc:
+        fail(errors.StartupError(problem=f"cannot write the backup: {exc.strerror}"))
+    typer.echo(f"Backup written: {path} ({_human_size(size)}). Keep the secret key apart: "
+               "the sessions open only with it.")
+
+
 @app.command()
 def version() -> None:
     """Print the version."""
     typer.echo(f"smetabot {__version__}")
+
+
+# The operator's commands on contractors and plans (smetabot/cli_operator.py).
+app.add_typer(cli_operator.contractors_cli, name="contractors")
+app.add_typer(cli_operator.plan_cli, name="plan")
 
 
 def _restore_library_path() -> None:

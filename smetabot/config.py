@@ -55,6 +55,14 @@ SCHEMA: dict[str, dict[str, Key]] = {
     "admins": {
         "telegram_ids": Key(list, []),
     },
+    "billing": {
+        "contact": Key(str, ""),
+        "default_plan": Key(str, "free"),
+        "plans": Key(dict, {}),
+    },
+    "channels": {
+        "admin_retry_seconds": Key(float, 3600.0),
+    },
     "render": {
         "dpi": Key(int, 300),
         "max_file_mb": Key(int, 50),
@@ -114,6 +122,11 @@ def _coerce(dotted: str, spec: Key, value: Any, *, from_env: bool) -> Any:
             if not isinstance(value, list):
                 raise TypeError
             return [int(item) for item in value]
+        if spec.type is dict:
+            value = json.loads(value) if from_env else value
+            if not isinstance(value, dict):
+                raise TypeError
+            return value
         if spec.type is bool:
             if from_env:
                 return str(value).strip().lower() in {"1", "true", "yes", "on"}
@@ -133,7 +146,7 @@ def _coerce(dotted: str, spec: Key, value: Any, *, from_env: bool) -> Any:
 
 def _type_word(kind: type) -> str:
     return {int: "an integer", float: "a number", str: "a string", bool: "true or false",
-            list: "a list of integers"}[kind]
+            list: "a list of integers", dict: "a table (JSON in the environment)"}[kind]
 
 
 def load(path: Path | None = None, env: Mapping[str, str] | None = None,
@@ -201,6 +214,44 @@ def _validate(config: Config) -> None:
     for dotted, ok, words in checks:
         if not ok(config[dotted]):
             raise ConfigError(problem=f"{dotted} must be {words}, got {config[dotted]!r}")
+    config.values["billing"]["plans"] = _plans(config["billing.plans"])
+    if config["billing.default_plan"] not in config["billing.plans"]:
+        raise ConfigError(problem=f"billing.default_plan names no plan: "
+                                  f"{config['billing.default_plan']!r}; plans: "
+                                  f"{', '.join(config['billing.plans'])}")
+    if config["channels.admin_retry_seconds"] <= 0:
+        raise ConfigError(problem="channels.admin_retry_seconds must be positive")
+
+
+#: the plan every install has; [billing.plans.free] in the config may change its limits
+FREE_PLAN = {"title": "Free", "channels": 3, "publications": 20}
+_PLAN_KEYS = {"title": str, "channels": int, "publications": int}
+
+
+def _plans(given: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """``billing.plans`` checked key by key, with the built-in free plan under the operator's."""
+    plans = {"free": dict(FREE_PLAN)}
+    for code, plan in given.items():
+        where = f"billing.plans.{code}"
+        if not re.fullmatch(r"[a-z0-9_-]{1,32}", code):
+            raise ConfigError(problem=f"{where}: a plan code is 1-32 of a-z, 0-9, _ and -")
+        if not isinstance(plan, dict):
+            raise ConfigError(problem=f"{where} must be a table")
+        # A limit left out is no limit (the free plan keeps its built-in ones).
+        checked: dict[str, Any] = dict(FREE_PLAN) if code == "free" else {"title": code}
+        for key, value in plan.items():
+            kind = _PLAN_KEYS.get(key)
+            if kind is None:
+                raise ConfigError(problem=f"unknown key {where}.{key}; known: "
+                                          f"{', '.join(_PLAN_KEYS)}")
+            if not isinstance(value, kind) or isinstance(value, bool) or (
+                    kind is int and value < 0):
+                raise ConfigError(problem=f"{where}.{key} must be "
+                                          f"{'a string' if kind is str else 'a whole number >= 0'}"
+                                          f", got {value!r}")
+            checked[key] = value
+        plans[code] = checked
+    return plans
 
 
 def config_path(explicit: Path | None = None) -> Path:

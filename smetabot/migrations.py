@@ -130,4 +130,38 @@ CREATE TABLE conversation_states (
     updated_at       TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 );
 """),
+    ("0002_channel_setup_and_members", """
+-- The owner's access hash of the channel (a user client's peer cache is in memory only), and
+-- the retries of a half-done setup.
+ALTER TABLE core_channels ADD COLUMN access_hash INTEGER;
+ALTER TABLE core_channels ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE core_channels ADD COLUMN last_error TEXT;
+CREATE INDEX core_channels_retry ON core_channels (status, next_retry_at);
+
+-- Clients in a channel, as the bot learns from chat_member updates.
+CREATE TABLE core_channel_members (
+    channel_id       INTEGER NOT NULL REFERENCES core_channels(id) ON DELETE CASCADE,
+    telegram_user_id INTEGER NOT NULL,
+    name             TEXT NOT NULL DEFAULT '',
+    username         TEXT,
+    invite_link      TEXT,
+    joined_at        TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    left_at          TEXT,
+    PRIMARY KEY (channel_id, telegram_user_id)
+);
+"""),
+    ("0003_publishing", """
+ALTER TABLE core_uploads ADD COLUMN status_message_id INTEGER;
+ALTER TABLE core_uploads ADD COLUMN error TEXT;
+ALTER TABLE core_uploads ADD COLUMN pdf_path TEXT;
+ALTER TABLE core_publications ADD COLUMN contractor_id INTEGER
+    REFERENCES core_contractors(id) ON DELETE CASCADE;
+ALTER TABLE core_publications ADD COLUMN random_ids TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE core_publications ADD COLUMN sent_albums INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE core_publications ADD COLUMN error TEXT;
+ALTER TABLE core_publications ADD COLUMN status_message_id INTEGER;
+ALTER TABLE core_publications ADD COLUMN lang TEXT NOT NULL DEFAULT 'ru';
+CREATE INDEX core_publications_status ON core_publications (status);
+CREATE INDEX core_uploads_status ON core_uploads (status);
+"""),
 ]

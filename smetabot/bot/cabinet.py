@@ -1,14 +1,32 @@
-"""👤 Личный кабинет: the connected account, the default watermark."""
+"""👤 Личный кабинет: the connected account, the plan and its usage, the default watermark."""
 
 from __future__ import annotations
 
 from pyrogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
+from smetabot.billing import Subscription
+from smetabot.bot import texts
 from smetabot.bot.menu import main_menu, require_account
 from smetabot.bot.router import Ctx, Router
 from smetabot.contractors import WATERMARK_LIMIT
 
 FLOW = "watermark"
+
+
+def plan_words(lang: str, subscription: Subscription) -> str:
+    """ "Pro до 31.12.2026" / "Бесплатный, бессрочно"."""
+    title = subscription.plan.name(lang)
+    if subscription.ends_at:
+        return texts.t("cabinet.plan_until", lang, plan=title,
+                       until=texts.day(subscription.ends_at, lang))
+    return texts.t("cabinet.plan_forever", lang, plan=title)
+
+
+def used_of(lang: str, used: int, limit: int | None) -> str:
+    """ "2 из 3", or "2 (без ограничений)"."""
+    if limit is None:
+        return texts.t("cabinet.unlimited", lang, used=used)
+    return texts.t("cabinet.of", lang, used=used, limit=limit)
 
 
 async def show(ctx: Ctx) -> None:
@@ -22,7 +40,14 @@ async def show(ctx: Ctx) -> None:
         [InlineKeyboardButton(ctx.t("btn.edit_watermark"), callback_data="cab:watermark")],
         [InlineKeyboardButton(ctx.t("btn.disconnect"), callback_data="acc:ask")],
     ])
-    await ctx.reply(ctx.t("cabinet", account=account, watermark=watermark), reply_markup=keyboard)
+    subscription = await ctx.app.billing.subscription(ctx.user_id)
+    usage, plan = await ctx.app.billing.usage(ctx.user_id), subscription.plan
+    await ctx.reply(ctx.t("cabinet", account=account, watermark=watermark,
+                          plan=plan_words(ctx.lang, subscription),
+                          channels=used_of(ctx.lang, usage.channels, plan.max_channels),
+                          publications=used_of(ctx.lang, usage.publications,
+                                               plan.max_publications)),
+                    reply_markup=keyboard)
 
 
 async def on_callback(ctx: Ctx, action: str) -> None:

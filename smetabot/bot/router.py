@@ -82,6 +82,8 @@ class Router:
         self.fallbacks: list[tuple[Callable[[Message], bool], Handler]] = []
         #: other pyrogram handlers flows need (chat member updates, ...), added as they are
         self.extra_handlers: list[Any] = []
+        #: wizards that take files themselves (an avatar sent as a file), before the fallbacks
+        self.file_flows: set[str] = set()
 
     def install(self, client: Client) -> None:
         """Attach the router's handlers to the bot client."""
@@ -145,8 +147,11 @@ class Router:
                 await ctx.clear_state()
             await self.buttons[button](ctx)
             return
+        in_file_flow = ctx.state is not None and ctx.state.flow in self.file_flows
         for matches, handler in self.fallbacks:
-            if matches(message) and ctx.state is None:
+            # A document or WebApp data means the same whatever wizard the user was in, but
+            # for a wizard that asked for a file.
+            if matches(message) and not (in_file_flow and message.document is not None):
                 await handler(ctx)
                 return
         if ctx.state is not None and ctx.state.flow in self.flows:

@@ -73,9 +73,12 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     # the personal cabinet
     "cabinet": {
-        RU: ("👤 Личный кабинет\n\nАккаунт: {account}\nВодяной знак: {watermark}\n"
+        RU: ("👤 Личный кабинет\n\nАккаунт: {account}\nТариф: {plan}\nКаналы: {channels}\n"
+             "Публикации в этом месяце: {publications}\nВодяной знак: {watermark}\n"
              "Язык: русский"),
-        EN: "👤 My account\n\nAccount: {account}\nWatermark: {watermark}\nLanguage: English",
+        EN: ("👤 My account\n\nAccount: {account}\nPlan: {plan}\nChannels: {channels}\n"
+             "Publications this month: {publications}\nWatermark: {watermark}\n"
+             "Language: English"),
     },
     "cabinet.no_watermark": {RU: "не задан (будет ваше имя)", EN: "not set (your name is used)"},
     "watermark.ask": {
@@ -116,6 +119,244 @@ TEXTS: dict[str, dict[str, str]] = {
     "account.kept": {RU: "Аккаунт остаётся подключённым.", EN: "The account stays connected."},
     "btn.disconnect_yes": {RU: "Да, отключить", EN: "Yes, disconnect"},
     "btn.disconnect_no": {RU: "Нет", EN: "No"},
+    # publishing a document
+    "btn.pages_all": {RU: "Все", EN: "All"},
+    "btn.pages_none": {RU: "Ни одной", EN: "None"},
+    "btn.next": {RU: "Далее ➡️", EN: "Next ➡️"},
+    "btn.wm_keep": {RU: "✅ Оставить", EN: "✅ Keep it"},
+    "btn.wm_edit": {RU: "✏️ Другой текст", EN: "✏️ Other text"},
+    "btn.retry": {RU: "🔁 Повторить", EN: "🔁 Retry"},
+    "publish.send_file": {
+        RU: ("Пришлите документ файлом: PDF, Word (DOC, DOCX, RTF, ODT) или Excel (XLS, XLSX, "
+             "ODS), до {limit} МБ. Я покажу страницы, вы выберете, какие опубликовать."),
+        EN: ("Send the document as a file: PDF, Word (DOC, DOCX, RTF, ODT) or Excel (XLS, XLSX, "
+             "ODS), up to {limit} MB. I will show the pages and you pick which to publish."),
+    },
+    "publish.received": {RU: "📥 Получил «{file}». Проверяю файл…",
+                         EN: "📥 Got “{file}”. Checking the file…"},
+    "publish.checking": {RU: "⏳ Открываю «{file}»…", EN: "⏳ Opening “{file}”…"},
+    "publish.previewing": {RU: "⏳ Готовлю превью: {done} из {total} страниц…",
+                           EN: "⏳ Preparing previews: {done} of {total} pages…"},
+    "publish.previews_ready": {RU: "📄 «{file}»: {total} стр.", EN: "📄 “{file}”: {total} pages."},
+    "publish.wait_previews": {RU: "Подождите, готовлю превью страниц…",
+                              EN: "Please wait, preparing the page previews…"},
+    "publish.page": {RU: "стр. {number}", EN: "page {number}"},
+    "publish.pick": {
+        RU: ("Какие страницы «{file}» опубликовать? Нажимайте на номера или пришлите диапазон, "
+             "например 1,3,5-7.\n\nВыбрано: {chosen} — {count} из {total}."),
+        EN: ("Which pages of “{file}” to publish? Tap the numbers or send a range, e.g. "
+             "1,3,5-7.\n\nSelected: {chosen} — {count} of {total}."),
+    },
+    "publish.nothing": {RU: "ничего", EN: "nothing"},
+    "publish.pick_something": {RU: "Выберите хотя бы одну страницу.",
+                               EN: "Select at least one page."},
+    "publish.bad_range": {RU: "Не понял диапазон. Пример: 1,3,5-7.",
+                          EN: "I don't understand the range. Example: 1,3,5-7."},
+    "publish.use_buttons": {RU: "Выберите вариант кнопкой под сообщением выше или /cancel.",
+                            EN: "Choose with the buttons under the message above, or /cancel."},
+    "publish.gone": {
+        RU: "Этот файл больше недоступен (прошло больше суток или он заменён). Пришлите его снова.",
+        EN: "This file is no longer available (over a day old, or replaced). Send it again.",
+    },
+    "publish.watermark": {
+        RU: ("Водяной знак на каждой странице: «{watermark}». К нему добавится короткий код "
+             "публикации: по нему видно, из какого канала утекла страница."),
+        EN: ("Watermark on every page: “{watermark}”. A short publication code is added to it: "
+             "it shows which channel a leaked page came from."),
+    },
+    "publish.channel": {RU: "В какой канал опубликовать?", EN: "Which channel to publish to?"},
+    "publish.no_channels": {
+        RU: "У вас ещё нет каналов. Создайте канал для клиента — потом вернёмся к документу.",
+        EN: "You have no channels yet. Create a channel for the client, then we return to "
+            "the document.",
+    },
+    "publish.back_to_document": {RU: "Возвращаемся к «{file}».",
+                                 EN: "Back to “{file}”."},
+    "publish.channel_unavailable": {RU: "Этот канал сейчас недоступен. Выберите другой.",
+                                    EN: "This channel is not available now. Choose another."},
+    "publish.queued": {RU: "⏳ Публикую в «{channel}»…", EN: "⏳ Publishing to “{channel}”…"},
+    "publish.rendering": {RU: "⏳ Готовлю страницы: {done} из {total}…",
+                          EN: "⏳ Rendering pages: {done} of {total}…"},
+    "publish.sending": {RU: "📤 Отправляю страницы в «{channel}»…",
+                        EN: "📤 Posting the pages to “{channel}”…"},
+    "publish.done": {
+        RU: "✅ Документ опубликован в «{channel}»: {pages} стр., код #{code}.\n{link}",
+        EN: "✅ Document published in “{channel}”: {pages} pages, code #{code}.\n{link}",
+    },
+    "publish.blocked": {
+        RU: ("⚠️ Бот не может публиковать в «{channel}»: у него нет прав администратора. Верните "
+             "боту права (публикация сообщений) и нажмите «Повторить»."),
+        EN: ("⚠️ The bot cannot post in “{channel}”: it is not an admin there. Give the bot its "
+             "rights back (post messages) and tap “Retry”."),
+    },
+    "publish.resumed": {RU: "🔁 Продолжаю публикацию «{file}» после перезапуска сервера.",
+                        EN: "🔁 Resuming the publication of “{file}” after a server restart."},
+    "publish.resumed_preview": {
+        RU: "🔁 Продолжаю подготовку «{file}» после перезапуска сервера.",
+        EN: "🔁 Resuming the preparation of “{file}” after a server restart.",
+    },
+    # channels: 🆕 Новый канал
+    "btn.share_link": {RU: "📤 Поделиться ссылкой", EN: "📤 Share the link"},
+    "btn.copy_link": {RU: "📋 Скопировать ссылку", EN: "📋 Copy the link"},
+    "btn.new_link": {RU: "🔗 Новая ссылка", EN: "🔗 New link"},
+    "btn.revoke_link": {RU: "🚫 Отозвать ссылку", EN: "🚫 Revoke a link"},
+    "btn.archive": {RU: "🗄 В архив", EN: "🗄 Archive"},
+    "btn.archive_yes": {RU: "Да, в архив", EN: "Yes, archive it"},
+    "btn.archive_no": {RU: "Нет, оставить", EN: "No, keep it"},
+    "btn.to_list": {RU: "⬅️ К списку", EN: "⬅️ Back to the list"},
+    "btn.page_prev": {RU: "◀️ Назад", EN: "◀️ Back"},
+    "btn.page_next": {RU: "Вперёд ▶️", EN: "Forward ▶️"},
+    "newch.ask_title": {
+        RU: ("Как назвать канал? Обычно это адрес или название проекта, например «Ремонт на "
+             "Ленина, 5». Клиент увидит это название. До 128 символов."),
+        EN: ("What shall the channel be called? Usually the address or the project, e.g. "
+             "“Renovation, 5 Lenin St”. The client sees this name. Up to 128 characters."),
+    },
+    "newch.need_title": {RU: "Пришлите название канала текстом или /cancel.",
+                         EN: "Send the channel's name as text, or /cancel."},
+    "newch.title_too_long": {
+        RU: "Слишком длинное название: {length} символов, можно до {limit}. Пришлите покороче.",
+        EN: "The name is too long: {length} characters, the limit is {limit}. Send a shorter one.",
+    },
+    "newch.ask_photo": {
+        RU: "Пришлите фото для аватарки канала «{title}» или нажмите «Пропустить».",
+        EN: "Send a photo for the avatar of “{title}”, or tap “Skip”.",
+    },
+    "newch.need_photo": {RU: "Это не фото. Пришлите фото (картинкой) или нажмите «Пропустить».",
+                         EN: "That is not a photo. Send a picture, or tap “Skip”."},
+    "newch.creating": {RU: "⏳ Создаю канал «{title}»…", EN: "⏳ Creating the channel “{title}”…"},
+    "newch.ready": {
+        RU: ("✅ Канал «{title}» готов: закрытый, пересылка и сохранение запрещены, бот — "
+             "администратор.\n\nСсылка-приглашение для клиента:\n{link}\n\n"
+             "Отправьте её клиенту: кнопка «📤 Поделиться ссылкой» ниже."),
+        EN: ("✅ The channel “{title}” is ready: private, forwarding and saving are off, the "
+             "bot is an admin.\n\nInvite link for the client:\n{link}\n\n"
+             "Send it to the client: the “📤 Share the link” button below."),
+    },
+    "newch.waiting_admin": {
+        RU: ("Канал «{title}» создан и защищён от пересылки. Но Telegram пока не разрешает "
+             "недавно подключённому аккаунту назначать администраторов, поэтому бот ещё не может "
+             "публиковать в канале и выдать ссылку. Я буду пробовать снова каждые {every} "
+             "(обычно ограничение снимается в течение суток) и напишу, когда канал будет готов."),
+        EN: ("The channel “{title}” is created and protected from forwarding. But Telegram does "
+             "not yet let a freshly connected account appoint admins, so the bot cannot post "
+             "there or make a link yet. I will try again every {every} (the restriction is "
+             "usually lifted within a day) and tell you when the channel is ready."),
+    },
+    "newch.deferred": {
+        RU: ("Канал «{title}» создан, но настройку пришлось прервать. {reason}\n"
+             "Я закончу её сам и напишу, когда канал будет готов."),
+        EN: ("The channel “{title}” is created, but its setup had to stop. {reason}\n"
+             "I will finish it myself and tell you when the channel is ready."),
+    },
+    "newch.our_fault": {RU: "Сбой на нашей стороне (код {ref}).",
+                        EN: "Something failed on our side (reference {ref})."},
+    "newch.failed": {
+        RU: ("❌ Не удалось закончить настройку канала «{title}» после нескольких попыток. Канал "
+             "остался в вашем Telegram: удалите его и создайте канал заново через «🆕 Новый "
+             "канал»."),
+        EN: ("❌ The setup of the channel “{title}” could not be finished after several attempts. "
+             "The channel is still in your Telegram: delete it and create the channel again "
+             "with “🆕 New channel”."),
+    },
+    "newch.interrupted": {
+        RU: ("⚠️ Создание канала «{title}» прервалось: бот перезапускался. Если в вашем Telegram "
+             "появился канал «{title}», удалите его и создайте канал заново через «🆕 Новый "
+             "канал»."),
+        EN: ("⚠️ Creating the channel “{title}” was interrupted: the bot restarted. If a channel "
+             "“{title}” appeared in your Telegram, delete it and create the channel again with "
+             "“🆕 New channel”."),
+    },
+    "share.text": {RU: "Приглашение в канал «{title}»", EN: "Invitation to “{title}”"},
+    # plans and limits
+    "limit.channels": {
+        RU: ("⛔ Достигнут лимит тарифа «{plan}»: каналов {used} из {limit}. Перенесите "
+             "ненужный канал в архив («📢 Мои каналы») или расширьте тариф."),
+        EN: ("⛔ The limit of the plan “{plan}” is reached: {used} of {limit} channels. Archive a "
+             "channel you no longer need (“📢 My channels”) or get a bigger plan."),
+    },
+    "limit.publications": {
+        RU: ("⛔ Достигнут лимит тарифа «{plan}»: публикаций в этом месяце {used} из {limit}. "
+             "Новые публикации будут доступны с 1-го числа, или расширьте тариф."),
+        EN: ("⛔ The limit of the plan “{plan}” is reached: {used} of {limit} publications this "
+             "month. More become available on the 1st, or get a bigger plan."),
+    },
+    "limit.ask": {RU: "Чтобы расширить тариф, напишите: {contact}.",
+                  EN: "To get a bigger plan, write to {contact}."},
+    "limit.ask_operator": {RU: "Чтобы расширить тариф, обратитесь к администратору этого бота.",
+                           EN: "To get a bigger plan, ask the administrator of this bot."},
+    # channels: 📢 Мои каналы
+    "mych.empty": {RU: "У вас пока нет каналов. Создайте первый: «🆕 Новый канал».",
+                   EN: "You have no channels yet. Create the first: “🆕 New channel”."},
+    "mych.list": {RU: "📢 Ваши каналы: {total} (страница {page} из {pages}). Выберите канал:",
+                  EN: "📢 Your channels: {total} (page {page} of {pages}). Choose a channel:"},
+    "mych.card": {
+        RU: ("📢 {title}\n\nСоздан: {created}\nСостояние: {status}\nКлиенты: {members}\n"
+             "Публикаций: {publications}\n\nСсылка-приглашение: {link}"),
+        EN: ("📢 {title}\n\nCreated: {created}\nState: {status}\nClients: {members}\n"
+             "Publications: {publications}\n\nInvite link: {link}"),
+    },
+    "mych.status.ready": {RU: "готов", EN: "ready"},
+    "mych.status.waiting_admin": {RU: "ждёт, когда Telegram разрешит сделать бота администратором",
+                                  EN: "waiting for Telegram to allow making the bot an admin"},
+    "mych.status.creating": {RU: "настраивается", EN: "being set up"},
+    "mych.no_members": {RU: "пока никого", EN: "nobody yet"},
+    "mych.no_link": {RU: "нет действующей — нажмите «🔗 Новая ссылка»",
+                     EN: "none working — tap “🔗 New link”"},
+    "mych.link_later": {RU: "появится, когда бот станет администратором",
+                        EN: "comes when the bot becomes an admin"},
+    "mych.new_link": {RU: "🔗 Новая ссылка-приглашение в «{title}»:\n{link}",
+                      EN: "🔗 New invite link to “{title}”:\n{link}"},
+    "mych.revoke_which": {RU: "Какую ссылку отозвать? По ней больше никто не сможет войти.",
+                          EN: "Which link to revoke? Nobody will be able to join through it."},
+    "mych.revoked": {RU: "Ссылка отозвана.", EN: "The link is revoked."},
+    "mych.archive_confirm": {
+        RU: ("Перенести «{title}» в архив? Ссылки перестанут работать, канал освободит место в "
+             "тарифе. Сам канал в Telegram останется: клиент сможет читать опубликованное."),
+        EN: ("Archive “{title}”? Its links stop working and it frees its place in your plan. "
+             "The Telegram channel stays: the client can still read what was published."),
+    },
+    "mych.archived": {RU: "🗄 Канал «{title}» перенесён в архив.",
+                      EN: "🗄 The channel “{title}” is archived."},
+    "mych.kept": {RU: "Канал остаётся.", EN: "The channel stays."},
+    "mych.gone": {RU: "Этого канала больше нет в списке.", EN: "This channel is no longer listed."},
+    "mych.joined": {RU: "👤 Клиент {name} присоединился к «{channel}».",
+                    EN: "👤 Client {name} joined “{channel}”."},
+    # the personal cabinet: the plan
+    "plan.free": {RU: "Бесплатный", EN: "Free"},
+    "cabinet.plan_until": {RU: "{plan} до {until}", EN: "{plan} until {until}"},
+    "cabinet.plan_forever": {RU: "{plan}, бессрочно", EN: "{plan}, no end date"},
+    "cabinet.of": {RU: "{used} из {limit}", EN: "{used} of {limit}"},
+    "cabinet.unlimited": {RU: "{used} (без ограничений)", EN: "{used} (no limit)"},
+    # admins: plans
+    "admin.help": {
+        RU: ("Управление тарифами.\n/contractors — подрядчики, их тарифы и расход\n"
+             "/plan <id или @username> <тариф> [ГГГГ-ММ-ДД] — назначить тариф (до даты "
+             "включительно; без даты — бессрочно)\n\nТарифы:\n{plans}"),
+        EN: ("Plan management.\n/contractors — contractors, their plans and usage\n"
+             "/plan <id or @username> <plan> [YYYY-MM-DD] — assign a plan (through the date; "
+             "without one, no end)\n\nPlans:\n{plans}"),
+    },
+    "admin.plan_line": {RU: "• {code} — «{title}»: каналов {channels}, публикаций в месяц "
+                            "{publications}",
+                        EN: "• {code} — “{title}”: {channels} channels, {publications} "
+                            "publications a month"},
+    "admin.no_limit": {RU: "без ограничений", EN: "no limit"},
+    "admin.contractor_line": {
+        RU: "• {id} {name}: {plan}; каналов {channels}, публикаций в этом месяце {publications}",
+        EN: "• {id} {name}: {plan}; {channels} channels, {publications} publications this month",
+    },
+    "admin.no_contractors": {RU: "Подрядчиков пока нет.", EN: "No contractors yet."},
+    "admin.plan_usage": {RU: "Формат: /plan <id или @username> <тариф> [ГГГГ-ММ-ДД]",
+                         EN: "Usage: /plan <id or @username> <plan> [YYYY-MM-DD]"},
+    "admin.not_found": {RU: "Подрядчик «{who}» не найден. Список: /contractors",
+                        EN: "No contractor “{who}”. The list: /contractors"},
+    "admin.bad_date": {RU: "Не понял дату «{date}»: нужна ГГГГ-ММ-ДД, например 2026-12-31.",
+                       EN: "I don't understand the date “{date}”: use YYYY-MM-DD, e.g. 2026-12-31."},
+    "admin.plan_set": {RU: "✅ {name}: тариф {plan}.", EN: "✅ {name}: plan {plan}."},
+    "admin.plan_error": {RU: "Не получилось: {problem}", EN: "That did not work: {problem}"},
+    "plan.changed": {RU: "💳 Ваш тариф изменён: {plan}. Подробности — в «👤 Личный кабинет».",
+                     EN: "💳 Your plan has changed: {plan}. Details in “👤 My account”."},
     # commands registered with Telegram
     "cmd.start": {RU: "Начать работу", EN: "Start"},
     "cmd.menu": {RU: "Главное меню", EN: "Main menu"},
@@ -128,6 +369,12 @@ def t(key: str, lang: str, **params: object) -> str:
     """The text ``key`` in ``lang``, formatted with ``params``."""
     text = TEXTS[key][RU if lang == RU else EN]
     return text.format(**params) if params else text
+
+
+def day(stamp: str, lang: str) -> str:
+    """The date of a database timestamp as people write it: 28.11.2026 / 2026-11-28 (UTC)."""
+    year, month, date = stamp[:10].split("-")
+    return f"{date}.{month}.{year}" if lang == RU else stamp[:10]
 
 
 def button_key(text: str) -> str | None:

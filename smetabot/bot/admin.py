@@ -1,0 +1,126 @@
+"""Plans from the bot, for the operators named in ``admins.telegram_ids``.
+
+/admin (help and the plans), /contractors (who is on which plan, using what), /plan <who> <plan>
+[YYYY-MM-DD]. To anyone else these commands do not exist.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+from smetabot.billing import BillingError, Subscription
+from smetabot.bot import texts
+from smetabot.bot.cabinet import plan_words
+from smetabot.bot.channels import send
+from smetabot.bot.router import Ctx, Router
+from smetabot.contractors import Contractor
+
+log = logging.getLogger(__name__)
+
+MESSAGE_LIMIT = 4000  # under Telegram's 4096, for the list of contractors
+
+
+def is_admin(ctx: Ctx) -> bool:
+    """Whether the user is one of the operators in the config."""
+    return ctx.user_id in ctx.app.config["admins.telegram_ids"]
+
+
+async def find_contractor(app, who: str) -> Contractor | None:
+    """A contractor by Telegram id or @username."""
+    who = who.strip()
+    if who.isdigit():
+        return await app.contractors.get(int(who))
+    name = who.lstrip("@").lower()
+    return next((c for c in await app.contractors.all()
+                 if c.username and c.username.lower() == name), None)
+
+
+def _limit(ctx: Ctx, value: int | None) -> str:
+    return ctx.t("admin.no_limit") if value is None else str(value)
+
+
+async def help_(ctx: Ctx) -> None:
+    """/admin: the commands and the plans."""
+    if not is_admin(ctx):
+        await ctx.app.router.commands["unknown"](ctx)
+        return
+    lines = [ctx.t("admin.plan_line", code=p.code, title=p.name(ctx.lang),
+                   channels=_limit(ctx, p.max_channels),
+                   publications=_limit(ctx, p.max_publications))
+             for p in await ctx.app.billing.plans()]
+    await send(ctx.client, ctx.user_id, ctx.t("admin.help", plans="\n".join(lines)))
+
+
+async def contractors(ctx: Ctx) -> None:
+    """/contractors: everyone who has used the bot, their plan and usage."""
+    if not is_admin(ctx):
+        await ctx.app.router.commands["unknown"](ctx)
+        return
+    billing = ctx.app.billing
+    lines = []
+    for c in await ctx.app.contractors.all():
+        usage = await billing.usage(c.id)
+        name = c.first_name + (f" @{c.username}" if c.username else "")
+        lines.append(ctx.t("admin.contractor_line", id=c.id, name=name,
+                           plan=plan_words(ctx.lang, await billing.subscription(c.id)),
+                           channels=usage.channels, publications=usage.publications))
+    if not lines:
+        await ctx.reply(ctx.t("admin.no_contractors"))
+        return
+    chunk = ""
+    for line in lines:
+        if len(chunk) + len(line) + 1 > MESSAGE_LIMIT:
+            await send(ctx.client, ctx.user_id, chunk)
+            chunk = ""
+        chunk += line + "\n"
+    await send(ctx.client, ctx.user_id, chunk)
+
+
+async def plan(ctx: Ctx) -> None:
+    """/plan <id or @username> <plan> [YYYY-MM-DD]: put a contractor on a plan."""
+    if not is_admin(ctx):
+        await ctx.app.router.commands["unknown"](ctx)
+        return
+    assert ctx.message is not None
+    args = (ctx.message.text or "").split()[1:]
+    if len(args) not in (2, 3):
+        await ctx.reply(ctx.t("admin.plan_usage"))
+        return
+    contractor = await find_contractor(ctx.app, args[0])
+    if contractor is None:
+        await send(ctx.client, ctx.user_id, ctx.t("admin.not_found", who=args[0]))
+        return
+    until = None
+    if len(args) == 3:
+        try:
+            until = date.fromisoformat(args[2])
+        except ValueError:
+            await send(ctx.client, ctx.user_id, ctx.t("admin.bad_date", date=args[2]))
+            return
+    try:
+        subscription = await ctx.app.billing.set_plan(contractor.id, args[1], until)
+    except BillingError as exc:
+        problem = exc.message(ctx.lang)
+        await send(ctx.client, ctx.user_id, ctx.t("admin.plan_error", problem=problem))
+        return
+    await send(ctx.client, ctx.user_id, ctx.t("admin.plan_set", name=contractor.first_name,
+                                              plan=plan_words(ctx.lang, subscription)))
+    await tell_contractor(ctx.app, contractor, subscription)
+
+
+async def tell_contractor(app, contractor: Contractor, subscription: Subscription) -> None:
+    """Let the contractor know their plan changed (never fails the caller)."""
+    if app.bot is None:
+        return
+    try:
+        await send(app.bot, contractor.id, texts.t(
+            "plan.changed", contractor.language,
+            plan=plan_words(contractor.language, subscription)))
+    except Exception:  # they may have blocked the bot
+        log.info("could not tell contractor %s about their plan", contractor.id, exc_info=True)
+
+
+def register(router: Router) -> None:
+    """The operators' commands."""
+    router.commands.update({"admin": help_, "contractors": contractors, "plan": plan})

@@ -1,0 +1,500 @@
+"""📄 Рендер файлов: a document in, pages picked, watermark, channel, published.
+
+The wizard's answers live in the conversation state; the long work (previews, rendering,
+publishing) runs as background jobs whose state is in the database, so the bot answers other
+contractors meanwhile and a restart resumes them (:func:`resume`).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from pyrogram import errors as tg
+from pyrogram.types import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputMediaPhoto,
+    Message,
+)
+
+from smetabot import errors
+from smetabot.billing import LimitReached
+from smetabot.bot import texts
+from smetabot.bot.menu import main_menu, require_account
+from smetabot.bot.router import Ctx, Router
+from smetabot.contractors import WATERMARK_LIMIT
+from smetabot.publishing import ALBUM, Upload, post_link
+from smetabot.render.pages import PageSyntaxError, parse_pages
+
+if TYPE_CHECKING:
+    from smetabot.app import App
+
+log = logging.getLogger(__name__)
+
+FLOW = "publish"
+WINDOW = 48  # page toggles per keyboard screen (Telegram allows 100 buttons)
+PROGRESS_EVERY = 1.0  # seconds between edits of a status message
+
+
+# -- small helpers ----------------------------------------------------------------------------
+
+def ranges(numbers: list[int]) -> str:
+    """``[1, 2, 3, 5]`` → ``"1–3, 5"``."""
+    spans: list[list[int]] = []
+    for number in sorted(numbers):
+        if spans and number == spans[-1][1] + 1:
+            spans[-1][1] = number
+        else:
+            spans.append([number, number])
+    return ", ".join(str(a) if a == b else f"{a}–{b}" for a, b in spans)
+
+
+def _user_text(app: "App", lang: str, exc: BaseException) -> str:
+    """What to tell the contractor about a failed job (logged once when it is our fault)."""
+    if isinstance(exc, errors.SmetaBotError) and not type(exc) is errors.ServiceError:
+        return "❌ " + exc.message(lang)
+    ref = uuid.uuid4().hex[:8]
+    trace = getattr(exc, "trace", None)
+    log.error("job failed (reference %s)%s", ref, f"\nIn the worker:\n{trace}" if trace else "",
+              exc_info=exc)
+    return texts.t("error", lang, ref=ref)
+
+
+class StatusMessage:
+    """A message edited as work advances, no more often than once a second."""
+
+    def __init__(self, app: "App", chat_id: int, message_id: int | None) -> None:
+        self.app, self.chat_id, self.message_id = app, chat_id, message_id
+        self._shown = ""
+        self._at = 0.0
+
+    async def show(self, text: str, force: bool = False, reply_markup: Any = None) -> None:
+        if text == self._shown or (not force and time.monotonic() - self._at < PROGRESS_EVERY):
+            return
+        self._shown, self._at = text, time.monotonic()
+        try:
+            if self.message_id is None:
+                sent = await self.app.bot.send_message(self.chat_id, text,
+                                                       reply_markup=reply_markup)
+                self.message_id = sent.id
+            else:
+                await self.app.bot.edit_message_text(self.chat_id, self.message_id, text,
+                                                     reply_markup=reply_markup)
+        except tg.MessageNotModified:
+            pass
+
+
+def _spawn(app: "App", coro: Any, name: str) -> None:
+    app.spawn_job(coro, name)
+
+
+# -- receiving a document ---------------------------------------------------------------------
+
+async def start(ctx: Ctx) -> None:
+    """The menu button: ask for a file."""
+    if not await require_account(ctx):
+        return
+    await ctx.set_state(FLOW, "file")
+    await ctx.reply(ctx.t("publish.send_file", limit=ctx.app.settings.max_file_mb))
+
+
+def _has_document(message: Message) -> bool:
+    return message.document is not None
+
+
+async def on_document(ctx: Ctx) -> None:
+    """A document sent at any time starts a publication."""
+    if not await require_account(ctx):
+        return
+    message = ctx.message
+    assert message is not None and message.document is not None
+    document = message.document
+    name = document.file_name or "document"
+    try:
+        ctx.app.publishing.check_file(name, document.file_size)
+    except errors.DocumentError as exc:
+        await ctx.reply("❌ " + exc.message(ctx.lang))
+        return
+    status = await ctx.reply(ctx.t("publish.received", file=name))
+
+    async def download(path: Any) -> None:
+        await ctx.client.download_media(message, file_name=str(path))
+
+    try:
+        upload = await ctx.app.publishing.create_upload(ctx.user_id, name,
+                                                        document.file_size or 0, download)
+    except errors.DocumentError as exc:
+        await ctx.app.bot.edit_message_text(ctx.user_id, status.id, "❌ " + exc.message(ctx.lang))
+        return
+    await ctx.app.publishing.set_upload(upload.id, status_message_id=status.id)
+    await ctx.clear_state()
+    await ctx.set_state(FLOW, "previewing", upload_id=upload.id, selected=[], offset=0)
+    _spawn(ctx.app, preview_job(ctx.app, upload.id, ctx.lang), f"preview {upload.id}")
+
+
+async def preview_job(app: "App", upload_id: str, lang: str, resumed: bool = False) -> None:
+    """Thumbnails of every page, sent as albums as they are ready, then the page picker."""
+    upload = await app.publishing.upload(upload_id)
+    if upload is None:
+        return
+    chat = upload.contractor_id
+    status = StatusMessage(app, chat, upload.status_message_id)
+    if resumed:
+        await app.bot.send_message(chat, texts.t("publish.resumed_preview", lang,
+                                                 file=upload.file_name))
+    buffer: list[dict] = []
+
+    async def flush() -> None:
+        media = [InputMediaPhoto(item["path"], caption=texts.t("publish.page", lang,
+                                                               number=item["page"]))
+                 for item in buffer]
+        if len(media) == 1:
+            await app.bot.send_photo(chat, media[0].media, caption=media[0].caption)
+        elif media:
+            await app.bot.send_media_group(chat, media)
+        buffer.clear()
+
+    async def on_previews(items: list[dict]) -> None:
+        for item in items:
+            buffer.append(item)
+            if len(buffer) == ALBUM:
+                await flush()
+
+    async def progress(done: int, total: int) -> None:
+        await status.show(texts.t("publish.previewing", lang, done=done, total=total))
+
+    try:
+        await status.show(texts.t("publish.checking", lang, file=upload.file_name), force=True)
+        upload = await app.publishing.make_previews(upload, on_previews, progress)
+        await flush()
+    except Exception as exc:
+        if isinstance(exc, errors.DocumentError):
+            await app.publishing.discard(upload_id)  # the file is the problem: keep nothing
+        else:
+            await app.publishing.set_upload(upload_id, status="failed",
+                                            error=type(exc).__name__)
+        await status.show(_user_text(app, lang, exc), force=True)
+        state = await app.conversations.get(chat)
+        if state and state.flow == FLOW and state.data.get("upload_id") == upload_id:
+            await app.conversations.clear(chat)
+        return
+    await status.show(texts.t("publish.previews_ready", lang, file=upload.file_name,
+                              total=upload.pages), force=True)
+    state = await app.conversations.get(chat)
+    if not (state and state.flow == FLOW and state.data.get("upload_id") == upload_id):
+        return  # the contractor moved on meanwhile; the upload waits until it expires
+    contractor = await app.contractors.get(chat)
+    ctx = Ctx(app, app.bot, chat, lang, contractor, state=state)
+    await ctx.set_state(FLOW, "pages", selected=list(range(1, (upload.pages or 0) + 1)))
+    await send_picker(ctx, upload)
+
+
+# -- picking pages ----------------------------------------------------------------------------
+
+def picker(ctx: Ctx, upload: Upload) -> tuple[str, InlineKeyboardMarkup]:
+    """The page picker's text and keyboard for the current selection."""
+    assert ctx.state is not None
+    selected = set(ctx.state.data.get("selected", []))
+    offset = int(ctx.state.data.get("offset", 0))
+    total = upload.pages or 0
+    rows: list[list[InlineKeyboardButton]] = []
+    window = range(offset + 1, min(total, offset + WINDOW) + 1)
+    row: list[InlineKeyboardButton] = []
+    for number in window:
+        mark = "✅" if number in selected else "⬜"
+        row.append(InlineKeyboardButton(f"{mark} {number}", callback_data=f"pub:t:{number}"))
+        if len(row) == 6:
+            rows.append(row)
+            row = []
+    if row:
+        rows.append(row)
+    if total > WINDOW:
+        nav = []
+        if offset > 0:
+            nav.append(InlineKeyboardButton("◀️", callback_data=f"pub:nav:{offset - WINDOW}"))
+        if offset + WINDOW < total:
+            nav.append(InlineKeyboardButton("▶️", callback_data=f"pub:nav:{offset + WINDOW}"))
+        rows.append(nav)
+    rows.append([InlineKeyboardButton(ctx.t("btn.pages_all"), callback_data="pub:all"),
+                 InlineKeyboardButton(ctx.t("btn.pages_none"), callback_data="pub:none")])
+    rows.append([InlineKeyboardButton(ctx.t("btn.next"), callback_data="pub:next")])
+    chosen = ranges(sorted(selected)) if selected else ctx.t("publish.nothing")
+    text = ctx.t("publish.pick", file=upload.file_name, total=total, chosen=chosen,
+                 count=len(selected))
+    return text, InlineKeyboardMarkup(rows)
+
+
+async def send_picker(ctx: Ctx, upload: Upload) -> None:
+    """Send a fresh page picker and remember it."""
+    text, keyboard = picker(ctx, upload)
+    sent = await ctx.reply(text, reply_markup=keyboard)
+    await ctx.set_state(FLOW, "pages", picker_id=sent.id)
+
+
+async def _current_upload(ctx: Ctx) -> Upload | None:
+    upload_id = ctx.state.data.get("upload_id") if ctx.state and ctx.state.flow == FLOW else None
+    upload = await ctx.app.publishing.upload(upload_id) if upload_id else None
+    if upload is None or upload.status != "ready":
+        await ctx.clear_state()
+        await ctx.reply(ctx.t("publish.gone"), reply_markup=main_menu(ctx))
+        return None
+    return upload
+
+
+async def on_callback(ctx: Ctx, action: str) -> None:
+    """Buttons of the picker, the watermark question and the channel choice."""
+    assert ctx.callback is not None
+    command, _, argument = action.partition(":")
+    if command == "retry":
+        await ctx.callback.answer()
+        await retry(ctx, int(argument))
+        return
+    upload = await _current_upload(ctx)
+    if upload is None:
+        await ctx.callback.answer()
+        return
+    assert ctx.state is not None
+    data = ctx.state.data
+    total = upload.pages or 0
+    if command in ("t", "all", "none", "nav"):
+        selected = set(data.get("selected", []))
+        if command == "t" and argument.isdigit() and 1 <= int(argument) <= total:
+            selected ^= {int(argument)}
+        elif command == "all":
+            selected = set(range(1, total + 1))
+        elif command == "none":
+            selected = set()
+        elif command == "nav" and argument.lstrip("-").isdigit():
+            await ctx.set_state(FLOW, "pages", offset=max(0, min(int(argument), total - 1)))
+        await ctx.set_state(FLOW, "pages", selected=sorted(selected))
+        await ctx.callback.answer()
+        text, keyboard = picker(ctx, upload)
+        try:
+            await ctx.callback.message.edit_text(text, reply_markup=keyboard)
+        except tg.MessageNotModified:
+            pass
+        return
+    if command == "next":
+        if not data.get("selected"):
+            await ctx.callback.answer(ctx.t("publish.pick_something"), show_alert=True)
+            return
+        await ctx.callback.answer()
+        await ask_watermark(ctx)
+        return
+    await ctx.callback.answer()
+    if command == "wm" and argument == "keep":
+        await ask_channel(ctx)
+    elif command == "wm" and argument == "edit":
+        await ctx.set_state(FLOW, "watermark_text")
+        await ctx.reply(ctx.t("watermark.ask", limit=WATERMARK_LIMIT))
+    elif command == "ch" and argument.isdigit():
+        await publish(ctx, upload, int(argument))
+    elif command == "newch":
+        await new_channel(ctx)
+
+
+async def step(ctx: Ctx) -> None:
+    """Text while in the wizard: a range of pages, or the watermark text."""
+    assert ctx.state is not None and ctx.message is not None
+    text = (ctx.message.text or "").strip()
+    if ctx.state.step in ("file", "previewing"):
+        await ctx.reply(ctx.t("publish.send_file" if ctx.state.step == "file" else
+                              "publish.wait_previews", limit=ctx.app.settings.max_file_mb))
+        return
+    upload = await _current_upload(ctx)
+    if upload is None:
+        return
+    if ctx.state.step == "pages":
+        try:
+            selected = parse_pages(text, upload.pages or 0)
+        except (PageSyntaxError, errors.BadPageSelection) as exc:
+            words = exc.message(ctx.lang) if isinstance(exc, errors.SmetaBotError) else \
+                ctx.t("publish.bad_range")
+            await ctx.reply("❌ " + words)
+            return
+        await ctx.set_state(FLOW, "pages", selected=selected)
+        await send_picker(ctx, upload)
+    elif ctx.state.step == "watermark_text":
+        watermark = " ".join(text.split())
+        if not watermark:
+            await ctx.reply(ctx.t("watermark.need_text"))
+        elif len(watermark) > WATERMARK_LIMIT:
+            await ctx.reply(ctx.t("watermark.too_long", length=len(watermark),
+                                  limit=WATERMARK_LIMIT))
+        else:
+            await ctx.set_state(FLOW, "channel", watermark=watermark)
+            await ask_channel(ctx)
+    else:
+        await ctx.reply(ctx.t("publish.use_buttons"))
+
+
+# -- watermark and channel --------------------------------------------------------------------
+
+async def ask_watermark(ctx: Ctx) -> None:
+    """Keep the default watermark, or type one for this document."""
+    await ctx.set_state(FLOW, "watermark")
+    keyboard = InlineKeyboardMarkup([[
+        InlineKeyboardButton(ctx.t("btn.wm_keep"), callback_data="pub:wm:keep"),
+        InlineKeyboardButton(ctx.t("btn.wm_edit"), callback_data="pub:wm:edit")]])
+    await ctx.reply(ctx.t("publish.watermark", watermark=ctx.contractor.watermark),
+                    reply_markup=keyboard)
+
+
+async def ready_channels(app: "App", contractor_id: int) -> list[Any]:
+    """The contractor's channels the bot can post in, newest first."""
+    return await app.db.fetchall(
+        "SELECT id, title, telegram_channel_id FROM core_channels WHERE contractor_id = ? "
+        "AND status = 'ready' ORDER BY created_at DESC, id DESC", (contractor_id,))
+
+
+async def ask_channel(ctx: Ctx) -> None:
+    """Which channel: one of theirs, or a new one made right here."""
+    if ctx.state is None or "watermark" not in ctx.state.data:
+        await ctx.set_state(FLOW, "channel", watermark=ctx.contractor.watermark)
+    else:
+        await ctx.set_state(FLOW, "channel")
+    channels = await ready_channels(ctx.app, ctx.user_id)
+    rows = [[InlineKeyboardButton(f"📢 {row['title']}", callback_data=f"pub:ch:{row['id']}")]
+            for row in channels[:20]]
+    rows.append([InlineKeyboardButton(ctx.t("btn.new_channel"), callback_data="pub:newch")])
+    await ctx.reply(ctx.t("publish.channel" if channels else "publish.no_channels"),
+                    reply_markup=InlineKeyboardMarkup(rows))
+
+
+async def new_channel(ctx: Ctx) -> None:
+    """🆕 Новый канал in the middle of a publication: the channel wizard, then back here."""
+    from smetabot.bot import channels
+
+    assert ctx.state is not None
+    pending = dict(ctx.state.data)
+    await ctx.clear_state()
+    await channels.start(ctx)
+    if ctx.state is not None and ctx.state.flow == channels.FLOW:
+        await ctx.set_state(channels.FLOW, ctx.state.step, resume_publish=pending)
+    else:  # the plan allows no more channels: keep the document where it was
+        await ctx.set_state(FLOW, "channel", **pending)
+
+
+async def after_new_channel(ctx: Ctx, pending: dict, channel: Any) -> None:
+    """Back to the document after the channel wizard: publish into the new channel when it
+    is ready, otherwise ask again."""
+    await ctx.clear_state()
+    await ctx.set_state(FLOW, "channel", **pending)
+    upload = await _current_upload(ctx)
+    if upload is None:
+        return
+    if channel is not None and channel.status == "ready":
+        await ctx.reply(ctx.t("publish.back_to_document", file=upload.file_name))
+        await publish(ctx, upload, channel.id)
+    else:
+        await ask_channel(ctx)
+
+
+# -- publishing -------------------------------------------------------------------------------
+
+async def publish(ctx: Ctx, upload: Upload, channel_row_id: int) -> None:
+    """Check the plan, record the publication, start the job."""
+    assert ctx.state is not None
+    channel = await ctx.app.db.fetchone(
+        "SELECT id, title, telegram_channel_id, status FROM core_channels WHERE id = ? AND "
+        "contractor_id = ?", (channel_row_id, ctx.user_id))
+    if channel is None or channel["status"] != "ready":
+        await ctx.reply(ctx.t("publish.channel_unavailable"))
+        return
+    decision = await ctx.app.billing.can_publish(ctx.user_id)
+    if not decision.allowed:
+        await ctx.reply("❌ " + LimitReached(decision).message(ctx.lang),
+                        reply_markup=main_menu(ctx))
+        await ctx.clear_state()
+        return
+    data = ctx.state.data
+    publication = await ctx.app.publishing.create_publication(
+        upload, channel_row_id, sorted(data["selected"]), data.get("watermark") or
+        ctx.contractor.watermark, ctx.lang)
+    await ctx.clear_state()
+    status = await ctx.reply(ctx.t("publish.queued", channel=channel["title"]),
+                             reply_markup=main_menu(ctx))
+    await ctx.app.publishing.set_publication(publication.id, status_message_id=status.id)
+    _spawn(ctx.app, publish_job(ctx.app, publication.id), f"publication {publication.id}")
+
+
+async def publish_job(app: "App", publication_id: int, resumed: bool = False) -> None:
+    """Render the pages, post them, record it; tell the contractor at every turn."""
+    publication = await app.publishing.publication(publication_id)
+    if publication is None or publication.status not in ("rendering", "publishing"):
+        return
+    lang = publication.lang
+    chat = publication.contractor_id
+    channel = await app.db.fetchone(
+        "SELECT title, telegram_channel_id FROM core_channels WHERE id = ?",
+        (publication.channel_id,))
+    status = StatusMessage(app, chat, None if resumed else publication.status_message_id)
+    if resumed:
+        await status.show(texts.t("publish.resumed", lang, file=publication.file_name),
+                          force=True)
+
+    async def progress(done: int, total: int) -> None:
+        await status.show(texts.t("publish.rendering", lang, done=done, total=total))
+
+    try:
+        files = await app.publishing.render_pages(publication, progress)
+        await app.publishing.set_publication(publication_id, status="publishing")
+        await status.show(texts.t("publish.sending", lang, channel=channel["title"]),
+                          force=True)
+        caption = f"{publication.file_name} · " \
+                  f"{datetime.now(timezone.utc).strftime('%d.%m.%Y')}"
+        ids = await app.publishing.send_pages(publication, channel["telegram_channel_id"],
+                                              files, caption)
+    except (tg.ChatAdminRequired, tg.ChannelPrivate, tg.ChatWriteForbidden) as exc:
+        log.info("publication %s blocked: %s", publication_id, exc)
+        await app.publishing.set_publication(publication_id, status="blocked",
+                                             error=type(exc).__name__)
+        keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(
+            texts.t("btn.retry", lang), callback_data=f"pub:retry:{publication_id}")]])
+        await status.show(texts.t("publish.blocked", lang, channel=channel["title"]),
+                          force=True, reply_markup=keyboard)
+        return
+    except Exception as exc:
+        await app.publishing.set_publication(publication_id, status="failed",
+                                             error=type(exc).__name__)
+        await status.show(_user_text(app, lang, exc), force=True)
+        return
+    await app.publishing.set_publication(publication_id, status="published")
+    link = post_link(channel["telegram_channel_id"], ids[0] if ids else None)
+    await status.show(texts.t("publish.done", lang, channel=channel["title"], link=link,
+                              pages=len(files), code=publication.tracking_code), force=True)
+
+
+async def retry(ctx: Ctx, publication_id: int) -> None:
+    """The retry button of a publication that lost the bot's admin rights."""
+    publication = await ctx.app.publishing.publication(publication_id)
+    if publication is None or publication.contractor_id != ctx.user_id or \
+            publication.status != "blocked":
+        return
+    await ctx.app.publishing.set_publication(publication_id, status="publishing")
+    _spawn(ctx.app, publish_job(ctx.app, publication_id), f"publication {publication_id}")
+
+
+async def resume(app: "App") -> None:
+    """After a restart: finish what was under way, and tell the contractors."""
+    uploads, publications = await app.publishing.unfinished()
+    for upload in uploads:
+        contractor = await app.contractors.get(upload.contractor_id)
+        lang = contractor.language if contractor else texts.RU
+        _spawn(app, preview_job(app, upload.id, lang, resumed=True), f"preview {upload.id}")
+    for publication in publications:
+        _spawn(app, publish_job(app, publication.id, resumed=True),
+               f"publication {publication.id}")
+
+
+def register(router: Router) -> None:
+    """Buttons, callbacks, fallbacks and the wizard of this module."""
+    router.buttons["btn.render"] = start
+    router.callbacks["pub"] = on_callback
+    router.flows[FLOW] = step
+    router.fallbacks.append((_has_document, on_document))
+

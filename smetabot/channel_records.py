@@ -1,0 +1,199 @@
+"""Rows behind client channels: ``core_channels``, ``core_invites``, ``core_channel_members``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from smetabot.billing import ACTIVE_STATUSES, Billing, iso, utcnow
+from smetabot.db import Database
+
+_NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+_COLUMNS = {"telegram_channel_id", "access_hash", "protected", "bot_is_admin", "status",
+            "next_retry_at", "attempts", "last_error"}
+_ACTIVE_LINK = ("(SELECT link FROM core_invites i WHERE i.channel_id = c.id AND i.revoked = 0 "
+                "ORDER BY i.id DESC LIMIT 1) AS link")
+
+
+@dataclass(frozen=True)
+class ClientChannel:
+    """A client channel as the bot knows it; ``link`` is its newest working invite link."""
+
+    id: int
+    contractor_id: int
+    telegram_id: int | None
+    access_hash: int | None
+    title: str
+    protected: bool
+    bot_is_admin: bool
+    status: str
+    next_retry_at: str | None
+    attempts: int
+    created_at: str
+    link: str | None
+
+
+@dataclass(frozen=True)
+class Invite:
+    id: int
+    link: str
+    name: str | None
+    created_at: str
+
+
+@dataclass(frozen=True)
+class Member:
+    user_id: int
+    name: str
+    username: str | None
+    joined_at: str
+
+
+def _channel(row: Any) -> ClientChannel:
+    return ClientChannel(
+        id=row["id"], contractor_id=row["contractor_id"], telegram_id=row["telegram_channel_id"],
+        access_hash=row["access_hash"], title=row["title"], protected=bool(row["protected"]),
+        bot_is_admin=bool(row["bot_is_admin"]), status=row["status"],
+        next_retry_at=row["next_retry_at"], attempts=row["attempts"],
+        created_at=row["created_at"], link=row["link"])
+
+
+class Records:
+    """Reading and changing the channel tables."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def _select(self, where: str, params: tuple = (), tail: str = "") -> list[ClientChannel]:
+        rows = await self.db.fetchall(
+            f"SELECT c.*, {_ACTIVE_LINK} FROM core_channels c WHERE {where} {tail}", params)
+        return [_channel(row) for row in rows]
+
+    async def insert(self, contractor_id: int, title: str) -> int:
+        """A new row in ``creating``; its id."""
+        return await self.db.execute(
+            "INSERT INTO core_channels (contractor_id, title) VALUES (?, ?)",
+            (contractor_id, title))
+
+    async def delete(self, row_id: int) -> None:
+        await self.db.execute("DELETE FROM core_channels WHERE id = ?", (row_id,))
+
+    async def update(self, row_id: int, **fields: Any) -> None:
+        """Set columns of one row."""
+        assert set(fields) <= _COLUMNS, set(fields) - _COLUMNS
+        sets = ", ".join(f"{name} = ?" for name in fields)
+        await self.db.execute(f"UPDATE core_channels SET {sets}, updated_at = {_NOW} "
+                              "WHERE id = ?", (*fields.values(), row_id))
+
+    async def get(self, row_id: int) -> ClientChannel | None:
+        found = await self._select("c.id = ?", (row_id,))
+        return found[0] if found else None
+
+    async def by_telegram_id(self, telegram_id: int) -> ClientChannel | None:
+        found = await self._select("c.telegram_channel_id = ?", (telegram_id,))
+        return found[0] if found else None
+
+    async def counted(self, channel: ClientChannel, status: str, *, link: str | None = None,
+                      link_name: str | None = None,
+                      next_retry_at: str | None = None) -> ClientChannel:
+        """Move the channel to ``status``; leaving ``creating`` counts it in this month's usage,
+        in the same transaction (and so does recording its first invite link)."""
+        async with self.db.transaction() as tx:
+            cursor = await tx.execute(
+                f"UPDATE core_channels SET status = ?, next_retry_at = ?, last_error = NULL, "
+                f"updated_at = {_NOW} WHERE id = ? AND status = ?",
+                (status, next_retry_at, channel.id, channel.status))
+            if cursor.rowcount and channel.status == "creating":
+                await Billing.count_channel(tx, channel.contractor_id)
+            if link:
+                await tx.execute("INSERT OR IGNORE INTO core_invites (channel_id, link, name) "
+                                 "VALUES (?, ?, ?)", (channel.id, link, link_name))
+        fresh = await self.get(channel.id)
+        assert fresh is not None
+        return fresh
+
+    async def unfinished(self, before: str) -> list[ClientChannel]:
+        """Setups a previous run left: ``creating`` rows older than ``before``, and every
+        channel waiting for admin rights."""
+        return await self._select("(c.status = 'creating' AND c.created_at < ?) "
+                                  "OR c.status = 'waiting_admin'", (before,))
+
+    async def scheduled(self) -> list[ClientChannel]:
+        """Setups waiting for their next attempt."""
+        return await self._select("c.status IN ('creating', 'waiting_admin') "
+                                  "AND c.telegram_channel_id IS NOT NULL "
+                                  "AND c.next_retry_at IS NOT NULL", (), "ORDER BY c.next_retry_at")
+
+    async def page(self, contractor_id: int, offset: int,
+                   limit: int) -> tuple[list[ClientChannel], int]:
+        """Live channels (not archived, not failed), newest first, and how many in all."""
+        live = (f"c.contractor_id = ? AND c.status IN "
+                f"({', '.join(repr(status) for status in ACTIVE_STATUSES)})")
+        total = await self.db.fetchone(f"SELECT COUNT(*) AS n FROM core_channels c WHERE {live}",
+                                       (contractor_id,))
+        rows = await self._select(live, (contractor_id, limit, offset),
+                                  "ORDER BY c.created_at DESC, c.id DESC LIMIT ? OFFSET ?")
+        return rows, total["n"]
+
+    async def invites(self, channel_id: int) -> list[Invite]:
+        """The channel's working links, oldest first."""
+        rows = await self.db.fetchall(
+            "SELECT id, link, name, created_at FROM core_invites WHERE channel_id = ? "
+            "AND revoked = 0 ORDER BY id", (channel_id,))
+        return [Invite(**dict(row)) for row in rows]
+
+    async def add_invite(self, channel_id: int, link: str, name: str | None) -> None:
+        await self.db.execute("INSERT INTO core_invites (channel_id, link, name) VALUES (?, ?, ?)",
+                              (channel_id, link, name))
+
+    async def revoke_invites(self, channel_id: int, invite_ids: list[int]) -> None:
+        async with self.db.transaction() as tx:
+            for invite_id in invite_ids:
+                await tx.execute("UPDATE core_invites SET revoked = 1 WHERE id = ? AND "
+                                 "channel_id = ?", (invite_id, channel_id))
+
+    async def archive(self, channel_id: int, invite_ids: list[int]) -> None:
+        """Archive the channel and mark its links revoked, together."""
+        async with self.db.transaction() as tx:
+            await tx.execute(f"UPDATE core_channels SET status = 'archived', next_retry_at = NULL,"
+                             f" updated_at = {_NOW} WHERE id = ?", (channel_id,))
+            for invite_id in invite_ids:
+                await tx.execute("UPDATE core_invites SET revoked = 1 WHERE id = ?", (invite_id,))
+
+    async def member(self, channel_id: int, user_id: int, name: str, username: str | None,
+                     link: str | None, joined: bool) -> bool:
+        """Record a member joining or leaving; True when that changed what we knew."""
+        async with self.db.transaction() as tx:
+            rows = await tx.execute_fetchall(
+                "SELECT left_at FROM core_channel_members WHERE channel_id = ? AND "
+                "telegram_user_id = ?", (channel_id, user_id))
+            present = bool(rows) and rows[0]["left_at"] is None
+            if joined == present:
+                return False
+            if joined:
+                await tx.execute(
+                    "INSERT INTO core_channel_members (channel_id, telegram_user_id, name, "
+                    "username, invite_link) VALUES (?, ?, ?, ?, ?) ON CONFLICT (channel_id, "
+                    f"telegram_user_id) DO UPDATE SET name = excluded.name, username = "
+                    f"excluded.username, invite_link = excluded.invite_link, joined_at = {_NOW}, "
+                    "left_at = NULL", (channel_id, user_id, name, username, link))
+            else:
+                await tx.execute("UPDATE core_channel_members SET left_at = ? WHERE "
+                                 "channel_id = ? AND telegram_user_id = ?",
+                                 (iso(utcnow()), channel_id, user_id))
+        return True
+
+    async def members(self, channel_id: int) -> list[Member]:
+        """Clients in the channel now, in the order they joined."""
+        rows = await self.db.fetchall(
+            "SELECT telegram_user_id AS user_id, name, username, joined_at FROM "
+            "core_channel_members WHERE channel_id = ? AND left_at IS NULL ORDER BY joined_at",
+            (channel_id,))
+        return [Member(**dict(row)) for row in rows]
+
+    async def publications(self, channel_id: int) -> int:
+        """Documents published in the channel (publications with posted messages)."""
+        row = await self.db.fetchone(
+            "SELECT COUNT(*) AS n FROM core_publications WHERE channel_id = ? "
+            "AND status = 'published'", (channel_id,))
+        return row["n"]

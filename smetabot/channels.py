@@ -1,0 +1,400 @@
+"""Client channels: made through the contractor's own account, finished even across restarts.
+
+Making a channel is several calls on the contractor's user client (create it, turn on
+no-forwards, set the photo, make the bot an admin) and one on the bot (the invite link). Its row
+is written before the first call (``creating``) and gets the Telegram id as soon as there is
+one, so a failure or a crash half-way never leaves a channel nobody knows about: the background
+loop finishes the setup (at boot, and on the schedule in ``next_retry_at``), or the contractor
+is told plainly. A fresh session that Telegram does not yet let appoint admins
+(FRESH_CHANGE_ADMINS_FORBIDDEN) leaves the channel ``waiting_admin`` until a retry succeeds.
+The row and the month's usage counter change in one transaction, when the channel first counts.
+
+    creating ──► ready ──► archived        creating ──► waiting_admin ──► ready
+        └──► failed (setup given up, or interrupted before Telegram answered)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from pyrogram import errors as tg
+from pyrogram.types import ChatPrivileges
+
+from smetabot.billing import LimitReached, iso, utcnow
+from smetabot.channel_records import ClientChannel, Records
+from smetabot.errors import AccountError, SmetaBotError
+
+if TYPE_CHECKING:
+    from smetabot.app import App
+
+log = logging.getLogger(__name__)
+
+#: what the bot may do in a client channel: post, edit and delete messages, invite users
+BOT_RIGHTS = ChatPrivileges(can_manage_chat=False, can_post_messages=True,
+                            can_edit_messages=True, can_delete_messages=True,
+                            can_invite_users=True)
+#: failed attempts (other than waiting for admin rights) before the setup is given up
+MAX_ATTEMPTS = 10
+INVITE_NAME_LIMIT = 32  # Telegram's limit on an invite link's name
+
+
+def duration(seconds: int, lang: str) -> str:
+    """``seconds`` in words a person reads at a glance: "2 ч 5 мин", "40 s"."""
+    ru = lang == "ru"
+    hours, rest = divmod(max(int(seconds), 1), 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [(hours, "ч" if ru else "h"), (minutes, "мин" if ru else "min")]
+    if not hours:
+        parts.append((secs, "с" if ru else "s"))
+    return " ".join(f"{n} {unit}" for n, unit in parts if n) or ("1 с" if ru else "1 s")
+
+
+class TelegramRefused(AccountError):
+    """Telegram said no to something done in the contractor's account."""
+
+    en = "Telegram refused this ({error}). Please try again later."
+    ru = "Telegram не разрешил это действие ({error}). Попробуйте позже."
+
+
+class FloodWaitError(TelegramRefused):
+    en = "Telegram asks to wait {wait} before doing this again."
+    ru = "Telegram просит подождать {wait}, прежде чем повторить."
+
+    def __init__(self, seconds: int) -> None:
+        self.seconds = seconds
+        super().__init__(wait=seconds)
+
+    def message(self, lang: str = "en") -> str:
+        ru = (lang or "").lower().startswith("ru")
+        return (self.ru if ru else self.en).format(wait=duration(self.seconds,
+                                                                 "ru" if ru else "en"))
+
+
+class TooManyChannels(TelegramRefused):
+    en = ("Your Telegram account is in too many channels and groups (Telegram allows 500). "
+          "Leave the ones you no longer need, then try again.")
+    ru = ("Ваш аккаунт Telegram состоит в слишком многих каналах и группах (Telegram разрешает "
+          "500). Выйдите из ненужных и попробуйте снова.")
+
+
+class AccountRestricted(TelegramRefused):
+    en = ("Telegram has restricted your account, so it cannot create channels now. Check the "
+          "@SpamBot chat in Telegram for details.")
+    ru = ("Telegram ограничил ваш аккаунт, и сейчас он не может создавать каналы. Подробности — "
+          "в чате @SpamBot в Telegram.")
+
+
+class BotNotAdmin(TelegramRefused):
+    en = "The bot is not an admin of this channel yet, so it cannot manage its links."
+    ru = "Бот ещё не администратор этого канала и пока не может управлять ссылками."
+
+
+class Busy(SmetaBotError):
+    en = "A channel is already being created for you; wait for it to finish."
+    ru = "Канал уже создаётся, дождитесь окончания."
+
+
+class SetupDeferred(SmetaBotError):
+    """The channel exists but its setup had to stop; it is finished later (or given up)."""
+
+    def __init__(self, channel: ClientChannel, cause: SmetaBotError | None, ref: str) -> None:
+        self.channel, self.cause, self.ref = channel, cause, ref
+        super().__init__()
+
+
+def telegram_error(exc: tg.RPCError) -> SmetaBotError:
+    """A Telegram refusal in words for the contractor."""
+    if isinstance(exc, (tg.FloodWait, tg.FloodPremiumWait)):
+        return FloodWaitError(int(exc.value or 1))
+    if isinstance(exc, tg.ChannelsTooMuch):
+        return TooManyChannels()
+    if isinstance(exc, (tg.UserRestricted, tg.PeerFlood)):
+        return AccountRestricted()
+    if isinstance(exc, tg.ChatAdminRequired):
+        return BotNotAdmin()
+    return TelegramRefused(error=exc.ID or type(exc).__name__)
+
+
+async def _ignore(event: str, channel: ClientChannel) -> None:
+    log.info("channel %s: %s (nobody listening)", channel.id, event)
+
+
+class Channels:
+    """Creating, finishing, listing and archiving the contractors' client channels."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.records = Records(app.db)
+        #: the bot's messages about setups finished in the background; set by the bot module
+        self.notify: Callable[[str, ClientChannel], Awaitable[None]] = _ignore
+        self._busy: set[int] = set()  # rows being set up by this process right now
+        self._creating: set[int] = set()  # contractors with a creation under way
+        self._wake = asyncio.Event()
+        self._booted_at = iso(utcnow())
+
+    @property
+    def retry_seconds(self) -> float:
+        return float(self.app.config["channels.admin_retry_seconds"])
+
+    def _avatar(self, row_id: int):
+        return self.app.paths.root / "avatars" / f"{row_id}.jpg"
+
+    # -- creating -----------------------------------------------------------------------
+
+    async def create(self, contractor_id: int, title: str,
+                     photo: bytes | None = None) -> ClientChannel:
+        """Make a protected channel with the bot as admin; ready, or waiting for admin rights.
+
+        Raises LimitReached, Busy, NotConnected, SessionRevoked, TelegramRefused (nothing was
+        made), or SetupDeferred (the channel exists; its setup continues in the background).
+        """
+        if contractor_id in self._creating:
+            raise Busy()
+        self._creating.add(contractor_id)
+        try:
+            decision = await self.app.billing.can_create_channel(contractor_id)
+            if not decision.allowed:
+                raise LimitReached(decision)
+            row_id = await self.records.insert(contractor_id, title)
+            self._busy.add(row_id)
+            try:
+                return await self._create(row_id, contractor_id, title, photo)
+            finally:
+                self._busy.discard(row_id)
+        finally:
+            self._creating.discard(contractor_id)
+
+    async def _create(self, row_id: int, contractor_id: int, title: str,
+                      photo: bytes | None) -> ClientChannel:
+        if photo:
+            path = self._avatar(row_id)
+            path.parent.mkdir(exist_ok=True)
+            path.write_bytes(photo)
+        try:
+            async with self.app.user_clients.use(contractor_id) as client:
+                chat = await client.create_channel(title)
+                peer = await client.resolve_peer(chat.id)
+        except asyncio.CancelledError:
+            raise  # shutting down: the next boot reports the row
+        except (tg.RPCError, AccountError) as exc:
+            # Telegram refused, so nothing exists there: forget the row.
+            self._avatar(row_id).unlink(missing_ok=True)
+            await self.records.delete(row_id)
+            if isinstance(exc, tg.RPCError):
+                raise telegram_error(exc) from exc
+            raise
+        except Exception:
+            await self.records.update(row_id, status="failed", last_error="create failed")
+            raise
+        await self.records.update(row_id, telegram_channel_id=chat.id,
+                                  access_hash=getattr(peer, "access_hash", None))
+        return await self._setup(row_id)
+
+    async def _setup(self, row_id: int) -> ClientChannel:
+        """The steps after the channel exists, each skipped when already done."""
+        channel = await self.records.get(row_id)
+        assert channel is not None and channel.telegram_id is not None
+        chat_id = channel.telegram_id
+        try:
+            async with self.app.user_clients.use(channel.contractor_id) as client:
+                if channel.access_hash is not None:  # user clients keep peers in memory only
+                    await client.storage.update_peers(
+                        [(chat_id, channel.access_hash, "channel", None)])
+                if not channel.protected:
+                    with contextlib.suppress(tg.ChatNotModified):
+                        await client.set_chat_protected_content(chat_id, True)
+                    await self.records.update(row_id, protected=1)
+                avatar = self._avatar(row_id)
+                if avatar.exists():
+                    await client.set_chat_photo(chat_id, photo=str(avatar))
+                    avatar.unlink()
+                if not channel.bot_is_admin:
+                    try:
+                        await client.promote_chat_member(chat_id, self.app.bot.me.username,
+                                                         BOT_RIGHTS)
+                    except tg.FreshChangeAdminsForbidden:
+                        return await self._wait_for_admin(channel)
+                    await self.records.update(row_id, bot_is_admin=1)
+            link = channel.link or await self._new_invite(channel)
+            return await self.records.counted(channel, "ready", link=link,
+                                              link_name=self._link_name(channel))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the channel stays known; the loop tries again later
+            raise await self._deferred(channel, exc) from exc
+
+    async def _wait_for_admin(self, channel: ClientChannel) -> ClientChannel:
+        when = _later(self.retry_seconds)
+        if channel.status == "creating":
+            waiting = await self.records.counted(channel, "waiting_admin", next_retry_at=when)
+        else:
+            await self.records.update(channel.id, next_retry_at=when)
+            waiting = await self.records.get(channel.id)
+        self._wake.set()
+        return waiting
+
+    async def _deferred(self, channel: ClientChannel, exc: Exception) -> SetupDeferred:
+        ref = uuid.uuid4().hex[:8]
+        if isinstance(exc, tg.RPCError):
+            cause: SmetaBotError | None = telegram_error(exc)
+        else:
+            cause = exc if isinstance(exc, SmetaBotError) else None
+        if cause is None:
+            log.error("setup of channel %s failed (reference %s)", channel.id, ref, exc_info=exc)
+        else:
+            log.info("setup of channel %s deferred: %s", channel.id, exc)
+        delay = cause.seconds if isinstance(cause, FloodWaitError) else self.retry_seconds
+        attempts = channel.attempts + 1
+        if attempts >= MAX_ATTEMPTS:
+            await self.records.update(channel.id, status="failed", next_retry_at=None,
+                                      attempts=attempts, last_error=repr(exc)[:500])
+        else:
+            when = _later(delay)
+            await self.records.update(channel.id, next_retry_at=when, attempts=attempts,
+                                      last_error=repr(exc)[:500])
+        self._wake.set()
+        return SetupDeferred(await self.records.get(channel.id), cause, ref)
+
+    # -- the background loop ------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Report or finish what a previous run left half-done, then retry on schedule."""
+        await self._recover()
+        while True:
+            self._wake.clear()
+            try:
+                pause = await self._retry_due()
+            except Exception:  # the loop must keep running
+                log.exception("channel setup round failed")
+                pause = 60.0
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), pause)
+
+    async def _recover(self) -> None:
+        for channel in await self.records.unfinished(before=self._booted_at):
+            if channel.id in self._busy:
+                continue
+            if channel.status == "creating" and channel.telegram_id is None:
+                # Interrupted while Telegram was asked to create it: we cannot know whether it
+                # did, so the contractor is asked to look.
+                await self.records.update(channel.id, status="failed", last_error="interrupted")
+                await self._tell("interrupted", channel)
+            else:
+                # Due now: a restart is a fair moment to try again (maybe after a long pause).
+                await self.records.update(channel.id, next_retry_at=iso(utcnow()))
+
+    async def _retry_due(self) -> float:
+        """Retry every setup that is due; the seconds until the next one (at most a minute)."""
+        now = iso(utcnow())
+        for channel in await self.records.scheduled():
+            if channel.next_retry_at <= now and channel.id not in self._busy:
+                await self._resume(channel)
+        upcoming = [c.next_retry_at for c in await self.records.scheduled()]
+        if not upcoming:
+            return 60.0
+        soonest = min(upcoming)
+        seconds = (_parse(soonest) - utcnow()).total_seconds()
+        return min(max(seconds, 0.05), 60.0)
+
+    async def _resume(self, channel: ClientChannel) -> None:
+        self._busy.add(channel.id)
+        try:
+            done = await self._setup(channel.id)
+        except SetupDeferred as deferred:
+            if deferred.channel.status == "failed":
+                await self._tell("failed", deferred.channel)
+            return
+        finally:
+            self._busy.discard(channel.id)
+        if done.status == "ready":
+            await self._tell("ready", done)
+        elif channel.status == "creating":
+            await self._tell("waiting_admin", done)
+
+    async def _tell(self, event: str, channel: ClientChannel) -> None:
+        try:
+            await self.notify(event, channel)
+        except Exception:
+            log.exception("could not tell contractor %s about channel %s", channel.contractor_id,
+                          channel.id)
+
+    # -- links and archive (through the bot) -----------------------------------------
+
+    def _link_name(self, channel: ClientChannel) -> str:
+        name = channel.title
+        while len(name.encode("utf-16-le")) // 2 > INVITE_NAME_LIMIT:  # as Telegram counts
+            name = name[:-1]
+        return name
+
+    async def _new_invite(self, channel: ClientChannel) -> str:
+        invite = await self.app.bot.create_chat_invite_link(channel.telegram_id,
+                                                            name=self._link_name(channel))
+        return invite.invite_link
+
+    async def new_link(self, channel: ClientChannel) -> str:
+        """One more invite link for the channel, named after it."""
+        try:
+            link = await self._new_invite(channel)
+        except tg.RPCError as exc:
+            raise telegram_error(exc) from exc
+        await self.records.add_invite(channel.id, link, self._link_name(channel))
+        return link
+
+    async def revoke_link(self, channel: ClientChannel, invite_id: int) -> None:
+        """Revoke one of the channel's links: nobody joins through it any more."""
+        invite = next((i for i in await self.records.invites(channel.id) if i.id == invite_id),
+                      None)
+        if invite is None:
+            return
+        try:
+            await self.app.bot.revoke_chat_invite_link(channel.telegram_id, invite.link)
+        except tg.InviteHashExpired:
+            pass  # already revoked in Telegram
+        except tg.RPCError as exc:
+            raise telegram_error(exc) from exc
+        await self.records.revoke_invites(channel.id, [invite.id])
+
+    async def archive(self, channel: ClientChannel) -> None:
+        """Archive a channel: its links stop working, it frees its place in the plan.
+
+        The Telegram channel stays, so the client can still read what was published.
+        """
+        invites = await self.records.invites(channel.id)
+        for invite in invites:
+            try:
+                await self.app.bot.revoke_chat_invite_link(channel.telegram_id, invite.link)
+            except tg.RPCError as exc:  # the bot may have lost its rights: archive anyway
+                log.info("could not revoke %s while archiving: %s", invite.link, exc)
+        await self.records.archive(channel.id, [i.id for i in invites])
+
+    # -- reading ------------------------------------------------------------------------
+
+    async def get(self, row_id: int) -> ClientChannel | None:
+        """A channel by its row id."""
+        return await self.records.get(row_id)
+
+    async def member_changed(self, telegram_id: int, user: Any, joined: bool,
+                             link: str | None) -> ClientChannel | None:
+        """Record a client joining or leaving; the channel when it is one of ours and it is
+        news (a join not seen before)."""
+        channel = await self.records.by_telegram_id(telegram_id)
+        if channel is None or user.id == channel.contractor_id:
+            return None
+        name = " ".join(p for p in (user.first_name, user.last_name) if p)
+        changed = await self.records.member(channel.id, user.id, name, user.username, link,
+                                            joined)
+        return channel if changed and joined else None
+
+
+def _later(seconds: float) -> str:
+    return iso(utcnow() + timedelta(seconds=seconds))
+
+
+def _parse(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp)  # Python 3.11 reads the trailing Z

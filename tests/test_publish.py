@@ -1,0 +1,231 @@
+"""Publishing a document to a client channel, end to end through the emulator."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from pathlib import Path
+
+from PIL import Image
+from pyrogram.types import ChatPrivileges
+
+from tests.sandbox import labels, press, say, sandbox_app
+
+BOT_RIGHTS = ChatPrivileges(can_post_messages=True, can_edit_messages=True,
+                            can_delete_messages=True, can_invite_users=True)
+
+
+def run(coro, timeout=180):
+    return asyncio.run(asyncio.wait_for(coro, timeout))
+
+
+async def contractor_with_channel(app, title="Квартира на Ленина"):
+    """A connected contractor, a ready channel of theirs, and a client who joined it."""
+    emu = app.emulator
+    ivan = emu.create_user("Иван", username="ivan_remont", language_code="ru")
+    app.vault.save(ivan, emu.session_string(ivan))
+    await say(app, ivan, "/start")
+    async with app.user_clients.use(ivan) as client:
+        chat = await client.create_channel(title)
+        await client.set_chat_protected_content(chat.id, True)
+        await client.promote_chat_member(chat.id, emu.bot.username, BOT_RIGHTS)
+        link = (await client.create_chat_invite_link(chat.id)).invite_link
+    await app.db.execute(
+        "INSERT INTO core_channels (contractor_id, telegram_channel_id, title, protected, "
+        "bot_is_admin, status) VALUES (?, ?, ?, 1, 1, 'ready')", (ivan, chat.id, title))
+    client_user = emu.create_user("Пётр", language_code="ru")
+    await emu.user_join(client_user, link)
+    return ivan, chat.id, client_user
+
+
+async def send_file(app, user_id, path: Path):
+    return await app.emulator.user_send_document(user_id, path.name, path.read_bytes(),
+                                                 "application/octet-stream")
+
+
+async def wait_text(app, user_id, words, after=0, timeout=60):
+    """Wait for a bot message (new or edited) containing ``words``."""
+    def look():
+        return [m for m in app.emulator.user_chat(user_id, after)
+                if m["from"] == "bot" and words in (m["text"] or "")]
+    return await app.emulator.wait_until(look, timeout)
+
+
+def bot_messages(app, user_id, after=0):
+    return [m for m in app.emulator.user_chat(user_id, after) if m["from"] == "bot"]
+
+
+def test_pdf_published_as_watermarked_protected_pages(tmp_path, corpus):
+    async def scenario():
+        async with sandbox_app(tmp_path) as app:
+            ivan, channel_id, client_user = await contractor_with_channel(app)
+            sent = await send_file(app, ivan, corpus /
+                                   "estimates_ru/treasury_223fz_formats_v16.2.pdf")
+            [picker] = await wait_text(app, ivan, "Какие страницы", after=sent)
+            thumbs = [m for m in bot_messages(app, ivan, sent) if m["media"]]
+            assert len(thumbs) == 90
+            assert thumbs[0]["caption"] == "стр. 1" and thumbs[0]["media"]["kind"] == "photo"
+            assert "Выбрано: 1–90 — 90 из 90" in picker["text"]
+            # Pick by toggles: none, then 2 and 3.
+            await app.emulator.user_press(ivan, picker["id"], "Ни одной")
+            await app.emulator.user_press(ivan, picker["id"], "⬜ 2")
+            await app.emulator.user_press(ivan, picker["id"], "⬜ 3")
+            [edited] = [m for m in app.emulator.user_chat(ivan) if m["id"] == picker["id"]]
+            assert edited["edited"] and "Выбрано: 2–3 — 2 из 90" in edited["text"]
+            [question] = await press(app, ivan, picker["id"], "Далее ➡️")
+            assert "Водяной знак" in question["text"] and "«Иван»" in question["text"]
+            [choice] = await press(app, ivan, question["id"], "✅ Оставить")
+            assert labels(choice)[0] == "📢 Квартира на Ленина"
+            await press(app, ivan, choice["id"], "📢 Квартира на Ленина")
+            [done] = await wait_text(app, ivan, "✅ Документ опубликован")
+            assert "2 стр." in done["text"] and "https://t.me/c/" in done["text"]
+            # What the client sees: two protected 300-DPI PNG documents with the watermark.
+            channel = app.emulator.channel(channel_id)
+            posts = [p for p in channel["posts"] if p["media"]]
+            assert len(posts) == 2 and all(p["protected"] for p in posts)
+            assert channel["noforwards"] is True
+            assert posts[0]["caption"].startswith("treasury_223fz_formats_v16.2.pdf · ")
+            assert posts[0]["grouped_id"] and posts[0]["grouped_id"] == posts[1]["grouped_id"]
+            page = Image.open(io.BytesIO(app.emulator.file_bytes(posts[1]["media"]["file_id"])))
+            assert page.format == "PNG" and round(page.info["dpi"][0]) == 300
+            assert page.size == (2481, 3508)
+            row = await app.db.fetchone(
+                "SELECT pages, watermark, tracking_code, status, message_ids FROM "
+                "core_publications")
+            assert (row["pages"], row["watermark"], row["status"]) == ("[2, 3]", "Иван",
+                                                                       "published")
+            assert f"#{row['tracking_code']}" in done["text"]
+            viewed = await app.emulator.user_view_channel(client_user, channel_id)
+            assert len([p for p in viewed if p["media"]]) == 2
+
+    run(scenario())
+
+
+def test_xlsx_with_typed_range_and_custom_watermark(tmp_path, corpus):
+    async def scenario():
+        async with sandbox_app(tmp_path) as app:
+            ivan, channel_id, _ = await contractor_with_channel(app)
+            sent = await send_file(app, ivan, corpus / "estimates_ru/ks2_unified-form_blank.xlsx")
+            [picker] = await wait_text(app, ivan, "Какие страницы", after=sent)
+            [again] = await say(app, ivan, "1")
+            assert "Выбрано: 1 — 1 из" in again["text"]
+            [question] = await press(app, ivan, again["id"], "Далее ➡️")
+            [ask] = await press(app, ivan, question["id"], "✏️ Другой текст")
+            [choice] = await say(app, ivan, "ООО «Ремонт» для Петрова")
+            await press(app, ivan, choice["id"], "📢 Квартира на Ленина")
+            await wait_text(app, ivan, "✅ Документ опубликован")
+            row = await app.db.fetchone("SELECT watermark FROM core_publications")
+            assert row["watermark"] == "ООО «Ремонт» для Петрова"
+            posts = [p for p in app.emulator.channel(channel_id)["posts"] if p["media"]]
+            assert len(posts) == 1 and posts[0]["protected"]
+
+    run(scenario())
+
+
+def test_bad_files_get_one_clear_message(tmp_path, corpus):
+    async def scenario():
+        async with sandbox_app(tmp_path, render_max_file_mb="1") as app:
+            ivan, _, _ = await contractor_with_channel(app)
+            sent = await send_file(app, ivan, corpus / "pdf_tricky/qpdf_enc-AES256-R6_userpw-view.pdf")
+            [reply] = await wait_text(app, ivan, "защищён паролем", after=sent)
+            assert reply["text"].startswith("❌")
+            sent = await send_file(app, ivan, corpus / "pdf_tricky/pdfjs_freeculture_352pages.pdf")
+            [reply] = await wait_text(app, ivan, "слишком большой", after=sent)
+            assert "3 МБ, можно не больше 1 МБ" in reply["text"]
+            assert not any(app.paths.uploads.iterdir())
+
+    run(scenario())
+
+
+def test_crashes_at_random_points_publish_everything_exactly_once(tmp_path, corpus):
+    """The appliance is stopped abruptly at random moments of several publications (its jobs
+    cancelled wherever they are, as a kill would leave them) and started again on the same data
+    dir and the same Telegram; every publication ends published exactly once."""
+    import random
+
+    from smetabot.telegram.emulator import Emulator
+
+    async def scenario():
+        emulator = Emulator()
+        emulator.create_bot("smetabot", "SmetaBot")
+        src = corpus / "estimates_ru/treasury_223fz_formats_v16.2.pdf"
+        rng = random.Random(20261128)
+        async with sandbox_app(tmp_path, emulator) as app:
+            ivan, channel_id, _ = await contractor_with_channel(app)
+            for number in range(3):
+                sent = await send_file(app, ivan, src)
+                [picker] = await wait_text(app, ivan, "Какие страницы", after=sent)
+                [again] = await say(app, ivan, f"{number + 1}-{number + 12}")
+                [question] = await press(app, ivan, again["id"], "Далее ➡️")
+                [choice] = await press(app, ivan, question["id"], "✅ Оставить")
+                await press(app, ivan, choice["id"], "📢 Квартира на Ленина")
+        # The first stop above came right after the last publication was queued; now stop
+        # again and again at random moments while the work resumes.
+        for _ in range(4):
+            async with sandbox_app(tmp_path, emulator) as app:
+                await asyncio.sleep(rng.uniform(0.05, 1.5))
+        async with sandbox_app(tmp_path, emulator) as app:
+            async def all_done():
+                rows = await app.db.fetchall("SELECT status FROM core_publications")
+                return len(rows) == 3 and all(r["status"] == "published" for r in rows)
+            while not await all_done():
+                await asyncio.sleep(0.1)
+            posts = [p for p in emulator.channel(channel_id)["posts"] if p["media"]]
+            assert len(posts) == 36  # 3 publications × 12 pages, none twice
+            captions = [p["caption"] for p in posts if p["caption"]]
+            assert len(captions) == 3  # one caption per publication, on its first page
+            told = [m for m in emulator.user_chat(ivan)
+                    if m["from"] == "bot" and "✅ Документ опубликован" in (m["text"] or "")]
+            assert len(told) == 3
+            resumed = [m for m in emulator.user_chat(ivan)
+                       if "после перезапуска" in (m["text"] or "")]
+            assert resumed  # the stops did land in the middle of the work
+
+    run(scenario(), timeout=120)
+
+
+def test_publishing_into_a_channel_made_mid_flow(tmp_path, corpus):
+    async def scenario():
+        async with sandbox_app(tmp_path) as app:
+            emu = app.emulator
+            ivan = emu.create_user("Иван", language_code="ru")
+            app.vault.save(ivan, emu.session_string(ivan))
+            await say(app, ivan, "/start")
+            sent = await send_file(app, ivan, corpus / "pdf_tricky/pdfjs_sizes_mixed-page-sizes.pdf")
+            [picker] = await wait_text(app, ivan, "Какие страницы", after=sent)
+            [question] = await press(app, ivan, picker["id"], "Далее ➡️")
+            [choice] = await press(app, ivan, question["id"], "✅ Оставить")
+            assert "ещё нет каналов" in choice["text"]
+            [ask_title] = await press(app, ivan, choice["id"], "🆕 Новый канал")
+            assert "Название" in ask_title["text"] or "назв" in ask_title["text"].lower()
+            await say(app, ivan, "Дача в Светлом")
+            last = max(m["id"] for m in emu.user_chat(ivan))
+            await emu.user_send_text(ivan, "Пропустить")
+            [done] = await wait_text(app, ivan, "✅ Документ опубликован", after=last)
+            assert "«Дача в Светлом»: 3 стр." in done["text"]
+            [channel] = emu.channels()
+            assert channel["title"] == "Дача в Светлом" and channel["noforwards"]
+            assert len([p for p in channel["posts"] if p["media"]]) == 3
+
+    run(scenario())
+
+
+def test_plan_limit_stops_publishing(tmp_path, corpus):
+    async def scenario():
+        async with sandbox_app(tmp_path) as app:
+            ivan, channel_id, _ = await contractor_with_channel(app)
+            month = __import__("datetime").datetime.utcnow().strftime("%Y-%m")
+            await app.db.execute(
+                "INSERT INTO billing_usage_counters (contractor_id, month, publications) "
+                "VALUES (?, ?, 20) ON CONFLICT (contractor_id, month) DO UPDATE SET "
+                "publications = 20", (ivan, month))
+            sent = await send_file(app, ivan, corpus / "pdf_tricky/pdfjs_sizes_mixed-page-sizes.pdf")
+            [picker] = await wait_text(app, ivan, "Какие страницы", after=sent)
+            [question] = await press(app, ivan, picker["id"], "Далее ➡️")
+            [choice] = await press(app, ivan, question["id"], "✅ Оставить")
+            [refusal] = await press(app, ivan, choice["id"], "📢 Квартира на Ленина")
+            assert refusal["text"].startswith("❌") and "20" in refusal["text"]
+            assert not [p for p in app.emulator.channel(channel_id)["posts"] if p["media"]]
+            assert await app.db.fetchone("SELECT id FROM core_publications") is None
+
+    run(scenario())
