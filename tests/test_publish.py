@@ -48,7 +48,13 @@ async def wait_text(app, user_id, words, after=0, timeout=60):
     def look():
         return [m for m in app.emulator.user_chat(user_id, after)
                 if m["from"] == "bot" and words in (m["text"] or "")]
-    return await app.emulator.wait_until(look, timeout)
+    try:
+        return await app.emulator.wait_until(look, timeout)
+    except TimeoutError:
+        seen = [(m["id"], m["from"], m["text"] or m["caption"])
+                for m in app.emulator.user_chat(user_id, after)]
+        raise AssertionError(f"no bot message with {words!r}; the chat after {after}: "
+                             f"{seen}") from None
 
 
 def bot_messages(app, user_id, after=0):
@@ -227,5 +233,54 @@ def test_plan_limit_stops_publishing(tmp_path, corpus):
             assert refusal["text"].startswith("❌") and "20" in refusal["text"]
             assert not [p for p in app.emulator.channel(channel_id)["posts"] if p["media"]]
             assert await app.db.fetchone("SELECT id FROM core_publications") is None
+
+    run(scenario())
+
+
+async def choose_all_and_publish(app, user_id, path):
+    sent = await send_file(app, user_id, path)
+    [picker] = await wait_text(app, user_id, "Какие страницы", after=sent)
+    [question] = await press(app, user_id, picker["id"], "Далее ➡️")
+    [choice] = await press(app, user_id, question["id"], "✅ Оставить")
+    await press(app, user_id, choice["id"], "📢 Квартира на Ленина")
+    return sent
+
+
+def test_flood_wait_while_publishing_waits_and_continues(tmp_path, corpus):
+    async def scenario():
+        async with sandbox_app(tmp_path) as app:
+            ivan, channel_id, _ = await contractor_with_channel(app)
+            app.emulator.inject_flood_wait("messages.SendMultiMedia", 2)
+            sent = await choose_all_and_publish(
+                app, ivan, corpus / "pdf_tricky/pdfjs_sizes_mixed-page-sizes.pdf")
+            await wait_text(app, ivan, "✅ Документ опубликован", after=sent)
+            posts = [p for p in app.emulator.channel(channel_id)["posts"] if p["media"]]
+            assert len(posts) == 3
+
+    run(scenario())
+
+
+def test_lost_admin_rights_get_a_clear_message_and_a_retry(tmp_path, corpus):
+    async def scenario():
+        async with sandbox_app(tmp_path) as app:
+            ivan, channel_id, _ = await contractor_with_channel(app)
+            async with app.user_clients.use(ivan) as client:
+                await client.promote_chat_member(channel_id, app.emulator.bot.username,
+                                                 ChatPrivileges(can_post_messages=False,
+                                                                can_invite_users=False,
+                                                                can_manage_chat=False))
+            sent = await choose_all_and_publish(
+                app, ivan, corpus / "pdf_tricky/pdfjs_sizes_mixed-page-sizes.pdf")
+            [blocked] = await wait_text(app, ivan, "нет прав администратора", after=sent)
+            assert labels(blocked) == ["🔁 Повторить"]
+            row = await app.db.fetchone("SELECT status FROM core_publications")
+            assert row["status"] == "blocked"
+            async with app.user_clients.use(ivan) as client:
+                await client.promote_chat_member(channel_id, app.emulator.bot.username,
+                                                 BOT_RIGHTS)
+            await app.emulator.user_press(ivan, blocked["id"], "🔁 Повторить")
+            await wait_text(app, ivan, "✅ Документ опубликован", after=sent)
+            posts = [p for p in app.emulator.channel(channel_id)["posts"] if p["media"]]
+            assert len(posts) == 3
 
     run(scenario())

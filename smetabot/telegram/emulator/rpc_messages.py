@@ -87,20 +87,24 @@ def send(call: Call, peer: Any, content: dict[str, Any], random_id: int | None
             content["reply_markup"] = None  # Telegram drops keyboards sent by users
         else:
             check_markup(emu, content["reply_markup"])
-    if random_id is not None:
-        use_random_id(me, random_id)
+    # A random_id is spent only by a message that is actually sent: a refused request can be
+    # retried with the same one (which is what makes retries safe for the sender).
     if isinstance(target, Channel):
         rights = target.rights_of(me.id)
         if not rights:
             raise bad_request("CHAT_WRITE_FORBIDDEN")
         if "post_messages" not in rights:
             raise bad_request("CHAT_ADMIN_REQUIRED")
+        if random_id is not None:
+            use_random_id(me, random_id)
         msg, update = emu.post_channel(target, me, exclude=call.session, **content)
         return msg, update, [me.id], [target.id]
     if target.is_bot and me.is_bot:
         raise bad_request("USER_IS_BOT")
     if me.is_bot and not any(m.peer == target.id for m in me.box.messages.values()):
         raise bad_request("PEER_ID_INVALID")  # a bot cannot start a conversation
+    if random_id is not None:
+        use_random_id(me, random_id)
     if not me.is_bot and content.get("text"):
         emu.expire_codes_in(me, content["text"])
     msg, update = emu.post_private(me, target, exclude=call.session, **content)
@@ -184,6 +188,10 @@ def send_multi_media(call: Call, q):
     items = [media_content(call, m.media, m.message, m.entities, q.noforwards)
              for m in q.multi_media]
     grouped_id = secrets.randbits(62) if len(items) > 1 else None
+    # An album is sent whole or not at all: a duplicate anywhere refuses all of it.
+    ids = [m.random_id for m in q.multi_media]
+    if len(set(ids)) != len(ids) or any(rid in call.me.random_ids for rid in ids):
+        raise bad_request("RANDOM_ID_DUPLICATE")
     sent, users, chats = [], [], []
     for single, content in zip(q.multi_media, items):
         msg, update, users, chats = send(call, q.peer, {**content, "grouped_id": grouped_id},
