@@ -73,7 +73,7 @@ async def main(src: Path) -> None:
             started = time.perf_counter()
             sent = await emu.user_send_document(ivan, pdf.name, pdf.read_bytes(),
                                                 "application/pdf")
-            bot = lambda: [m for m in emu.user_chat(ivan, sent) if m["from"] == "bot"]  # noqa
+            bot = lambda: [m for m in emu.user_chat(ivan, sent) if m["from"] == "bot"]
             await emu.wait_until(lambda: [m for m in bot() if m["media"]], 60)
             first_thumbnail = time.perf_counter() - started
             [picker] = await emu.wait_until(

@@ -195,7 +195,7 @@ class App:
             raise StartupError(problem=f"cannot listen on {self.host}:{self.port}: "
                                        f"{exc.strerror}") from exc
         if self.port == 0:  # an ephemeral port (tests): learn which one we got
-            self.port = site._server.sockets[0].getsockname()[1]  # noqa: SLF001
+            self.port = site._server.sockets[0].getsockname()[1]
 
     async def _housekeeping(self) -> None:
         # A loop that must keep running: each round catches and logs its own failure.

@@ -11,11 +11,11 @@ import tempfile
 import traceback
 import uuid
 from pathlib import Path
-from typing import Optional
 
 import typer
 
-from smetabot import __version__, cli_operator, config as config_mod, errors
+from smetabot import __version__, cli_operator, errors
+from smetabot import config as config_mod
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="SmetaBot: share estimates through Telegram, readable and nothing else.")
@@ -60,14 +60,14 @@ def _human_size(size: int) -> str:
 @app.command()
 def render(
     file: Path = typer.Argument(..., help="PDF, DOCX, DOC, XLSX, XLS, ODT, ODS or RTF file."),
-    pages: Optional[str] = typer.Option(None, "--pages", help="Pages to render, e.g. 1,3,5-7."),
+    pages: str | None = typer.Option(None, "--pages", help="Pages to render, e.g. 1,3,5-7."),
     watermark: str = typer.Option("", "--watermark", help="Text tiled across every page."),
-    dpi: Optional[int] = typer.Option(None, "--dpi", min=36, max=1200,
+    dpi: int | None = typer.Option(None, "--dpi", min=36, max=1200,
                                       help="Resolution of the PNGs (default 300)."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Output folder "
+    out: Path | None = typer.Option(None, "--out", help="Output folder "
                                        "(default: <file name>-pages)."),
     previews: bool = typer.Option(False, "--previews", help="Also write ~320 px JPEG thumbnails."),
-    config_file: Optional[Path] = typer.Option(None, "--config", help="Config file "
+    config_file: Path | None = typer.Option(None, "--config", help="Config file "
                                                "(default: ./config.toml if present)."),
 ) -> None:
     """Render a document to watermarked PNG pages, offline."""
@@ -134,12 +134,12 @@ def init(
     config_file: Path = typer.Option(Path("config.toml"), "--config", help="Where to write."),
     non_interactive: bool = typer.Option(False, "--non-interactive",
                                          help="Take values from flags and SMETABOT_* variables."),
-    bot_token: Optional[str] = typer.Option(None, help="Bot token from @BotFather."),
-    api_id: Optional[str] = typer.Option(None, help="api_id from my.telegram.org."),
-    api_hash: Optional[str] = typer.Option(None, help="api_hash from my.telegram.org."),
-    public_url: Optional[str] = typer.Option(None, help="Public HTTPS URL for the WebApp."),
-    data_dir: Optional[str] = typer.Option(None, help="Data directory (default ./data)."),
-    admins: Optional[str] = typer.Option(None, help="Admins' Telegram ids, comma-separated."),
+    bot_token: str | None = typer.Option(None, help="Bot token from @BotFather."),
+    api_id: str | None = typer.Option(None, help="api_id from my.telegram.org."),
+    api_hash: str | None = typer.Option(None, help="api_hash from my.telegram.org."),
+    public_url: str | None = typer.Option(None, help="Public HTTPS URL for the WebApp."),
+    data_dir: str | None = typer.Option(None, help="Data directory (default ./data)."),
+    admins: str | None = typer.Option(None, help="Admins' Telegram ids, comma-separated."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing config."),
 ) -> None:
     """Write config.toml (mode 0600) and generate the secret key."""
@@ -194,11 +194,11 @@ def init(
 def serve(
     sandbox: bool = typer.Option(False, "--sandbox", help="Run against the built-in Telegram "
                                  "emulator: no bot token, no network, no config needed."),
-    host: Optional[str] = typer.Option(None, "--host", help="Address to listen on."),
-    port: Optional[int] = typer.Option(None, "--port", min=0, max=65535,
+    host: str | None = typer.Option(None, "--host", help="Address to listen on."),
+    port: int | None = typer.Option(None, "--port", min=0, max=65535,
                                        help="Port to listen on (default 8080)."),
-    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Where everything is kept."),
-    config_file: Optional[Path] = typer.Option(None, "--config", help="Config file "
+    data_dir: Path | None = typer.Option(None, "--data-dir", help="Where everything is kept."),
+    config_file: Path | None = typer.Option(None, "--config", help="Config file "
                                                "(default: ./config.toml)."),
 ) -> None:
     """Run the appliance: the bot, the WebApp server and the render workers."""
@@ -264,15 +264,15 @@ def _sandbox_key(data_dir: Path) -> str:
     return key
 
 
-def _config_and_data(config_file: Optional[Path], data_dir: Optional[Path]):
+def _config_and_data(config_file: Path | None, data_dir: Path | None):
     cfg = config_mod.load(config_mod.config_path(config_file))
     return cfg, data_dir or Path(cfg["storage.data_dir"])
 
 
 @app.command()
 def doctor(
-    config_file: Optional[Path] = typer.Option(None, "--config", help="Config file."),
-    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Data directory."),
+    config_file: Path | None = typer.Option(None, "--config", help="Config file."),
+    data_dir: Path | None = typer.Option(None, "--data-dir", help="Data directory."),
 ) -> None:
     """Check the config, LibreOffice, the data dir, the database and the secret key."""
     from smetabot import maintenance
@@ -290,10 +290,10 @@ def doctor(
 
 @app.command()
 def backup(
-    out: Optional[Path] = typer.Option(None, "--out", help="Archive to write "
+    out: Path | None = typer.Option(None, "--out", help="Archive to write "
                                        "(default: smetabot-backup-<date>.tar.gz)."),
-    config_file: Optional[Path] = typer.Option(None, "--config", help="Config file."),
-    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Data directory."),
+    config_file: Path | None = typer.Option(None, "--config", help="Config file."),
+    data_dir: Path | None = typer.Option(None, "--data-dir", help="Data directory."),
 ) -> None:
     """Save the database and the encrypted sessions into one archive (safe while serving)."""
     import time

@@ -14,11 +14,13 @@ import contextlib
 import logging
 import time
 from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 import segno
-from pyrogram import Client, errors as tg, handlers, raw
+from pyrogram import Client, handlers, raw
+from pyrogram import errors as tg
 
 from smetabot.bot.texts import EN, RU
 
@@ -126,7 +128,7 @@ class RateLimiter:
 class LoginService:
     """Login attempts by Telegram user id, and what happens when one succeeds."""
 
-    def __init__(self, app: "App",
+    def __init__(self, app: App,
                  on_authorized: Callable[[int, str], Awaitable[None]] | None = None) -> None:
         self.app = app
         self.on_authorized = on_authorized

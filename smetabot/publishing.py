@@ -21,12 +21,14 @@ import re
 import secrets
 import shutil
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
-from pyrogram import Client, errors as tg, raw, utils
+from pyrogram import Client, raw, utils
+from pyrogram import errors as tg
 
 from smetabot import errors
 from smetabot.render import detect, pipeline
@@ -42,7 +44,7 @@ CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read off a ph
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _iso(moment: datetime) -> str:
@@ -127,7 +129,7 @@ Progress = Callable[[int, int], Awaitable[None]]
 class Publishing:
     """Uploads, their previews, and publications."""
 
-    def __init__(self, app: "App") -> None:
+    def __init__(self, app: App) -> None:
         self.app = app
 
     # -- uploads --------------------------------------------------------------------------
@@ -258,7 +260,7 @@ class Publishing:
                     publication_id = cursor.lastrowid
                     await self.app.billing.count_publication(tx, upload.contractor_id)
                 break
-            except Exception as exc:  # noqa: BLE001 - a tracking code collision: draw again
+            except Exception as exc:
                 if "UNIQUE" not in str(exc) or "tracking_code" not in str(exc):
                     raise
         else:

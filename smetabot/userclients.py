@@ -13,10 +13,12 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, AsyncIterator
+from typing import TYPE_CHECKING
 
-from pyrogram import Client, errors as tg_errors
+from pyrogram import Client
+from pyrogram import errors as tg_errors
 
 from smetabot.errors import NotConnected, SessionRevoked
 
@@ -41,7 +43,7 @@ class _Entry:
 class UserClients:
     """The pool of running user clients, one per contractor at most."""
 
-    def __init__(self, app: "App", idle_seconds: float = 300.0) -> None:
+    def __init__(self, app: App, idle_seconds: float = 300.0) -> None:
         self.app = app
         self.idle_seconds = idle_seconds
         self._entries: dict[int, _Entry] = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from smetabot.telegram.emulator import Emulator
-from tests.sandbox import labels, press, say, sandbox_app
+from tests.sandbox import labels, press, sandbox_app, say
 
 MENU_RU = ["🆕 Новый канал", "📄 Рендер файлов", "📢 Мои каналы", "👤 Личный кабинет"]
 

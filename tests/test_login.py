@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 
 from smetabot.errors import SessionRevoked
-from tests.sandbox import labels, press, say, sandbox_app
+from tests.sandbox import labels, press, sandbox_app, say
 
 MENU_RU = ["🆕 Новый канал", "📄 Рендер файлов", "📢 Мои каналы", "👤 Личный кабинет"]
 

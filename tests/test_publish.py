@@ -9,7 +9,7 @@ from pathlib import Path
 from PIL import Image
 from pyrogram.types import ChatPrivileges
 
-from tests.sandbox import labels, press, say, sandbox_app
+from tests.sandbox import labels, press, sandbox_app, say
 
 BOT_RIGHTS = ChatPrivileges(can_post_messages=True, can_edit_messages=True,
                             can_delete_messages=True, can_invite_users=True)

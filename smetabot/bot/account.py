@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-async def announce_connected(app: "App", user_id: int, account_name: str) -> None:
+async def announce_connected(app: App, user_id: int, account_name: str) -> None:
     """Called in-process when a login succeeds: replace the connect button with the menu."""
     await app.contractors.set_session_state(user_id, "connected")
     contractor = await app.contractors.get(user_id)

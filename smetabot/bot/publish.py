@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from pyrogram import errors as tg
@@ -53,7 +53,7 @@ def ranges(numbers: list[int]) -> str:
     return ", ".join(str(a) if a == b else f"{a}–{b}" for a, b in spans)
 
 
-def _user_text(app: "App", lang: str, exc: BaseException) -> str:
+def _user_text(app: App, lang: str, exc: BaseException) -> str:
     """What to tell the contractor about a failed job (logged once when it is our fault)."""
     if isinstance(exc, errors.SmetaBotError) and not type(exc) is errors.ServiceError:
         return "❌ " + exc.message(lang)
@@ -67,7 +67,7 @@ def _user_text(app: "App", lang: str, exc: BaseException) -> str:
 class StatusMessage:
     """A message edited as work advances, no more often than once a second."""
 
-    def __init__(self, app: "App", chat_id: int, message_id: int | None) -> None:
+    def __init__(self, app: App, chat_id: int, message_id: int | None) -> None:
         self.app, self.chat_id, self.message_id = app, chat_id, message_id
         self._shown = ""
         self._at = 0.0
@@ -88,7 +88,7 @@ class StatusMessage:
             pass
 
 
-def _spawn(app: "App", coro: Any, name: str) -> None:
+def _spawn(app: App, coro: Any, name: str) -> None:
     app.spawn_job(coro, name)
 
 
@@ -136,7 +136,7 @@ async def on_document(ctx: Ctx) -> None:
     _spawn(ctx.app, preview_job(ctx.app, upload.id, ctx.lang), f"preview {upload.id}")
 
 
-async def preview_job(app: "App", upload_id: str, lang: str, resumed: bool = False) -> None:
+async def preview_job(app: App, upload_id: str, lang: str, resumed: bool = False) -> None:
     """Thumbnails of every page, sent as albums as they are ready, then the page picker."""
     upload = await app.publishing.upload(upload_id)
     if upload is None:
@@ -344,7 +344,7 @@ async def ask_watermark(ctx: Ctx) -> None:
                     reply_markup=keyboard)
 
 
-async def ready_channels(app: "App", contractor_id: int) -> list[Any]:
+async def ready_channels(app: App, contractor_id: int) -> list[Any]:
     """The contractor's channels the bot can post in, newest first."""
     return await app.db.fetchall(
         "SELECT id, title, telegram_channel_id FROM core_channels WHERE contractor_id = ? "
@@ -422,7 +422,7 @@ async def publish(ctx: Ctx, upload: Upload, channel_row_id: int) -> None:
     _spawn(ctx.app, publish_job(ctx.app, publication.id), f"publication {publication.id}")
 
 
-async def publish_job(app: "App", publication_id: int, resumed: bool = False) -> None:
+async def publish_job(app: App, publication_id: int, resumed: bool = False) -> None:
     """Render the pages, post them, record it; tell the contractor at every turn."""
     publication = await app.publishing.publication(publication_id)
     if publication is None or publication.status not in ("rendering", "publishing"):
@@ -446,7 +446,7 @@ async def publish_job(app: "App", publication_id: int, resumed: bool = False) ->
         await status.show(texts.t("publish.sending", lang, channel=channel["title"]),
                           force=True)
         caption = f"{publication.file_name} · " \
-                  f"{datetime.now(timezone.utc).strftime('%d.%m.%Y')}"
+                  f"{datetime.now(UTC).strftime('%d.%m.%Y')}"
         ids = await app.publishing.send_pages(publication, channel["telegram_channel_id"],
                                               files, caption)
     except (tg.ChatAdminRequired, tg.ChannelPrivate, tg.ChatWriteForbidden) as exc:
@@ -479,7 +479,7 @@ async def retry(ctx: Ctx, publication_id: int) -> None:
     _spawn(ctx.app, publish_job(ctx.app, publication_id), f"publication {publication_id}")
 
 
-async def resume(app: "App") -> None:
+async def resume(app: App) -> None:
     """After a restart: finish what was under way, and tell the contractors."""
     uploads, publications = await app.publishing.unfinished()
     for upload in uploads:

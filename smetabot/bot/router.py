@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 from pyrogram import Client, filters
 from pyrogram.handlers import CallbackQueryHandler, MessageHandler
@@ -30,7 +31,7 @@ log = logging.getLogger(__name__)
 class Ctx:
     """One incoming update, with the things every handler needs."""
 
-    app: "App"
+    app: App
     client: Client
     user_id: int
     lang: str
@@ -73,7 +74,7 @@ Handler = Callable[[Ctx], Awaitable[None]]
 class Router:
     """Dispatches updates to flows; flows register their commands, buttons and steps."""
 
-    def __init__(self, app: "App") -> None:
+    def __init__(self, app: App) -> None:
         self.app = app
         self.commands: dict[str, Handler] = {}
         self.buttons: dict[str, Handler] = {}

@@ -13,8 +13,9 @@ import logging
 import os
 import signal
 import time
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Iterator
+from typing import Any
 
 from huey import SqliteHuey
 from huey.consumer import Consumer

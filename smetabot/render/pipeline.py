@@ -35,7 +35,7 @@ class RenderSettings:
     preview_width: int = 320
 
     @classmethod
-    def from_config(cls, section: dict) -> "RenderSettings":
+    def from_config(cls, section: dict) -> RenderSettings:
         """Settings from the config's ``[render]`` section (unknown keys ignored)."""
         names = set(cls.__dataclass_fields__)
         return cls(**{key: value for key, value in section.items() if key in names})

@@ -13,8 +13,9 @@ import os
 import resource
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from huey import SqliteHuey
 

@@ -12,10 +12,10 @@ from smetabot.web import login
 if TYPE_CHECKING:
     from smetabot.app import App
 
-APP_KEY: web.AppKey["App"] = web.AppKey("smetabot", object)  # type: ignore[arg-type]
+APP_KEY: web.AppKey[App] = web.AppKey("smetabot", object)  # type: ignore[arg-type]
 
 
-def make_web_app(app: "App") -> web.Application:
+def make_web_app(app: App) -> web.Application:
     """Routes of the public server (and the sandbox's, never mounted outside sandbox mode)."""
     webapp = web.Application(client_max_size=app.settings.max_file_mb * 1024 * 1024 + 65536)
     webapp[APP_KEY] = app
