@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -53,15 +52,22 @@ def run_ours(pdf: Path, first: int, last: int, workers: int) -> tuple[float, lis
         shutil.rmtree(work, ignore_errors=True)
 
 
-def run_mutool(pdf: Path, first: int, last: int) -> tuple[float, float]:
+def run_mutool(pdf: Path, first: int, last: int) -> tuple[float, int, float]:
+    """Wall time, average page bytes and peak RSS (MB) of one mutool run."""
     out = Path(tempfile.mkdtemp(prefix="smetabot-bench-mutool-"))
     try:
         started = time.perf_counter()
-        subprocess.run(["mutool", "draw", "-q", "-r", "300", "-o", str(out / "page-%d.png"),
-                        str(pdf), f"{first}-{last}"], check=True, stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(["mutool", "draw", "-q", "-r", "300", "-o",
+                                    str(out / "page-%d.png"), str(pdf), f"{first}-{last}"],
+                                   stderr=subprocess.DEVNULL)
+        # wait4 gives this child's own rusage (RUSAGE_CHILDREN would mix in our workers).
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
         seconds = time.perf_counter() - started
+        if process.returncode != 0:
+            sys.exit(f"mutool failed with {process.returncode}")
         size = sum(f.stat().st_size for f in out.iterdir()) // (last - first + 1)
-        return seconds, size
+        return seconds, size, usage.ru_maxrss / 1024
     finally:
         shutil.rmtree(out, ignore_errors=True)
 
@@ -76,20 +82,20 @@ def main() -> None:
     if shutil.which("mutool") is None:
         sys.exit("mutool not found: apt-get install mupdf-tools")
     first, last = (int(part) for part in args.pages.split("-"))
-    ours, theirs, rss, page_bytes, mutool_bytes = [], [], [], 0, 0
+    ours, theirs, rss, mutool_rss, page_bytes, mutool_bytes = [], [], [], [], 0, 0
     for _ in range(args.runs):
-        seconds, mutool_bytes = run_mutool(args.pdf, first, last)
+        seconds, mutool_bytes, peak = run_mutool(args.pdf, first, last)
         theirs.append(seconds)
+        mutool_rss.append(peak)
         seconds, worker_rss, page_bytes = run_ours(args.pdf, first, last, args.workers)
         ours.append(seconds)
         rss.extend(worker_rss)
-    mutool_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     pages = last - first + 1
     print(f"document: {args.pdf.name}, pages {first}-{last} ({pages}), 300 DPI, "
           f"{args.workers} workers, {args.runs} runs, {os.cpu_count()} cores")
     print(f"mutool draw -r 300:        median {statistics.median(theirs):6.2f} s  "
           f"({statistics.median(theirs) / pages * 1000:.0f} ms/page), "
-          f"peak RSS {mutool_rss:.0f} MB, avg page {mutool_bytes / 1024:.0f} KB")
+          f"peak RSS {max(mutool_rss):.0f} MB, avg page {mutool_bytes / 1024:.0f} KB")
     print(f"smetabot render+watermark: median {statistics.median(ours):6.2f} s  "
           f"({statistics.median(ours) / pages * 1000:.0f} ms/page), "
           f"peak RSS per worker {max(rss):.0f} MB, avg page {page_bytes / 1024:.0f} KB")
