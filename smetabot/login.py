@@ -227,9 +227,9 @@ class LoginService:
         if attempt is None or attempt.method != "phone" or not attempt.phone_code_hash:
             return _error("no_attempt", EN if attempt is None else attempt.lang)
         lang = attempt.lang
-        wait = self._guesses.retry_after(user_id)
-        if wait:
-            return _error("too_many", lang, wait=wait_words(wait, lang))
+        refused = self._refuse_guess(attempt)
+        if refused:
+            return refused
         async with attempt.lock:
             attempt.touched = time.monotonic()
             self._guesses.hit(user_id)
@@ -248,6 +248,12 @@ class LoginService:
                 await self.cancel(user_id)
                 return _error("phone_unknown", lang)
             return await self._authorized(attempt)
+
+    def _refuse_guess(self, attempt: Attempt) -> dict[str, Any] | None:
+        """The answer when codes and passwords were guessed too often, else None."""
+        wait = self._guesses.retry_after(attempt.user_id)
+        return _error("too_many", attempt.lang, wait=wait_words(wait, attempt.lang)) if wait \
+            else None
 
     # -- cloud password -------------------------------------------------------------------
 
@@ -269,9 +275,9 @@ class LoginService:
         if attempt is None or not attempt.password_needed:
             return _error("no_attempt", EN if attempt is None else attempt.lang)
         lang = attempt.lang
-        wait = self._guesses.retry_after(user_id)
-        if wait:
-            return _error("too_many", lang, wait=wait_words(wait, lang))
+        refused = self._refuse_guess(attempt)
+        if refused:
+            return refused
         async with attempt.lock:
             attempt.touched = time.monotonic()
             self._guesses.hit(user_id)

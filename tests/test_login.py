@@ -211,3 +211,23 @@ def test_disconnect_logs_out_and_deletes_the_session(tmp_path):
             assert "AUTH_KEY_UNREGISTERED" in str(caught.value)
 
     run(scenario())
+
+
+def test_guessing_codes_is_rate_limited(tmp_path):
+    async def scenario():
+        async with sandbox_app(tmp_path) as app:
+            ivan = app.emulator.create_user("Иван", language_code="ru", phone="+79001112233")
+            init = init_data_for(app, ivan, platform="android")
+            await api(app, "/api/login/phone/start", init, {"phone": "+79001112233"})
+            right = code_of(app, ivan)
+            wrong = "0" * len(right) if right != "0" * len(right) else "1" * len(right)
+            for _ in range(5):
+                _, answer = await api(app, "/api/login/phone/code", init, {"code": wrong})
+                assert answer["message"].startswith("Неверный код")
+            # The sixth guess within ten minutes is refused, even the right code.
+            _, answer = await api(app, "/api/login/phone/code", init, {"code": right})
+            assert answer["status"] == "error"
+            assert answer["message"].startswith("Слишком много попыток. Попробуйте через")
+            assert not app.vault.exists(ivan)
+
+    run(scenario())
