@@ -20,6 +20,7 @@ import logging
 import re
 import secrets
 import shutil
+import sqlite3
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -260,8 +261,8 @@ class Publishing:
                     publication_id = cursor.lastrowid
                     await self.app.billing.count_publication(tx, upload.contractor_id)
                 break
-            except Exception as exc:
-                if "UNIQUE" not in str(exc) or "tracking_code" not in str(exc):
+            except sqlite3.IntegrityError as exc:  # a tracking code collision: draw again
+                if "tracking_code" not in str(exc):
                     raise
         else:
             raise errors.ServiceError("no free tracking code")

@@ -88,10 +88,6 @@ class StatusMessage:
             pass
 
 
-def _spawn(app: App, coro: Any, name: str) -> None:
-    app.spawn_job(coro, name)
-
-
 # -- receiving a document ---------------------------------------------------------------------
 
 async def start(ctx: Ctx) -> None:
@@ -133,7 +129,7 @@ async def on_document(ctx: Ctx) -> None:
     await ctx.app.publishing.set_upload(upload.id, status_message_id=status.id)
     await ctx.clear_state()
     await ctx.set_state(FLOW, "previewing", upload_id=upload.id, selected=[], offset=0)
-    _spawn(ctx.app, preview_job(ctx.app, upload.id, ctx.lang), f"preview {upload.id}")
+    ctx.app.spawn_job(preview_job(ctx.app, upload.id, ctx.lang), f"preview {upload.id}")
 
 
 async def preview_job(app: App, upload_id: str, lang: str, resumed: bool = False) -> None:
@@ -419,7 +415,7 @@ async def publish(ctx: Ctx, upload: Upload, channel_row_id: int) -> None:
     status = await ctx.reply(ctx.t("publish.queued", channel=channel["title"]),
                              reply_markup=main_menu(ctx))
     await ctx.app.publishing.set_publication(publication.id, status_message_id=status.id)
-    _spawn(ctx.app, publish_job(ctx.app, publication.id), f"publication {publication.id}")
+    ctx.app.spawn_job(publish_job(ctx.app, publication.id), f"publication {publication.id}")
 
 
 async def publish_job(app: App, publication_id: int, resumed: bool = False) -> None:
@@ -476,7 +472,7 @@ async def retry(ctx: Ctx, publication_id: int) -> None:
             publication.status != "blocked":
         return
     await ctx.app.publishing.set_publication(publication_id, status="publishing")
-    _spawn(ctx.app, publish_job(ctx.app, publication_id), f"publication {publication_id}")
+    ctx.app.spawn_job(publish_job(ctx.app, publication_id), f"publication {publication_id}")
 
 
 async def resume(app: App) -> None:
@@ -485,9 +481,9 @@ async def resume(app: App) -> None:
     for upload in uploads:
         contractor = await app.contractors.get(upload.contractor_id)
         lang = contractor.language if contractor else texts.RU
-        _spawn(app, preview_job(app, upload.id, lang, resumed=True), f"preview {upload.id}")
+        app.spawn_job(preview_job(app, upload.id, lang, resumed=True), f"preview {upload.id}")
     for publication in publications:
-        _spawn(app, publish_job(app, publication.id, resumed=True),
+        app.spawn_job(publish_job(app, publication.id, resumed=True),
                f"publication {publication.id}")
 
 
