@@ -167,8 +167,15 @@ class App:
             from smetabot.telegram.emulator import Emulator, attach
 
             if self.emulator is None:
+                # The sandbox's Telegram lives in the data dir: a restart (or a kill) of the
+                # sandbox finds its people, chats and channels again.
+                from smetabot.telegram.emulator.persist import Snapshot
+
                 self.emulator = Emulator()
-                self.emulator.create_bot("smetabot", "SmetaBot")
+                snapshot = Snapshot(self.emulator, self.paths.root / "sandbox-telegram")
+                if not snapshot.load():
+                    self.emulator.create_bot("smetabot", "SmetaBot")
+                snapshot.attach()
             token = self.emulator.bot.bot_token
             self.bot = attach(Client("bot", bot_token=token, in_memory=True,
                                      workdir=str(self.paths.tmp)), self.emulator)

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import logging
 import os
 import signal
+import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -144,9 +146,45 @@ class JobRunner:
         raise errors.DocumentTooComplex(limit=item.limit_words)
 
 
+_forking_parent = 0
+
+
+def _remember_parent() -> None:
+    global _forking_parent
+    _forking_parent = os.getpid()
+
+
+def _die_with_parent() -> None:
+    # A render worker must not outlive the process that started it: after a `kill -9` of
+    # serve, orphaned workers would keep taking tasks from the next serve's queue.
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != _forking_parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+_hooks_installed = False
+
+
+def _install_fork_hooks() -> None:
+    global _hooks_installed
+    if not _hooks_installed:
+        os.register_at_fork(before=_remember_parent, after_in_child=_die_with_parent)
+        _hooks_installed = True
+
+
 @contextlib.contextmanager
 def embedded_consumer(huey: SqliteHuey, workers: int) -> Iterator[Consumer]:
-    """Run a process-worker consumer for the duration of the block, then stop it cleanly."""
+    """Run a process-worker consumer for the duration of the block, then stop it cleanly.
+
+    Its processes (workers and Huey's scheduler) are killed by the kernel if this process
+    dies without stopping them."""
+    _install_fork_hooks()
     consumer = huey.create_consumer(
         workers=workers, worker_type="process", periodic=False,
         # Latency matters more than the cost of polling a local SQLite file while idle.

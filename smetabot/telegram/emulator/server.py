@@ -92,6 +92,8 @@ class Server:
         self._next_user_id = 700_000_001
         self._next_channel_id = 1_900_000_001
         self._changed = asyncio.Event()
+        #: called after every change when the state is kept on disk (see ``persist.py``)
+        self.persist: Callable[[], None] | None = None
 
     # -- clock, keys, accounts ------------------------------------------------------------
 
@@ -201,6 +203,8 @@ class Server:
         result = func(Call(self, session, key, me), query)
         if inspect.isawaitable(result):
             result = await result
+        if self.persist is not None:
+            self.persist()  # durable before the answer leaves, as Telegram's state is
         return result
 
     def refuse(self, what: str):
@@ -258,7 +262,9 @@ class Server:
         return update
 
     def notify(self) -> None:
-        """Wake everyone waiting in ``wait_until``."""
+        """Wake everyone waiting in ``wait_until`` (and save the state, when kept on disk)."""
+        if self.persist is not None:
+            self.persist()
         self._changed.set()
         self._changed = asyncio.Event()
 
