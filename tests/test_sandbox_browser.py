@@ -6,6 +6,8 @@ test-artifacts/sandbox/<laptop|phone>/, numbered in the order the tests take the
 
 from __future__ import annotations
 
+import asyncio
+import io
 import itertools
 import os
 import re
@@ -13,13 +15,26 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from PIL import Image
+from pyrogram import filters
+from pyrogram.types import (
+    ForceReply,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputMediaPhoto,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
 
+from smetabot.telegram.emulator import Emulator
+from tests.test_emulator_chat import start_bot
 from tests.test_serve import call, free_port, wait_for
 
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -172,12 +187,17 @@ class SandboxPage:
             self.press(button)
         expect(self.webapp).to_be_visible()
         if size:
-            self.webapp.get_by_role("button", name={"phone": "Как на телефоне",
-                                                    "desktop": "Как на компьютере"}[size]).click()
-            expect(self.webapp.get_by_role("button", name={"phone": "Как на телефоне",
-                                                           "desktop": "Как на компьютере"}[size])
-                   ).to_have_attribute("aria-pressed", "true")
+            switch = self.webapp.get_by_role("button", name={"phone": "Как на телефоне",
+                                                             "desktop": "Как на компьютере"}[size])
+            switch.click()
+            expect(switch).to_have_attribute("aria-pressed", "true")
+        # The panel is busy until the page it (re)opened has loaded: not the previous one.
+        expect(self.webapp).to_have_attribute("aria-busy", "false")
         frame = self.webapp.locator("iframe")
+        if size:
+            platform = {"phone": "android", "desktop": "tdesktop"}[size]
+            expect(frame).to_have_attribute(
+                "src", re.compile(f"#tgWebAppData=.*&tgWebAppPlatform={platform}(&|$)"))
         expect(frame).to_have_attribute("src", re.compile("#tgWebAppData="))
         return frame.get_attribute("src")
 
@@ -211,6 +231,19 @@ class SandboxPage:
         """Tap the newest invite link in the chat and join as ``as_person``."""
         self.pane.locator(".text a.invite").last.click()
         self.page.get_by_role("menuitem", name=f"Вступить как {as_person}").click()
+
+    def join_link_as_new_person(self, name: str) -> None:
+        """Tap the newest invite link, create a new person (a client) in the dialog that opens,
+        and join as them: they open in the other pane (a second tab on a phone)."""
+        self.pane.locator(".text a.invite").last.click()
+        self.page.get_by_role("menuitem", name="➕ Новый человек и вступить…").click()
+        dialog = self.page.get_by_role("dialog", name="Новый человек Telegram")
+        expect(dialog.get_by_label("Клиент")).to_be_checked()
+        dialog.get_by_label("Имя", exact=True).fill(name)
+        dialog.get_by_role("button", name="Создать", exact=True).click()
+        expect(dialog).to_be_hidden()
+        expect(self.pane.locator(".who")).to_have_attribute("aria-label",
+                                                            f"Человек: {name} — сменить")
 
     def show_chats(self) -> None:
         """On a narrow pane (a phone, or half a laptop), go back from the chat to the list."""
@@ -246,7 +279,13 @@ class SandboxPage:
         folder = ARTIFACTS / self.size
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{next(_shot_numbers[self.size]):02d}-{step}.png"
-        self.page.wait_for_timeout(150)  # let the last scroll and image settle
+        # The pictures in view have loaded (or failed), and the layout they caused is painted.
+        self.page.wait_for_function("""() => [...document.images].every((img) => {
+            const r = img.getBoundingClientRect();
+            return img.complete || r.width === 0 || r.bottom <= 0 || r.top >= innerHeight;
+        })""")
+        self.page.evaluate("() => new Promise((done) => requestAnimationFrame(() => "
+                           "requestAnimationFrame(done)))")
         self.page.screenshot(path=str(path))
         return path
 
@@ -307,6 +346,58 @@ def test_people_and_their_channels_over_the_api(server):
                     "two_factor": True}
     assert call(server, f"/sandbox/api/users/{created['user_id']}/channels") == (200, [])
     assert call(server, "/sandbox/api/users/999/channels")[0] == 200  # nobody: no channels
+
+
+def test_chat_entries_say_when_which_album_and_what_keyboard():
+    """What the page draws from: each entry's time, its album, and what its markup does."""
+
+    def picture(width: int, height: int) -> io.BytesIO:
+        data = io.BytesIO()
+        Image.new("RGB", (width, height), "white").save(data, "PNG")
+        data.name = "page.png"
+        data.seek(0)
+        return data
+
+    def setup(bot):
+        @bot.on_message(filters.command("go"))
+        async def go(client, message):
+            await message.reply("Меню", reply_markup=ReplyKeyboardMarkup(
+                [["Да", "Нет"]], resize_keyboard=True, one_time_keyboard=True,
+                placeholder="Выберите"))
+            await message.reply("Кнопки", reply_markup=InlineKeyboardMarkup(
+                [[InlineKeyboardButton("Ок", callback_data="ok")]]))
+            await message.reply("Название?", reply_markup=ForceReply(placeholder="Название"))
+            await client.send_media_group(message.chat.id, [
+                InputMediaPhoto(picture(800, 566), caption=f"стр. {n}") for n in (1, 2, 3)])
+            await message.reply("Без клавиатуры", reply_markup=ReplyKeyboardRemove())
+
+    async def main():
+        emu = Emulator()
+        bot = await start_bot(emu, setup)
+        alice = emu.create_user("Alice")
+        before = int(time.time()) - 1
+        sent = await emu.user_send_text(alice, "/go")
+        chat = await emu.wait_until(lambda: len(emu.user_chat(alice, sent)) == 7
+                                    and emu.user_chat(alice))
+        await bot.stop()
+        return before, chat
+
+    before, chat = asyncio.run(asyncio.wait_for(main(), 20))
+    assert all(before <= entry["date"] <= time.time() + 1 for entry in chat)
+    mine, menu, inline, force, *album, gone = chat
+    assert (mine["keyboard"], mine["keyboard_options"], mine["grouped_id"]) == (None, None, None)
+    assert menu["keyboard"] == "reply" and menu["buttons"] == [
+        [{"text": "Да", "kind": "reply"}, {"text": "Нет", "kind": "reply"}]]
+    assert menu["keyboard_options"] == {"resize": True, "one_time": True, "persistent": False,
+                                        "selective": False, "placeholder": "Выберите"}
+    assert inline["keyboard"] == "inline" and inline["keyboard_options"] is None
+    assert force["keyboard"] == "force_reply" and force["keyboard_options"]["placeholder"] == \
+        "Название"
+    assert gone["keyboard"] == "remove" and gone["buttons"] == []
+    assert [entry["caption"] for entry in album] == ["стр. 1", "стр. 2", "стр. 3"]
+    assert len({entry["grouped_id"] for entry in album}) == 1 and album[0]["grouped_id"]
+    assert (album[0]["media"]["width"], album[0]["media"]["height"]) == (800, 566)
+    assert not any(entry["edited"] or entry["edit_date"] for entry in chat)
 
 
 def test_contractor_starts_and_opens_the_webapp_login(sandbox: SandboxPage):
@@ -388,3 +479,123 @@ def test_english_person_beside_a_russian_one(sandbox: SandboxPage):
     ui.open_chat("Telegram")
     expect(ui.pane.locator(".telegram-chat")).to_contain_text("коды входа")
     ui.screenshot("telegram-chat")
+
+
+def test_the_whole_seed_flow_through_the_page(sandbox: SandboxPage, corpus: Path):
+    """A contractor connects by QR (with a cloud password), creates a channel, publishes the
+    pages of an XLSX estimate; a client joins by the invite link and reads them, protected."""
+    ui = sandbox
+    page = ui.page
+    ui.create_person("Сергей Прорабов", role="contractor", password="секрет")
+    ui.send_text("/start")
+    expect(ui.reply_keyboard.get_by_role("button", name="🔐 Подключить аккаунт")).to_be_visible()
+    # Messages carry their time, as in Telegram.
+    expect(ui.bot_message("Здравствуйте! Я SmetaBot").locator(".time")).to_have_text(
+        re.compile(r"^\d\d:\d\d$"))
+    ui.screenshot("flow-start")
+
+    # -- connecting by QR: the login page on a computer, scanned with the person's phone --
+    ui.open_webapp("🔐 Подключить аккаунт", size="desktop")
+    login = ui.webapp.frame_locator("iframe")
+    expect(login.locator("#qr svg")).to_be_visible()
+    ui.screenshot("flow-qr")
+    ui.scan_qr()
+    password = login.get_by_label("Облачный пароль")
+    expect(password).to_be_visible()  # 2FA is on: the login page asks for it
+    ui.screenshot("flow-password")
+    password.fill("секрет")
+    password.press("Enter")
+    # The page sends the bot its data and closes, as Telegram does; the bot greets.
+    expect(ui.webapp).to_be_hidden()
+    expect(ui.pane.locator(".service").filter(has_text="Данные из WebApp переданы боту")
+           ).to_be_visible()
+    expect(ui.bot_message("Аккаунт подключён")).to_be_visible()
+    expect(ui.bot_message("Главное меню")).to_be_visible()
+    for button in ("🆕 Новый канал", "📄 Рендер файлов", "📢 Мои каналы", "👤 Личный кабинет"):
+        expect(ui.reply_keyboard.get_by_role("button", name=button)).to_be_visible()
+    ui.screenshot("flow-connected")
+
+    # -- a new channel: a title, no avatar --
+    ui.press("🆕 Новый канал")
+    expect(ui.bot_message("Как назвать канал")).to_be_visible()
+    ui.send_text("Дача в Светлом")
+    expect(ui.bot_message("аватарки канала")).to_be_visible()
+    ui.press("Пропустить")
+    created = ui.bot_message("Ссылка-приглашение для клиента")
+    expect(created).to_contain_text("Дача в Светлом")
+    invite = created.locator(".text a.invite")
+    expect(invite).to_have_text(re.compile(r"^https://t\.me/\+[\w-]+$"))
+    if not ui.narrow:  # the chat list beside the chat shows the new channel
+        expect(ui.pane.get_by_role("navigation", name="Чаты")).to_contain_text("Дача в Светлом")
+    ui.screenshot("flow-channel-created")
+
+    # -- the estimate, from the computer's file picker --
+    ui.press("📄 Рендер файлов")
+    expect(ui.bot_message("Пришлите документ файлом")).to_be_visible()
+    estimate = corpus / XLSX
+    ui.send_file(estimate)
+    expect(ui.pane.locator(".msg.out .file").filter(has_text=estimate.name)).to_be_visible()
+    picker = ui.bot_message("Какие страницы")
+    expect(picker).to_contain_text("Выбрано: 1–3 — 3 из 3", timeout=90_000)
+    # The previews came as one album (a media group), each page under its number.
+    album = ui.pane.locator(".msg.in.album").last
+    expect(album.locator(".media-img")).to_have_count(3)
+    expect(album.locator(".media-caption")).to_have_text(["стр. 1", "стр. 2", "стр. 3"])
+    ui.screenshot("flow-previews")
+
+    # Pages: page 2 off (the picker is edited in place), then a range typed: all three.
+    ui.press("✅ 2")
+    expect(picker).to_contain_text("2 из 3")
+    expect(picker.get_by_role("button", name="⬜ 2")).to_be_visible()
+    expect(picker.locator(".meta")).to_contain_text("изменено")
+    ui.screenshot("flow-page-off")
+    ui.press("⬜ 2")
+    expect(picker).to_contain_text("Выбрано: 1–3 — 3 из 3")
+    expect(picker.get_by_role("button", name="✅ 2")).to_be_visible()
+    ui.send_text("1-3")
+    expect(ui.messages.last).to_contain_text("Выбрано: 1–3 — 3 из 3")
+    ui.press("Далее ➡️")
+
+    # The watermark is kept; the channel is chosen; the pages are rendered and published.
+    expect(ui.bot_message("Водяной знак на каждой странице")).to_contain_text("Сергей Прорабов")
+    ui.press("✅ Оставить")
+    expect(ui.bot_message("В какой канал опубликовать")).to_be_visible()
+    ui.screenshot("flow-choose-channel")
+    ui.press("📢 Дача в Светлом")
+    published = ui.bot_message("✅ Документ опубликован")
+    expect(published).to_contain_text("«Дача в Светлом»: 3 стр.", timeout=90_000)
+    code = re.search(r"код #(\w+)", published.text_content()).group(1)
+    ui.screenshot("flow-published")
+
+    # -- the client: a new person, joining by the invite link the bot gave --
+    ui.join_link_as_new_person("Ольга Заказчикова")
+    channel = ui.pane.locator(".channel-view")
+    expect(channel.locator(".conv-title")).to_contain_text("Дача в Светлом")
+    expect(channel.get_by_role("note")).to_contain_text(
+        "Защищённый контент: пересылка и сохранение запрещены")
+    post = channel.locator(".post").last
+    pages = post.locator(".media-img")
+    expect(pages).to_have_count(3)
+    expect(post).to_contain_text(estimate.name)
+    expect(post.locator(".meta .lock")).to_be_visible()
+    # The pages are the published 300 DPI renders, not the previews.
+    expect(pages.first).to_have_js_property("complete", True)
+    assert pages.first.evaluate("img => img.naturalWidth") >= 2000
+    expect(channel.locator(".channel-foot")).to_contain_text("Ольга Заказчикова")
+    ui.screenshot("flow-client-reads")
+
+    # A page opened full size: the protected mark, and nothing to save or forward it with.
+    pages.first.click()
+    viewer = page.get_by_role("dialog", name="Просмотр")
+    expect(viewer.locator(".protected-mark")).to_contain_text("Защищённый контент")
+    expect(viewer.locator(".viewer-img")).to_have_js_property("complete", True)
+    expect(viewer.get_by_text("Сохранить")).to_have_count(0)
+    expect(viewer.locator("a[download]")).to_have_count(0)
+    ui.screenshot("flow-client-page")
+    page.keyboard.press("Escape")
+    expect(viewer).to_be_hidden()
+
+    # Back to the contractor, whose chat is kept as it was: the publication and its code.
+    ui.focus_pane(0)
+    expect(ui.bot_message("✅ Документ опубликован")).to_contain_text(f"#{code}")
+    expect(ui.reply_keyboard.get_by_role("button", name="🆕 Новый канал")).to_be_visible()

@@ -99,6 +99,8 @@ export class BotChat {
     this.entries = new Map(sorted.map((e) => [e.id, e]));
     const newest = sorted.length ? sorted[sorted.length - 1].id : 0;
     const mine = newest > this.lastId && sorted[sorted.length - 1].from === "user";
+    // The bot said something new: it may have made a channel or posted in one.
+    if (this.loaded && sorted.some((e) => e.id > this.lastId && e.from === "bot")) this.pane.channelsStale = true;
     this.lastId = newest;
     this.empty.hidden = sorted.length > 0;
     this.list.update(sorted, { forceBottom: force || !this.loaded || mine });
@@ -107,21 +109,29 @@ export class BotChat {
     if (this.pane.view === this) this.pane.setPreview("bot", sorted[sorted.length - 1]);
   }
 
-  /** The reply keyboard in force: the last one a bot message set, until one removes it. */
+  /**
+   * The reply keyboard in force: the last one a bot message set, until one removes it. The
+   * input's placeholder is the one the newest keyboard (or force-reply) asked for.
+   */
   renderKeyboard(sorted) {
     let owner = null;
+    let placeholder = null;
     for (const entry of sorted) {
       if (entry.from !== "bot") continue;
       const kind = markupKind(entry);
-      if (kind === "reply") owner = entry;
-      else if (kind === "remove") owner = null;
+      const options = entry.keyboard_options || {};
+      if (kind === "reply") { owner = entry; placeholder = options.placeholder || null; }
+      else if (kind === "remove") { owner = null; placeholder = null; }
+      else if (kind === "force_reply") placeholder = options.placeholder || placeholder;
     }
+    this.input.placeholder = placeholder || "Сообщение";
     const sig = owner ? `${owner.id}:${JSON.stringify(owner.buttons)}` : null;
     if (sig === this.kbSig) return;
     this.kbSig = sig;
     this.kbToggle.hidden = !owner;
     if (!owner) { this.keyboard.hidden = true; this.keyboard.replaceChildren(); return; }
     this.kbHidden = false;
+    this.kbToggle.classList.add("active");
     this.keyboard.hidden = false;
     this.keyboard.replaceChildren(...owner.buttons.map((row) => h("div.kb-row", row.map((button) =>
       h(`button.kb-btn.reply.${button.kind}`, { type: "button", title: button.url || null,
@@ -214,6 +224,8 @@ export class BotChat {
     el.classList.add("loading");
     try {
       await api.press(this.person.user_id, owner.id, button.text);
+      // A one-time keyboard folds away once used; its button in the input brings it back.
+      if ((owner.keyboard_options || {}).one_time && !this.kbHidden) this.toggleKeyboard();
       await this.refreshSoon(true);
     } catch (exc) {
       toast(describeError(exc), { kind: "error" });

@@ -89,6 +89,18 @@ export function formatTime(unix) {
   return new Date(unix * 1000).toLocaleTimeString("ru-RU", { hour: "2-digit", minute: "2-digit" });
 }
 
+/** "Сегодня", "Вчера", "28 ноября" (with the year when not this one) for unix seconds. */
+export function formatDay(unix) {
+  const date = new Date(unix * 1000);
+  const today = new Date();
+  const midnight = (d) => new Date(d.getFullYear(), d.getMonth(), d.getDate()).getTime();
+  const days = Math.round((midnight(today) - midnight(date)) / 86400000);
+  if (days === 0) return "Сегодня";
+  if (days === 1) return "Вчера";
+  return date.toLocaleDateString("ru-RU", { day: "numeric", month: "long",
+    ...(date.getFullYear() !== today.getFullYear() ? { year: "numeric" } : {}) });
+}
+
 const INVITE = /^(?:https?:\/\/)?(?:t\.me|telegram\.me)\/(?:\+|joinchat\/)[\w-]+$/i;
 
 /** Whether ``url`` is a Telegram invite link (t.me/+… or t.me/joinchat/…). */

@@ -2,11 +2,14 @@
 // kept in step with the API by a list that only redraws what changed.
 
 import { api } from "./api.js";
-import { fileKind, formatSize, formatTime, h, icon, richText } from "./dom.js";
+import { fileKind, formatDay, formatSize, formatTime, h, icon, richText } from "./dom.js";
 
-/** "inline", "reply", "remove" or null: where a message's buttons go. */
+/**
+ * "inline", "reply", "remove", "force_reply" or null: what a message's markup does. The API
+ * says so (``keyboard``); an older server only lists the buttons, then their kinds tell.
+ */
 export function markupKind(entry) {
-  if (entry.keyboard) return entry.keyboard; // when the API says so, believe it
+  if (entry.keyboard !== undefined) return entry.keyboard;
   const flat = (entry.buttons || []).flat();
   if (!flat.length) return null;
   // A reply keyboard holds only reply and web_app buttons; callback and url ones are inline.
@@ -23,7 +26,8 @@ const SERVICE = {
   MessageActionPinMessage: "Сообщение закреплено",
 };
 
-function serviceText(entry) {
+/** What a service message says, in words. */
+export function serviceText(entry) {
   if (entry.service_text) return entry.service_text;
   return SERVICE[entry.service] ||
     (entry.service || "").replace(/^MessageAction/, "").replace(/([a-z])([A-Z])/g, "$1 $2");
@@ -41,12 +45,61 @@ export function blocks(entries) {
   return out;
 }
 
+/** Width over height of a picture, when the API knows its size (else 1). */
+function ratioOf(media) {
+  return media && media.width && media.height ? media.width / media.height : 1;
+}
+
+/** A mosaic cell takes its row's width in proportion to its picture's shape. */
+function shape(cell, ratio) {
+  const r = Math.min(Math.max(ratio || 1, 0.4), 3); // a strip or a banner stays visible
+  cell.style.flex = `${r} 1 0`;
+  cell.style.aspectRatio = String(r);
+}
+
+/**
+ * How many pictures go in each row of an album of ``ratios`` (width/height): a wide first
+ * picture gets a row of its own; then rows of two or three, never a last row of one.
+ */
+export function rowSizes(ratios) {
+  const n = ratios.length;
+  if (n <= 1) return n ? [1] : [];
+  const wide = (r) => r > 1.2;
+  if (n === 2) return wide(ratios[0]) && wide(ratios[1]) ? [1, 1] : [2];
+  const sizes = [];
+  let left = n;
+  if (wide(ratios[0])) { sizes.push(1); left -= 1; }
+  const per = ratios.slice(n - left).every(wide) ? 2 : 3; // landscape pages two abreast
+  while (left > 0) {
+    let take = Math.min(per, left);
+    if (left - take === 1) take = take === 2 ? 3 : take - 1; // no lonely last picture
+    sizes.push(take);
+    left -= take;
+  }
+  return sizes;
+}
+
 function isImage(media) {
   return media && (media.kind === "photo" || (media.mime_type || "").startsWith("image/"));
 }
 
 function protectedOf(entries) {
   return entries.some((e) => e.protected || (e.media && e.media.protected));
+}
+
+/**
+ * The texts under a message or album. An album whose pictures carry captions of their own
+ * (the bot's page previews: "стр. 1", "стр. 2", …) shows each on its picture instead.
+ */
+function captionsOnImages(entries) {
+  const captioned = entries.filter((e) => e.caption && isImage(e.media));
+  return entries.length > 1 && captioned.length > 1;
+}
+
+function textsOf(entries) {
+  const onImages = captionsOnImages(entries);
+  return entries.filter((e) => !(onImages && isImage(e.media))).map((e) => e.text || e.caption)
+    .filter(Boolean);
 }
 
 /** Images and files of a message or album. */
@@ -56,22 +109,34 @@ function mediaView(entries, ctx) {
   const images = items.filter((e) => isImage(e.media));
   const files = items.filter((e) => !isImage(e.media));
   const locked = protectedOf(entries);
+  const onImages = captionsOnImages(entries);
   const parts = [];
   if (images.length) {
     const grid = h(`div.media-grid.n${Math.min(images.length, 4)}`);
-    images.forEach((entry, index) => {
+    const cells = images.map((entry, index) => {
+      const { width, height } = entry.media;
       const img = h("img.media-img", {
         src: api.fileUrl(entry.media.file_id), loading: "lazy", draggable: "false",
-        alt: entry.media.kind === "photo" ? "Фото" : entry.media.file_name || "Изображение",
+        width: width || null, height: height || null, // space kept before it loads
+        alt: entry.caption || (entry.media.kind === "photo" ? "Фото" : entry.media.file_name || "Изображение"),
       });
       const open = () => ctx.openImages && ctx.openImages(images, index, locked);
-      const cell = h("button.media-cell", { type: "button", onclick: open, title: "Открыть" }, img);
-      // Landscape pages take the album's full width, as Telegram's mosaic stacks them.
-      img.addEventListener("load", () => {
-        if (images.length > 1 && img.naturalWidth > img.naturalHeight * 1.15) cell.classList.add("wide");
-      });
-      grid.append(cell);
+      const cell = h("button.media-cell", { type: "button", onclick: open, title: "Открыть" }, img,
+        onImages && entry.caption ? h("span.media-caption", entry.caption) : null);
+      if (images.length > 1) {
+        shape(cell, width && height ? width / height : 1);
+        // Without the size from the API, the picture tells it once loaded.
+        if (!(width && height)) img.addEventListener("load", () => shape(cell, img.naturalWidth / img.naturalHeight));
+      }
+      return cell;
     });
+    // An album is a mosaic of rows, as Telegram lays it out: every picture whole, the
+    // pictures of a row equally high.
+    let at = 0;
+    for (const size of rowSizes(images.map((e) => ratioOf(e.media)))) {
+      grid.append(h("div.media-row", cells.slice(at, at + size)));
+      at += size;
+    }
     parts.push(grid);
     const documents = images.filter((e) => e.media.kind !== "photo");
     if (documents.length === 1) parts.push(h("div.media-name", documents[0].media.file_name || ""));
@@ -118,7 +183,7 @@ export function chatBlock(entries, ctx) {
     return h("div.service", { dataset: { id: first.id } }, h("span", serviceText(first)));
   }
   const out = first.from === "user";
-  const text = entries.map((e) => e.text || e.caption).filter(Boolean);
+  const text = textsOf(entries);
   const media = mediaView(entries, ctx);
   const onlyMedia = media && !text.length;
   const bubble = h(`div.bubble${media ? ".has-media" : ""}${onlyMedia ? ".only-media" : ""}`,
@@ -137,7 +202,7 @@ export function chatBlock(entries, ctx) {
 /** One post or album of a channel, as a member sees it. */
 export function postBlock(entries, ctx) {
   const first = entries[0];
-  const text = entries.map((e) => e.text || e.caption).filter(Boolean);
+  const text = textsOf(entries);
   const media = mediaView(entries, ctx);
   const views = Math.max(0, ...entries.map((e) => e.views || 0));
   const locked = protectedOf(entries) || ctx.channelProtected;
@@ -158,6 +223,30 @@ export function telegramBlock(entries) {
   const first = entries[0];
   return h("div.msg.in", { dataset: { id: first.id } },
     h("div.bubble", h("div.post-author", "Telegram"), h("div.text", first.text), meta(entries)));
+}
+
+/** The local calendar day of unix seconds, as "YYYY-M-D" (null without a date). */
+function dayOf(unix) {
+  if (!unix) return null;
+  const d = new Date(unix * 1000);
+  return `${d.getFullYear()}-${d.getMonth() + 1}-${d.getDate()}`;
+}
+
+/** Blocks as list items, a day's chip before its first block (as Telegram draws them). */
+function withDays(groups) {
+  const items = [];
+  let last = null;
+  for (const group of groups) {
+    const day = dayOf(group[0].date);
+    if (day && day !== last) items.push({ key: `day:${day}`, sig: formatDay(group[0].date), day: group[0].date });
+    if (day) last = day;
+    items.push({ key: group.map((e) => e.id).join(","), sig: JSON.stringify(group), group });
+  }
+  return items;
+}
+
+function dayChip(unix) {
+  return h("div.service.day", { role: "separator" }, h("span", formatDay(unix)));
 }
 
 /**
@@ -181,7 +270,8 @@ export class MessageList {
       if (top < this.lastTop - 2) this.stick = this.atBottom();
       else if (this.atBottom()) this.stick = true;
       this.lastTop = top;
-      if (this.stick && this.onNewBelow) this.onNewBelow(false);
+      // The way down is offered whenever the newest messages are out of sight.
+      if (this.onNewBelow) this.onNewBelow(!this.stick && !this.atBottom(160));
     });
     const follow = new ResizeObserver(() => { if (this.stick) this.scrollToBottom(); });
     follow.observe(this.list);
@@ -202,22 +292,20 @@ export class MessageList {
   /** Show ``entries`` (oldest first); ``forceBottom`` scrolls to the newest whatever. */
   update(entries, { forceBottom = false } = {}) {
     const wasAtBottom = this.stick;
-    const groups = blocks(entries);
+    const items = withDays(blocks(entries));
     const keep = new Set();
     let previous = null;
     let appended = false;
     let edited = [];
-    for (const group of groups) {
-      const key = group.map((e) => e.id).join(",");
-      const sig = JSON.stringify(group);
+    for (const { key, sig, group, day } of items) {
       keep.add(key);
       let drawn = this.drawn.get(key);
       if (!drawn || drawn.sig !== sig) {
-        const el = this.render(group);
+        const el = day ? dayChip(day) : this.render(group);
         if (drawn) {
           drawn.el.replaceWith(el);
-          if (group.some((e) => e.edited)) edited.push(el);
-        } else {
+          if (group && group.some((e) => e.edited)) edited.push(el);
+        } else if (group) {
           appended = true;
         }
         drawn = { sig, el };

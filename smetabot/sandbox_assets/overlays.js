@@ -142,7 +142,8 @@ export function viewImages(sources, index, locked) {
   const viewer = h(`div.viewer${locked ? ".protected" : ""}`, { role: "dialog", "aria-label": "Просмотр" },
     h("div.viewer-bar",
       counter,
-      locked ? h("span.protected-mark", icon("lock", "icon tiny"), " Защищённый контент: пересылка и сохранение запрещены")
+      locked ? h("span.protected-mark", { title: "Защищённый контент: пересылка и сохранение запрещены" },
+        icon("lock", "icon tiny"), h("span", "Защищённый контент", h("span.detail", ": пересылка и сохранение запрещены")))
         : save,
       h("button.icon-btn.light", { type: "button", "aria-label": "Закрыть", onclick: close }, icon("close"))),
     h("div.viewer-stage", { onclick: (e) => { if (e.target.classList.contains("viewer-stage")) close(); } },

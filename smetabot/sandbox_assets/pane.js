@@ -5,6 +5,7 @@ import { api } from "./api.js";
 import { avatar, h, icon } from "./dom.js";
 import { BotChat } from "./chat.js";
 import { ChannelView, TelegramChat } from "./channel.js";
+import { serviceText } from "./messages.js";
 import { popupMenu, store } from "./overlays.js";
 
 const ROLE = { contractor: "подрядчик", client: "клиент" };
@@ -129,8 +130,14 @@ export class Pane {
 
   setPreview(key, entry) {
     if (!entry) return;
-    const text = entry.text || entry.caption || (entry.media ? `📎 ${entry.media.file_name || "файл"}` : entry.service ? "служебное сообщение" : "");
-    const preview = `${entry.from === "user" ? "Вы: " : ""}${text}`.replace(/\s+/g, " ");
+    if (entry.service) { this.setPreviewText(key, serviceText(entry)); return; }
+    const media = entry.media ? (entry.media.kind === "photo" ? "🖼 Фото" : `📎 ${entry.media.file_name || "файл"}`) : "";
+    const text = entry.text || entry.caption || media;
+    this.setPreviewText(key, `${entry.from === "user" ? "Вы: " : ""}${text}`);
+  }
+
+  setPreviewText(key, text) {
+    const preview = text.replace(/\s+/g, " ");
     if (this.previews[key] !== preview) { this.previews[key] = preview; this.renderList(); }
   }
 

@@ -101,20 +101,39 @@ class WebAppPanel {
       button.classList.toggle("active", key === size);
       button.setAttribute("aria-pressed", String(key === size));
     }
-    this.el.querySelector(".webapp-window").dataset.size = size;
+    const win = this.el.querySelector(".webapp-window");
+    win.dataset.size = size;
+    win.setAttribute("aria-busy", "true"); // until the new page has loaded
     this.backButton.hidden = true;
     this.mainButton.hidden = true;
+    // What the previous page showed is gone with it: its QR link must not be scanned.
+    this.capturedLoginUrl = null;
+    this.qrInput.value = "";
+    delete this.qrInput.dataset.typed;
+    this.qrFound.textContent = "";
+    this.scanStatus.textContent = "";
+    this.scanStatus.className = "scan-status";
+    this.frame = null;
+    this.frameBox.replaceChildren(h("div.frame-loading", "Открываю…"));
+    const loading = (this.loading || 0) + 1;
+    this.loading = loading;
     let url;
     try {
       url = await this.press(PLATFORM[size]);
     } catch (exc) {
+      if (this.loading !== loading) return;
       this.frameBox.replaceChildren(h("div.frame-error", describeError(exc)));
+      win.setAttribute("aria-busy", "false");
       return;
     }
+    if (this.loading !== loading) return; // pressed again meanwhile: that one wins
     // A new frame each time: changing only the fragment of a src would not reload the page.
     this.frame = h("iframe.webapp-frame", { src: url, title: "WebApp",
       allow: "clipboard-write", referrerpolicy: "no-referrer" });
-    this.frame.addEventListener("load", () => this.hookFrame());
+    this.frame.addEventListener("load", () => {
+      this.hookFrame();
+      if (this.loading === loading) win.setAttribute("aria-busy", "false");
+    });
     this.frameBox.replaceChildren(this.frame, this.mainButton);
     this.urlLine.textContent = url.split("#")[0];
     this.urlLine.title = url;

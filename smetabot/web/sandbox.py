@@ -10,7 +10,8 @@ from __future__ import annotations
 import functools
 import importlib.resources
 import mimetypes
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 
@@ -46,7 +47,7 @@ async def _body(request: web.Request) -> dict[str, Any]:
     except ValueError:
         raise ValueError("the body must be JSON") from None
     if not isinstance(body, dict):
-        raise ValueError("the body must be a JSON object")
+        raise TypeError("the body must be a JSON object")
     return body
 
 

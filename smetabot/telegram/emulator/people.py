@@ -68,7 +68,14 @@ class Emulator(Server):
         return msg.id
 
     def user_chat(self, user_id: int, after: int = 0) -> list[dict[str, Any]]:
-        """The user's chat with the bot as they see it, oldest first."""
+        """The user's chat with the bot as they see it, oldest first.
+
+        Beyond DESIGN.md's keys, each entry has ``date`` (unix seconds), ``grouped_id`` (the
+        album it belongs to, or None), ``keyboard`` (what its markup does: "inline", "reply",
+        "remove", "force_reply" or None), ``keyboard_options`` (a reply keyboard's resize,
+        one_time, persistent, selective and placeholder), ``edit_date``, and the pixel
+        ``width``/``height`` of pictures in ``media``.
+        """
         user = self._person(user_id)
         bot_id = self.bot.id
         return [self._chat_entry(m) for i, m in sorted(user.box.messages.items())
@@ -79,15 +86,22 @@ class Emulator(Server):
         if msg.media is not None:
             media = {"kind": msg.media.kind, "file_id": str(msg.media.id),
                      "file_name": msg.media.name, "mime_type": msg.media.mime_type,
-                     "size": msg.media.size, "protected": msg.noforwards}
+                     "size": msg.media.size, "protected": msg.noforwards,
+                     # a picture's size in pixels (photos, image documents), else None
+                     "width": msg.media.width or None, "height": msg.media.height or None}
         return {
             "id": msg.id,
             "from": "user" if msg.out else "bot",
+            "date": msg.date,
             "text": None if msg.media or msg.action else msg.text,
             "caption": (msg.text or None) if msg.media else None,
             "media": media,
+            "grouped_id": msg.grouped_id,
             "buttons": buttons(msg.reply_markup),
+            "keyboard": keyboard_kind(msg.reply_markup),
+            "keyboard_options": keyboard_options(msg.reply_markup),
             "edited": msg.edit_date is not None,
+            "edit_date": msg.edit_date,
             "service": type(msg.action).__name__ if msg.action else None,
         }
 
@@ -253,9 +267,10 @@ class Emulator(Server):
 
     def _post(self, msg: Msg) -> dict[str, Any]:
         entry = self._chat_entry(msg)
-        return {"id": msg.id, "text": entry["text"], "caption": entry["caption"],
-                "media": entry["media"], "protected": msg.noforwards,
-                "grouped_id": msg.grouped_id, "views": msg.views, "edited": entry["edited"]}
+        return {"id": msg.id, "date": msg.date, "text": entry["text"],
+                "caption": entry["caption"], "media": entry["media"], "protected": msg.noforwards,
+                "grouped_id": msg.grouped_id, "views": msg.views, "edited": entry["edited"],
+                "edit_date": msg.edit_date}
 
     def file_bytes(self, file_id: str | int) -> bytes:
         """A file's bytes as a member would download them."""
@@ -273,6 +288,35 @@ class Emulator(Server):
 def chat_instance(user_id: int, bot_id: int) -> int:
     """A stable opaque id of a user's chat with a bot, like Telegram's chat_instance."""
     return hash((user_id, bot_id, "chat_instance")) & ((1 << 63) - 1)
+
+
+def keyboard_kind(markup: Any) -> str | None:
+    """What a message's reply_markup does to the chat, as a Telegram app draws it:
+    ``"inline"`` (buttons under this message), ``"reply"`` (a keyboard replacing the phone's
+    one until another message replaces or removes it), ``"remove"`` (takes the reply keyboard
+    away), ``"force_reply"`` (opens a reply to this message), or None."""
+    if isinstance(markup, raw.types.ReplyInlineMarkup):
+        return "inline"
+    if isinstance(markup, raw.types.ReplyKeyboardMarkup):
+        return "reply"
+    if isinstance(markup, raw.types.ReplyKeyboardHide):
+        return "remove"
+    if isinstance(markup, raw.types.ReplyKeyboardForceReply):
+        return "force_reply"
+    return None
+
+
+def keyboard_options(markup: Any) -> dict[str, Any] | None:
+    """The flags of a reply keyboard (or a force-reply): resize, one_time, persistent,
+    selective and the input field's placeholder; None for other markups."""
+    if isinstance(markup, raw.types.ReplyKeyboardMarkup):
+        return {"resize": bool(markup.resize), "one_time": bool(markup.single_use),
+                "persistent": bool(markup.persistent), "selective": bool(markup.selective),
+                "placeholder": markup.placeholder}
+    if isinstance(markup, raw.types.ReplyKeyboardForceReply):
+        return {"one_time": bool(markup.single_use), "selective": bool(markup.selective),
+                "placeholder": markup.placeholder}
+    return None
 
 
 def buttons(markup: Any) -> list[list[dict[str, Any]]]:
