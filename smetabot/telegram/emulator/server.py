@@ -62,6 +62,14 @@ class Call:
     me: Account | None
 
 
+_READS = ("Get", "Check", "Resolve", "Search", "Export", "SaveFilePart", "SaveBigFilePart")
+
+
+def _reads_only(name: str) -> bool:
+    """Calls that change nothing worth keeping (file parts are kept once the file is whole)."""
+    return name.rpartition(".")[2].startswith(_READS)
+
+
 def text_length(text: str) -> int:
     """Length as Telegram counts it, in UTF-16 code units."""
     return len(text.encode("utf-16-le")) // 2
@@ -203,7 +211,7 @@ class Server:
         result = func(Call(self, session, key, me), query)
         if inspect.isawaitable(result):
             result = await result
-        if self.persist is not None:
+        if self.persist is not None and not _reads_only(name):
             self.persist()  # durable before the answer leaves, as Telegram's state is
         return result
 
