@@ -51,11 +51,13 @@ class SmetaBotError(Exception):
         self.trace: str | None = None
         super().__init__(self.message("en") if self.show_detail else self.en)
 
-    def message(self, lang: str = "en") -> str:
-        """The message for a user speaking ``lang`` (Russian for "ru", English otherwise)."""
+    def message(self, lang: str = "en", detail: bool = True) -> str:
+        """The message for a user speaking ``lang`` (Russian for "ru", English otherwise);
+        ``detail=False`` leaves out the technical detail (for chat users)."""
         template = self.ru if (lang or "").lower().startswith("ru") else self.en
         text = template.format(**self.params) if self.params else template
-        if self.detail and self.show_detail and not (lang or "").lower().startswith("ru"):
+        if detail and self.detail and self.show_detail and \
+                not (lang or "").lower().startswith("ru"):
             text = f"{text} ({self.detail})"
         return text
 

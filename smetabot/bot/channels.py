@@ -69,15 +69,16 @@ def _keyboard(ctx: Ctx, *keys: str) -> ReplyKeyboardMarkup:
                                resize_keyboard=True)
 
 
-async def start(ctx: Ctx) -> None:
-    """🆕 Новый канал: check the plan first, then ask for the title."""
+async def start(ctx: Ctx, **state: Any) -> None:
+    """🆕 Новый канал: check the plan first, then ask for the title (``state``: more to keep
+    in the wizard's state, set before the question is asked)."""
     if not await require_account(ctx):
         return
     decision = await ctx.app.billing.can_create_channel(ctx.user_id)
     if not decision.allowed:
         await send(ctx.client, ctx.user_id, decision.message(ctx.lang), main_menu(ctx))
         return
-    await ctx.set_state(FLOW, "title")
+    await ctx.set_state(FLOW, "title", **state)
     await ctx.reply(ctx.t("newch.ask_title"), reply_markup=_keyboard(ctx, "btn.cancel"))
 
 

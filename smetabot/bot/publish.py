@@ -56,7 +56,7 @@ def ranges(numbers: list[int]) -> str:
 def _user_text(app: App, lang: str, exc: BaseException) -> str:
     """What to tell the contractor about a failed job (logged once when it is our fault)."""
     if isinstance(exc, errors.SmetaBotError) and not type(exc) is errors.ServiceError:
-        return "❌ " + exc.message(lang)
+        return "❌ " + exc.message(lang, detail=False)
     ref = uuid.uuid4().hex[:8]
     trace = getattr(exc, "trace", None)
     log.error("job failed (reference %s)%s", ref, f"\nIn the worker:\n{trace}" if trace else "",
@@ -113,7 +113,7 @@ async def on_document(ctx: Ctx) -> None:
     try:
         ctx.app.publishing.check_file(name, document.file_size)
     except errors.DocumentError as exc:
-        await ctx.reply("❌ " + exc.message(ctx.lang))
+        await ctx.reply("❌ " + exc.message(ctx.lang, detail=False))
         return
     status = await ctx.reply(ctx.t("publish.received", file=name))
 
@@ -124,7 +124,8 @@ async def on_document(ctx: Ctx) -> None:
         upload = await ctx.app.publishing.create_upload(ctx.user_id, name,
                                                         document.file_size or 0, download)
     except errors.DocumentError as exc:
-        await ctx.app.bot.edit_message_text(ctx.user_id, status.id, "❌ " + exc.message(ctx.lang))
+        await ctx.app.bot.edit_message_text(ctx.user_id, status.id,
+                                            "❌ " + exc.message(ctx.lang, detail=False))
         return
     await ctx.app.publishing.set_upload(upload.id, status_message_id=status.id)
     await ctx.clear_state()
@@ -368,10 +369,8 @@ async def new_channel(ctx: Ctx) -> None:
     assert ctx.state is not None
     pending = dict(ctx.state.data)
     await ctx.clear_state()
-    await channels.start(ctx)
-    if ctx.state is not None and ctx.state.flow == channels.FLOW:
-        await ctx.set_state(channels.FLOW, ctx.state.step, resume_publish=pending)
-    else:  # the plan allows no more channels: keep the document where it was
+    await channels.start(ctx, resume_publish=pending)
+    if ctx.state is None:  # the plan allows no more channels: keep the document where it was
         await ctx.set_state(FLOW, "channel", **pending)
 
 

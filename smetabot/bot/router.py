@@ -7,6 +7,7 @@ with a reference id and answered with a short apology in the user's language.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -85,6 +86,7 @@ class Router:
         self.extra_handlers: list[Any] = []
         #: wizards that take files themselves (an avatar sent as a file), before the fallbacks
         self.file_flows: set[str] = set()
+        self._locks: dict[int, asyncio.Lock] = {}
 
     def install(self, client: Client) -> None:
         """Attach the router's handlers to the bot client."""
@@ -107,16 +109,31 @@ class Router:
         state = await self.app.conversations.get(user.id)
         return Ctx(self.app, client, user.id, lang, contractor, state=state)
 
+    def _lock(self, user_id: int) -> asyncio.Lock:
+        # One update of a user at a time: pyrogram runs handlers concurrently, and a message
+        # typed right after a button press must see the state that press left.
+        lock = self._locks.get(user_id)
+        if lock is None:
+            if len(self._locks) > 10_000:
+                self._locks = {uid: held for uid, held in self._locks.items() if held.locked()}
+            lock = self._locks[user_id] = asyncio.Lock()
+        return lock
+
     async def on_message(self, client: Client, message: Message) -> None:
         """Every private message to the bot."""
         if message.from_user is None:
             return
-        ctx = await self._context(client, message.from_user)
-        ctx.message = message
-        await self._guard(ctx, self._route_message)
+        async with self._lock(message.from_user.id):
+            ctx = await self._context(client, message.from_user)
+            ctx.message = message
+            await self._guard(ctx, self._route_message)
 
     async def on_callback(self, client: Client, callback: CallbackQuery) -> None:
         """Every inline-button press."""
+        async with self._lock(callback.from_user.id):
+            await self._on_callback(client, callback)
+
+    async def _on_callback(self, client: Client, callback: CallbackQuery) -> None:
         ctx = await self._context(client, callback.from_user)
         ctx.callback = callback
         ctx.message = callback.message
