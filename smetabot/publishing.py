@@ -137,9 +137,7 @@ class Publishing:
 
     def check_file(self, file_name: str | None, size: int | None) -> None:
         """Refuse what cannot be a document we take, before downloading anything."""
-        limit = self.app.settings.max_file_mb
-        if size and size > limit * 1024 * 1024:
-            raise errors.FileTooLarge(size_mb=-(-size // (1024 * 1024)), limit_mb=limit)
+        pipeline.check_size_bytes(size or 0, self.app.settings)
         suffix = Path(file_name or "").suffix.lower()
         if suffix and suffix not in detect.EXTENSIONS:
             raise errors.UnsupportedFile()

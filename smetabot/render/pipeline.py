@@ -64,7 +64,11 @@ class RenderResult:
 
 def check_size(src: Path, settings: RenderSettings) -> None:
     """Refuse a file over the size limit before doing anything with it."""
-    size = src.stat().st_size
+    check_size_bytes(src.stat().st_size, settings)
+
+
+def check_size_bytes(size: int, settings: RenderSettings) -> None:
+    """Refuse ``size`` bytes when over the limit (before a download, say)."""
     if size > settings.max_file_mb * 1024 * 1024:
         raise FileTooLarge(size_mb=math.ceil(size / 1024 / 1024), limit_mb=settings.max_file_mb)
 
