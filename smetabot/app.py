@@ -10,10 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import shutil
 import signal
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +26,7 @@ from smetabot.bot.state import Conversations
 from smetabot.channels import Channels
 from smetabot.config import Config
 from smetabot.contractors import Contractors
+from smetabot.datadir import DataDir
 from smetabot.db import Database
 from smetabot.errors import StartupError
 from smetabot.login import LoginService
@@ -40,45 +38,6 @@ from smetabot.userclients import UserClients
 from smetabot.vault import Vault
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class DataDir:
-    """Everything the appliance keeps, under one folder."""
-
-    root: Path
-
-    @property
-    def database(self) -> Path:
-        return self.root / "smetabot.db"
-
-    @property
-    def queue(self) -> Path:
-        return self.root / "queue.db"
-
-    @property
-    def sessions(self) -> Path:
-        return self.root / "sessions"
-
-    @property
-    def uploads(self) -> Path:
-        return self.root / "uploads"
-
-    @property
-    def tmp(self) -> Path:
-        return self.root / "tmp"
-
-    def prepare(self) -> None:
-        """Create the folders; wipe the temp folder left by a previous run."""
-        try:
-            self.root.mkdir(parents=True, exist_ok=True)
-            os.chmod(self.root, 0o700)
-            shutil.rmtree(self.tmp, ignore_errors=True)
-            for folder in (self.uploads, self.tmp):
-                folder.mkdir(exist_ok=True)
-        except OSError as exc:
-            raise StartupError(problem=f"cannot use the data dir {self.root}: "
-                                       f"{exc.strerror}") from exc
 
 
 class App:

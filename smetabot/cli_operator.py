@@ -47,7 +47,7 @@ def _fail(message: str, code: int = errors.EXIT_USAGE) -> None:
 
 @contextlib.asynccontextmanager
 async def _open(config_file: Path | None, data_dir: Path | None) -> AsyncIterator[_Store]:
-    from smetabot.app import DataDir  # the data dir's layout lives with the app
+    from smetabot.datadir import DataDir
 
     cfg = config_mod.load(config_mod.config_path(config_file))
     path = DataDir(data_dir or Path(cfg["storage.data_dir"])).database
