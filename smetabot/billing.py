@@ -15,7 +15,7 @@ from typing import Any
 
 import aiosqlite
 
-from smetabot.bot import texts
+from smetabot import texts
 from smetabot.config import FREE_PLAN, Config
 from smetabot.db import Database
 from smetabot.errors import EXIT_USAGE, SmetaBotError

@@ -22,7 +22,8 @@ import segno
 from pyrogram import Client, handlers, raw
 from pyrogram import errors as tg
 
-from smetabot.bot.texts import EN, RU
+from smetabot import texts
+from smetabot.texts import EN, RU
 
 if TYPE_CHECKING:
     from smetabot.app import App
@@ -37,42 +38,9 @@ GUESSES = (5, 600)
 WAITING, AUTHORIZED, PASSWORD_NEEDED, EXPIRED, ERROR = (
     "waiting", "authorized", "password_needed", "expired", "error")
 
-MESSAGES = {
-    "code_sent": {RU: "Код отправлен в Telegram на другом устройстве или по SMS.",
-                  EN: "The code was sent to your Telegram on another device or by SMS."},
-    "code_invalid": {RU: "Неверный код. Проверьте и введите ещё раз.",
-                     EN: "Wrong code. Check it and try again."},
-    "code_expired": {RU: "Срок действия кода истёк. Запросите новый код.",
-                     EN: "The code has expired. Request a new one."},
-    "password_invalid": {RU: "Неверный облачный пароль. Попробуйте ещё раз.",
-                         EN: "Wrong cloud password. Try again."},
-    "password_needed": {RU: "Включена двухэтапная проверка: введите облачный пароль{hint}.",
-                        EN: "Two-step verification is on: enter your cloud password{hint}."},
-    "phone_invalid": {RU: "Неверный номер телефона. Введите его в международном формате, "
-                          "например +7 900 123-45-67.",
-                      EN: "Invalid phone number. Use the international format, e.g. "
-                          "+7 900 123-45-67."},
-    "phone_unknown": {RU: "К этому номеру не привязан аккаунт Telegram.",
-                      EN: "There is no Telegram account with this number."},
-    "flood": {RU: "Telegram просит подождать {wait} перед следующей попыткой.",
-              EN: "Telegram asks to wait {wait} before the next attempt."},
-    "too_many": {RU: "Слишком много попыток. Попробуйте через {wait}.",
-                 EN: "Too many attempts. Try again in {wait}."},
-    "no_attempt": {RU: "Вход не начат или устарел. Начните заново.",
-                   EN: "No login in progress, or it has expired. Start again."},
-    "qr_expired": {RU: "QR-код устарел, показываем новый.",
-                   EN: "The QR code has expired; showing a new one."},
-    "failed": {RU: "Не удалось подключить аккаунт. Попробуйте ещё раз.",
-               EN: "Could not connect the account. Please try again."},
-    "authorized": {RU: "Аккаунт подключён. Можно вернуться в чат с ботом.",
-                   EN: "Account connected. You can go back to the chat with the bot."},
-}
-
-
 def message(key: str, lang: str, **params: object) -> str:
     """A login message in ``lang``."""
-    text = MESSAGES[key][RU if lang == RU else EN]
-    return text.format(**params) if params else text
+    return texts.t(f"login.{key}", lang, **params)
 
 
 def wait_words(seconds: int, lang: str) -> str:

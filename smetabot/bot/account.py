@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from pyrogram.types import Message
 
-from smetabot.bot import texts
+from smetabot import texts
 from smetabot.bot.menu import connect_keyboard, main_menu
 from smetabot.bot.router import Ctx, Router
 from smetabot.errors import AccountError

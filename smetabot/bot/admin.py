@@ -10,7 +10,7 @@ import logging
 from datetime import date
 
 from smetabot.billing import BillingError, Subscription
-from smetabot.bot import texts
+from smetabot import texts
 from smetabot.bot.cabinet import plan_words
 from smetabot.bot.channels import send
 from smetabot.bot.router import Ctx, Router

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pyrogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from smetabot.billing import Subscription
-from smetabot.bot import texts
+from smetabot import texts
 from smetabot.bot.menu import main_menu, require_account
 from smetabot.bot.router import Ctx, Router
 from smetabot.contractors import WATERMARK_LIMIT

@@ -24,7 +24,7 @@ from pyrogram.types import (
 )
 
 from smetabot.billing import LimitReached
-from smetabot.bot import texts
+from smetabot import texts
 from smetabot.bot.menu import connect_keyboard, main_menu, require_account
 from smetabot.bot.router import Ctx, Router
 from smetabot.channel_records import ClientChannel

@@ -23,7 +23,7 @@ from pyrogram.types import (
 
 from smetabot import errors
 from smetabot.billing import LimitReached
-from smetabot.bot import texts
+from smetabot import texts
 from smetabot.bot.menu import main_menu, require_account
 from smetabot.bot.router import Ctx, Router
 from smetabot.contractors import WATERMARK_LIMIT

@@ -18,7 +18,7 @@ from pyrogram import Client, filters
 from pyrogram.handlers import CallbackQueryHandler, MessageHandler
 from pyrogram.types import BotCommand, CallbackQuery, Message
 
-from smetabot.bot import texts
+from smetabot import texts
 from smetabot.bot.state import State
 from smetabot.contractors import Contractor
 

@@ -8,13 +8,15 @@ Anything else is 401, the same for every reason, so a caller learns nothing from
 from __future__ import annotations
 
 import importlib.resources
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
-from smetabot.bot.texts import lang_of
+from smetabot import texts
+from smetabot.texts import lang_of
 from smetabot.initdata import InitDataError, WebAppUser, check_init_data
 
 log = logging.getLogger(__name__)
@@ -39,6 +41,9 @@ async def login_page(request: web.Request) -> web.Response:
     """The WebApp page; Telegram's own script only outside the sandbox (no network there)."""
     html = _asset("login.html").decode()
     html = html.replace("<!--TELEGRAM_SCRIPT-->", "" if _app(request).sandbox else TELEGRAM_SCRIPT)
+    page_texts = json.dumps(texts.page_texts(), ensure_ascii=False).replace("</", "<\\/")
+    html = html.replace("<!--PAGE_TEXTS-->", '<script id="page-texts" type="application/json">'
+                        f"{page_texts}</script>")
     return web.Response(text=html, content_type="text/html",
                         headers={"Cache-Control": "no-store",
                                  "Referrer-Policy": "no-referrer",
@@ -85,9 +90,8 @@ def _api(handler: Api) -> Callable[[web.Request], Awaitable[web.Response]]:
         except Exception:
             log.exception("login API %s failed for %s", request.path, user.id)
             lang = lang_of(user.language_code)
-            return web.json_response({"status": "error", "message": (
-                "Что-то пошло не так. Попробуйте ещё раз." if lang == "ru" else
-                "Something went wrong. Please try again.")}, status=500)
+            return web.json_response({"status": "error",
+                                      "message": texts.t("login.failed", lang)}, status=500)
 
     return wrapped
 

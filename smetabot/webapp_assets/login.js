@@ -17,27 +17,9 @@
   const query = new URLSearchParams(location.search);
   const lang = (query.get("lang") || userLang || navigator.language || "ru").toLowerCase().startsWith("ru") ? "ru" : "en";
 
-  const EN = {
-    title: "Connect your Telegram account",
-    lead: "The bot creates channels for your clients in your name. The session is kept encrypted on the server; you can disconnect it at any time.",
-    qr_how: ["Open Telegram on your phone", "Settings → Devices → Link Desktop Device", "Point the camera at this QR code"],
-    to_phone: "Log in with a phone number", to_qr: "Show the QR code",
-    phone_label: "Phone number", get_code: "Get the code",
-    code_label: "Code from Telegram",
-    code_hint: "The code was sent to your Telegram on another device (or by SMS). Type it here and never forward it — Telegram cancels a forwarded code.",
-    sign_in: "Log in", other_number: "Another number",
-    password_label: "Cloud password", confirm: "Confirm",
-  };
-  const T = {
-    ru: { wait_qr: "Ждём подтверждения с телефона…", expires: "QR-код обновится через {s} с",
-          sending: "Отправляем код…", checking: "Проверяем…", network: "Нет связи с сервером. Проверьте интернет и попробуйте ещё раз.",
-          session: "Сессия страницы устарела. Закройте окно и откройте его снова из чата с ботом.",
-          no_init: "Откройте эту страницу кнопкой «🔐 Подключить аккаунт» в чате с ботом." },
-    en: { wait_qr: "Waiting for the approval on your phone…", expires: "The QR code refreshes in {s} s",
-          sending: "Sending the code…", checking: "Checking…", network: "No connection to the server. Check your internet and try again.",
-          session: "This page's session has expired. Close it and open it again from the chat with the bot.",
-          no_init: "Open this page with the “🔐 Connect account” button in the chat with the bot." },
-  }[lang];
+  // Every string of the page, in both languages, comes from the server (smetabot/texts.py).
+  const ALL = JSON.parse(document.getElementById("page-texts").textContent);
+  const T = ALL[lang];
 
   const $ = (id) => document.getElementById(id);
   const steps = ["qr", "phone", "code", "password", "done"];
@@ -45,12 +27,15 @@
 
   function translate() {
     document.documentElement.lang = lang;
-    if (lang !== "en") return;
-    document.title = "SmetaBot — " + EN.title;
+    document.title = "SmetaBot — " + T.title;
     document.querySelectorAll("[data-t]").forEach((el) => {
-      const value = EN[el.dataset.t];
-      if (Array.isArray(value)) {
-        el.querySelectorAll("li").forEach((li, i) => { li.textContent = value[i]; });
+      const value = T[el.dataset.t];
+      if (el.tagName === "OL") {
+        el.replaceChildren(...value.split("\n").map((line) => {
+          const li = document.createElement("li");
+          li.textContent = line;
+          return li;
+        }));
       } else if (value) { el.textContent = value; }
     });
   }

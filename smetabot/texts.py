@@ -362,6 +362,82 @@ TEXTS: dict[str, dict[str, str]] = {
     "cmd.menu": {RU: "Главное меню", EN: "Main menu"},
     "cmd.cancel": {RU: "Отменить текущее действие", EN: "Cancel the current action"},
     "cmd.help": {RU: "Справка", EN: "Help"},
+    # the WebApp login (its API answers)
+    "login.code_sent": {RU: "Код отправлен в Telegram на другом устройстве или по SMS.",
+                  EN: "The code was sent to your Telegram on another device or by SMS."},
+    "login.code_invalid": {RU: "Неверный код. Проверьте и введите ещё раз.",
+                     EN: "Wrong code. Check it and try again."},
+    "login.code_expired": {RU: "Срок действия кода истёк. Запросите новый код.",
+                     EN: "The code has expired. Request a new one."},
+    "login.password_invalid": {RU: "Неверный облачный пароль. Попробуйте ещё раз.",
+                         EN: "Wrong cloud password. Try again."},
+    "login.password_needed": {RU: "Включена двухэтапная проверка: введите облачный пароль{hint}.",
+                        EN: "Two-step verification is on: enter your cloud password{hint}."},
+    "login.phone_invalid": {RU: "Неверный номер телефона. Введите его в международном формате, "
+                          "например +7 900 123-45-67.",
+                      EN: "Invalid phone number. Use the international format, e.g. "
+                          "+7 900 123-45-67."},
+    "login.phone_unknown": {RU: "К этому номеру не привязан аккаунт Telegram.",
+                      EN: "There is no Telegram account with this number."},
+    "login.flood": {RU: "Telegram просит подождать {wait} перед следующей попыткой.",
+              EN: "Telegram asks to wait {wait} before the next attempt."},
+    "login.too_many": {RU: "Слишком много попыток. Попробуйте через {wait}.",
+                 EN: "Too many attempts. Try again in {wait}."},
+    "login.no_attempt": {RU: "Вход не начат или устарел. Начните заново.",
+                   EN: "No login in progress, or it has expired. Start again."},
+    "login.qr_expired": {RU: "QR-код устарел, показываем новый.",
+                   EN: "The QR code has expired; showing a new one."},
+    "login.failed": {RU: "Не удалось подключить аккаунт. Попробуйте ещё раз.",
+               EN: "Could not connect the account. Please try again."},
+    "login.authorized": {RU: "Аккаунт подключён. Можно вернуться в чат с ботом.",
+                   EN: "Account connected. You can go back to the chat with the bot."},
+    # the WebApp login page (sent to the page as JSON; ``page.qr_how`` is one line per step)
+    "page.title": {RU: "Подключение аккаунта Telegram", EN: "Connect your Telegram account"},
+    "page.lead": {
+        RU: ("Бот будет создавать каналы для ваших клиентов от вашего имени. Сеанс хранится на "
+             "сервере в зашифрованном виде; отключить его можно в любой момент."),
+        EN: ("The bot creates channels for your clients in your name. The session is kept "
+             "encrypted on the server; you can disconnect it at any time."),
+    },
+    "page.qr_how": {
+        RU: ("Откройте Telegram на телефоне\nНастройки → Устройства → Подключить устройство\n"
+             "Наведите камеру на этот QR-код"),
+        EN: ("Open Telegram on your phone\nSettings → Devices → Link Desktop Device\n"
+             "Point the camera at this QR code"),
+    },
+    "page.to_phone": {RU: "Войти по номеру телефона", EN: "Log in with a phone number"},
+    "page.to_qr": {RU: "Показать QR-код", EN: "Show the QR code"},
+    "page.phone_label": {RU: "Номер телефона", EN: "Phone number"},
+    "page.get_code": {RU: "Получить код", EN: "Get the code"},
+    "page.code_label": {RU: "Код из Telegram", EN: "Code from Telegram"},
+    "page.code_hint": {
+        RU: ("Код пришёл в Telegram на другом вашем устройстве (или по SMS). Введите его здесь и "
+             "никому не пересылайте — иначе Telegram отменит код."),
+        EN: ("The code was sent to your Telegram on another device (or by SMS). Type it here and "
+             "never forward it — Telegram cancels a forwarded code."),
+    },
+    "page.sign_in": {RU: "Войти", EN: "Log in"},
+    "page.other_number": {RU: "Другой номер", EN: "Another number"},
+    "page.password_label": {RU: "Облачный пароль", EN: "Cloud password"},
+    "page.confirm": {RU: "Подтвердить", EN: "Confirm"},
+    "page.wait_qr": {RU: "Ждём подтверждения с телефона…",
+                     EN: "Waiting for the approval on your phone…"},
+    "page.expires": {RU: "QR-код обновится через {s} с", EN: "The QR code refreshes in {s} s"},
+    "page.sending": {RU: "Отправляем код…", EN: "Sending the code…"},
+    "page.checking": {RU: "Проверяем…", EN: "Checking…"},
+    "page.network": {RU: "Нет связи с сервером. Проверьте интернет и попробуйте ещё раз.",
+                     EN: "No connection to the server. Check your internet and try again."},
+    "page.session": {
+        RU: "Сессия страницы устарела. Закройте окно и откройте его снова из чата с ботом.",
+        EN: "This page's session has expired. Close it and open it again from the chat with the bot.",
+    },
+    "page.no_init": {
+        RU: ("Эта страница не получила от Telegram данных о вас. Закройте её и откройте кнопкой "
+             "«🔐 Подключить аккаунт» под сообщением бота (или кнопкой меню слева от поля ввода)."),
+        EN: ("This page did not receive your details from Telegram. Close it and open it with "
+             "the “🔐 Connect account” button under the bot's message (or the menu button next "
+             "to the message field)."),
+    },
 }
 
 
@@ -383,3 +459,9 @@ def button_key(text: str) -> str | None:
         if key.startswith("btn.") and text in variants.values():
             return key
     return None
+
+
+def page_texts() -> dict[str, dict[str, str]]:
+    """The login page's strings in both languages, for the page to pick from."""
+    return {lang: {key[len("page."):]: value[lang] for key, value in TEXTS.items()
+                   if key.startswith("page.")} for lang in (RU, EN)}
