@@ -18,7 +18,13 @@ import aiosqlite
 from smetabot import texts
 from smetabot.config import FREE_PLAN, Config
 from smetabot.db import Database
-from smetabot.errors import EXIT_USAGE, SmetaBotError
+from smetabot.errors import (  # noqa: F401  (re-exported for callers of billing)
+    BillingError,
+    DatePassed,
+    LimitReached,
+    UnknownContractor,
+    UnknownPlan,
+)
 
 #: channel statuses that take a place in the plan
 ACTIVE_STATUSES = ("creating", "waiting_admin", "ready")
@@ -93,38 +99,6 @@ class Decision:
         ask = (texts.t("limit.ask", lang, contact=self.contact) if self.contact
                else texts.t("limit.ask_operator", lang))
         return f"{text} {ask}"
-
-
-class BillingError(SmetaBotError):
-    """A plan cannot be assigned as asked."""
-
-    exit_code = EXIT_USAGE
-
-
-class UnknownPlan(BillingError):
-    en = "there is no plan “{code}”; plans: {known}"
-    ru = "тарифа «{code}» нет; тарифы: {known}"
-
-
-class DatePassed(BillingError):
-    en = "the date {date} has passed"
-    ru = "дата {date} уже прошла"
-
-
-class UnknownContractor(BillingError):
-    en = "there is no contractor {id}"
-    ru = "подрядчика {id} нет"
-
-
-class LimitReached(SmetaBotError):
-    """A plan's limit stops the action; ``decision`` says which limit and whom to ask."""
-
-    def __init__(self, decision: Decision) -> None:
-        self.decision = decision
-        super().__init__()
-
-    def message(self, lang: str = "en") -> str:
-        return self.decision.message(lang)
 
 
 def _plan(row: Any) -> Plan:

@@ -26,9 +26,20 @@ from typing import TYPE_CHECKING, Any
 from pyrogram import errors as tg
 from pyrogram.types import ChatPrivileges
 
-from smetabot.billing import LimitReached, iso, utcnow
+from smetabot.billing import iso, utcnow
 from smetabot.channel_records import ClientChannel, Records
-from smetabot.errors import AccountError, SmetaBotError
+from smetabot.errors import (
+    AccountError,
+    AccountRestricted,
+    BotNotAdmin,
+    Busy,
+    FloodWaitError,
+    LimitReached,
+    SetupDeferred,
+    SmetaBotError,
+    TelegramRefused,
+    TooManyChannels,
+)
 
 if TYPE_CHECKING:
     from smetabot.app import App
@@ -42,70 +53,6 @@ BOT_RIGHTS = ChatPrivileges(can_manage_chat=False, can_post_messages=True,
 #: failed attempts (other than waiting for admin rights) before the setup is given up
 MAX_ATTEMPTS = 10
 INVITE_NAME_LIMIT = 32  # Telegram's limit on an invite link's name
-
-
-def duration(seconds: int, lang: str) -> str:
-    """``seconds`` in words a person reads at a glance: "2 ч 5 мин", "40 s"."""
-    ru = lang == "ru"
-    hours, rest = divmod(max(int(seconds), 1), 3600)
-    minutes, secs = divmod(rest, 60)
-    parts = [(hours, "ч" if ru else "h"), (minutes, "мин" if ru else "min")]
-    if not hours:
-        parts.append((secs, "с" if ru else "s"))
-    return " ".join(f"{n} {unit}" for n, unit in parts if n) or ("1 с" if ru else "1 s")
-
-
-class TelegramRefused(AccountError):
-    """Telegram said no to something done in the contractor's account."""
-
-    en = "Telegram refused this ({error}). Please try again later."
-    ru = "Telegram не разрешил это действие ({error}). Попробуйте позже."
-
-
-class FloodWaitError(TelegramRefused):
-    en = "Telegram asks to wait {wait} before doing this again."
-    ru = "Telegram просит подождать {wait}, прежде чем повторить."
-
-    def __init__(self, seconds: int) -> None:
-        self.seconds = seconds
-        super().__init__(wait=seconds)
-
-    def message(self, lang: str = "en") -> str:
-        ru = (lang or "").lower().startswith("ru")
-        return (self.ru if ru else self.en).format(wait=duration(self.seconds,
-                                                                 "ru" if ru else "en"))
-
-
-class TooManyChannels(TelegramRefused):
-    en = ("Your Telegram account is in too many channels and groups (Telegram allows 500). "
-          "Leave the ones you no longer need, then try again.")
-    ru = ("Ваш аккаунт Telegram состоит в слишком многих каналах и группах (Telegram разрешает "
-          "500). Выйдите из ненужных и попробуйте снова.")
-
-
-class AccountRestricted(TelegramRefused):
-    en = ("Telegram has restricted your account, so it cannot create channels now. Check the "
-          "@SpamBot chat in Telegram for details.")
-    ru = ("Telegram ограничил ваш аккаунт, и сейчас он не может создавать каналы. Подробности — "
-          "в чате @SpamBot в Telegram.")
-
-
-class BotNotAdmin(TelegramRefused):
-    en = "The bot is not an admin of this channel yet, so it cannot manage its links."
-    ru = "Бот ещё не администратор этого канала и пока не может управлять ссылками."
-
-
-class Busy(SmetaBotError):
-    en = "A channel is already being created for you; wait for it to finish."
-    ru = "Канал уже создаётся, дождитесь окончания."
-
-
-class SetupDeferred(SmetaBotError):
-    """The channel exists but its setup had to stop; it is finished later (or given up)."""
-
-    def __init__(self, channel: ClientChannel, cause: SmetaBotError | None, ref: str) -> None:
-        self.channel, self.cause, self.ref = channel, cause, ref
-        super().__init__()
 
 
 def telegram_error(exc: tg.RPCError) -> SmetaBotError:

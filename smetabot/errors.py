@@ -14,7 +14,17 @@
     │   └── DocumentTooComplex     rendering ran past its time or memory limit
     ├── AccountError           the contractor's Telegram account cannot act for them
     │   ├── NotConnected           no account connected yet
-    │   └── SessionRevoked         Telegram ended the session (Devices → terminate)
+    │   ├── SessionRevoked         Telegram ended the session (Devices → terminate)
+    │   └── TelegramRefused        Telegram said no to something done in the account
+    │       ├── FloodWaitError         Telegram asks to wait (says how long)
+    │       ├── TooManyChannels        the account is in 500 channels already
+    │       ├── AccountRestricted      Telegram restricted the account (spam)
+    │       └── BotNotAdmin            the bot lacks admin rights in the channel
+    ├── LimitReached           the contractor's plan allows no more of this (says whom to ask)
+    ├── BillingError           a plan cannot be assigned as asked (operator's input)
+    │   ├── UnknownPlan, DatePassed, UnknownContractor
+    ├── Busy                   a channel is already being created for this contractor
+    ├── SetupDeferred          a channel exists but its setup continues in the background
     └── ServiceError           our side failed: not the user's fault
         ├── OfficeUnavailable      LibreOffice is not installed or not found
         └── ConversionFailed       LibreOffice crashed or misbehaved on a file it should take
@@ -24,6 +34,10 @@ Every error a user can cause carries a message for that user in Russian and Engl
 """
 
 from __future__ import annotations
+
+from typing import Any
+
+from smetabot.texts import duration
 
 # Exit codes of the CLI (sysexits.h): distinct for "your file" and "our fault".
 EXIT_OK = 0
@@ -166,3 +180,87 @@ class OfficeUnavailable(ServiceError):
 class ConversionFailed(ServiceError):
     en = "LibreOffice failed to convert the document."
     ru = "LibreOffice не смог преобразовать документ."
+
+
+class TelegramRefused(AccountError):
+    """Telegram said no to something done in the contractor's account."""
+
+    en = "Telegram refused this ({error}). Please try again later."
+    ru = "Telegram не разрешил это действие ({error}). Попробуйте позже."
+
+
+class FloodWaitError(TelegramRefused):
+    en = "Telegram asks to wait {wait} before doing this again."
+    ru = "Telegram просит подождать {wait}, прежде чем повторить."
+
+    def __init__(self, seconds: int) -> None:
+        self.seconds = seconds
+        super().__init__(wait=seconds)
+
+    def message(self, lang: str = "en") -> str:
+        ru = (lang or "").lower().startswith("ru")
+        return (self.ru if ru else self.en).format(wait=duration(self.seconds, "ru" if ru else "en"))
+
+
+class TooManyChannels(TelegramRefused):
+    en = ("Your Telegram account is in too many channels and groups (Telegram allows 500). "
+          "Leave the ones you no longer need, then try again.")
+    ru = ("Ваш аккаунт Telegram состоит в слишком многих каналах и группах (Telegram разрешает "
+          "500). Выйдите из ненужных и попробуйте снова.")
+
+
+class AccountRestricted(TelegramRefused):
+    en = ("Telegram has restricted your account, so it cannot create channels now. Check the "
+          "@SpamBot chat in Telegram for details.")
+    ru = ("Telegram ограничил ваш аккаунт, и сейчас он не может создавать каналы. Подробности — "
+          "в чате @SpamBot в Telegram.")
+
+
+class BotNotAdmin(TelegramRefused):
+    en = "The bot is not an admin of this channel yet, so it cannot manage its links."
+    ru = "Бот ещё не администратор этого канала и пока не может управлять ссылками."
+
+
+class Busy(SmetaBotError):
+    en = "A channel is already being created for you; wait for it to finish."
+    ru = "Канал уже создаётся, дождитесь окончания."
+
+
+class SetupDeferred(SmetaBotError):
+    """The channel exists but its setup had to stop; it is finished later (or given up)."""
+
+    def __init__(self, channel: Any, cause: SmetaBotError | None, ref: str) -> None:
+        self.channel, self.cause, self.ref = channel, cause, ref
+        super().__init__()
+
+
+class BillingError(SmetaBotError):
+    """A plan cannot be assigned as asked."""
+
+    exit_code = EXIT_USAGE
+
+
+class UnknownPlan(BillingError):
+    en = "there is no plan “{code}”; plans: {known}"
+    ru = "тарифа «{code}» нет; тарифы: {known}"
+
+
+class DatePassed(BillingError):
+    en = "the date {date} has passed"
+    ru = "дата {date} уже прошла"
+
+
+class UnknownContractor(BillingError):
+    en = "there is no contractor {id}"
+    ru = "подрядчика {id} нет"
+
+
+class LimitReached(SmetaBotError):
+    """A plan's limit stops the action; ``decision`` says which limit and whom to ask."""
+
+    def __init__(self, decision: Any) -> None:
+        self.decision = decision
+        super().__init__()
+
+    def message(self, lang: str = "en") -> str:
+        return self.decision.message(lang)

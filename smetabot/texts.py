@@ -465,3 +465,14 @@ def page_texts() -> dict[str, dict[str, str]]:
     """The login page's strings in both languages, for the page to pick from."""
     return {lang: {key[len("page."):]: value[lang] for key, value in TEXTS.items()
                    if key.startswith("page.")} for lang in (RU, EN)}
+
+
+def duration(seconds: int, lang: str) -> str:
+    """``seconds`` in words a person reads at a glance: "2 ч 5 мин", "40 s"."""
+    ru = lang == "ru"
+    hours, rest = divmod(max(int(seconds), 1), 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [(hours, "ч" if ru else "h"), (minutes, "мин" if ru else "min")]
+    if not hours:
+        parts.append((secs, "с" if ru else "s"))
+    return " ".join(f"{n} {unit}" for n, unit in parts if n) or ("1 с" if ru else "1 s")

@@ -9,12 +9,13 @@ from __future__ import annotations
 import logging
 from datetime import date
 
-from smetabot.billing import BillingError, Subscription
 from smetabot import texts
+from smetabot.billing import Subscription
 from smetabot.bot.cabinet import plan_words
 from smetabot.bot.channels import send
 from smetabot.bot.router import Ctx, Router
 from smetabot.contractors import Contractor
+from smetabot.errors import BillingError
 
 log = logging.getLogger(__name__)
 

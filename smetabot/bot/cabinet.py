@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pyrogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from smetabot.billing import Subscription
 from smetabot import texts
+from smetabot.billing import Subscription
 from smetabot.bot.menu import main_menu, require_account
 from smetabot.bot.router import Ctx, Router
 from smetabot.contractors import WATERMARK_LIMIT

@@ -23,13 +23,12 @@ from pyrogram.types import (
     ReplyKeyboardMarkup,
 )
 
-from smetabot.billing import LimitReached
 from smetabot import texts
 from smetabot.bot.menu import connect_keyboard, main_menu, require_account
 from smetabot.bot.router import Ctx, Router
 from smetabot.channel_records import ClientChannel
-from smetabot.channels import SetupDeferred, duration
-from smetabot.errors import NotConnected, SessionRevoked, SmetaBotError
+from smetabot.errors import LimitReached, NotConnected, SessionRevoked, SetupDeferred, SmetaBotError
+from smetabot.texts import duration
 
 if TYPE_CHECKING:
     from smetabot.app import App

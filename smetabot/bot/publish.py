@@ -21,12 +21,11 @@ from pyrogram.types import (
     Message,
 )
 
-from smetabot import errors
-from smetabot.billing import LimitReached
-from smetabot import texts
+from smetabot import errors, texts
 from smetabot.bot.menu import main_menu, require_account
 from smetabot.bot.router import Ctx, Router
 from smetabot.contractors import WATERMARK_LIMIT
+from smetabot.errors import LimitReached
 from smetabot.publishing import ALBUM, Upload, post_link
 from smetabot.render.pages import PageSyntaxError, parse_pages
 

@@ -16,8 +16,8 @@ from typing import Any
 from aiohttp import web
 
 from smetabot import texts
-from smetabot.texts import lang_of
 from smetabot.initdata import InitDataError, WebAppUser, check_init_data
+from smetabot.texts import lang_of
 
 log = logging.getLogger(__name__)
 
