@@ -22,7 +22,7 @@ from smetabot import __version__
 from smetabot.billing import Billing
 from smetabot.bot import account, admin, cabinet, channels, menu, publish
 from smetabot.bot.router import Router
-from smetabot.bot.state import Conversations
+from smetabot.conversations import Conversations
 from smetabot.channels import Channels
 from smetabot.config import Config
 from smetabot.contractors import Contractors

@@ -25,9 +25,9 @@ from smetabot.errors import (  # noqa: F401  (re-exported for callers of billing
     UnknownContractor,
     UnknownPlan,
 )
+from smetabot.statuses import ACTIVE_CHANNELS
 
 #: channel statuses that take a place in the plan
-ACTIVE_STATUSES = ("creating", "waiting_admin", "ready")
 
 
 def utcnow() -> datetime:
@@ -151,10 +151,10 @@ class Billing:
     async def usage(self, contractor_id: int) -> Usage:
         """Channels the contractor has now, and this month's counters."""
         month = month_of(utcnow())
-        marks = ", ".join("?" * len(ACTIVE_STATUSES))
+        marks = ", ".join("?" * len(ACTIVE_CHANNELS))
         channels = await self.db.fetchone(
             f"SELECT COUNT(*) AS n FROM core_channels WHERE contractor_id = ? "
-            f"AND status IN ({marks})", (contractor_id, *ACTIVE_STATUSES))
+            f"AND status IN ({marks})", (contractor_id, *ACTIVE_CHANNELS))
         counters = await self.db.fetchone(
             "SELECT channels_created, publications FROM billing_usage_counters "
             "WHERE contractor_id = ? AND month = ?", (contractor_id, month))

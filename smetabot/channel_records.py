@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from smetabot.billing import ACTIVE_STATUSES, Billing, iso, utcnow
+from smetabot.billing import Billing, iso, utcnow
 from smetabot.db import Database
+from smetabot.statuses import ACTIVE_CHANNELS
 
 _NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
 _COLUMNS = {"telegram_channel_id", "access_hash", "protected", "bot_is_admin", "status",
@@ -103,7 +104,7 @@ class Records:
                 f"UPDATE core_channels SET status = ?, next_retry_at = ?, last_error = NULL, "
                 f"updated_at = {_NOW} WHERE id = ? AND status = ?",
                 (status, next_retry_at, channel.id, channel.status))
-            if cursor.rowcount and channel.status == "creating":
+            if cursor.rowcount and channel.status == ChannelStatus.CREATING:
                 await Billing.count_channel(tx, channel.contractor_id)
             if link:
                 await tx.execute("INSERT OR IGNORE INTO core_invites (channel_id, link, name) "
@@ -115,20 +116,21 @@ class Records:
     async def unfinished(self, before: str) -> list[ClientChannel]:
         """Setups a previous run left: ``creating`` rows older than ``before``, and every
         channel waiting for admin rights."""
-        return await self._select("(c.status = 'creating' AND c.created_at < ?) "
-                                  "OR c.status = 'waiting_admin'", (before,))
+        return await self._select("(c.status = ? AND c.created_at < ?) OR c.status = ?",
+                                  (ChannelStatus.CREATING, before, ChannelStatus.WAITING_ADMIN))
 
     async def scheduled(self) -> list[ClientChannel]:
         """Setups waiting for their next attempt."""
-        return await self._select("c.status IN ('creating', 'waiting_admin') "
-                                  "AND c.telegram_channel_id IS NOT NULL "
-                                  "AND c.next_retry_at IS NOT NULL", (), "ORDER BY c.next_retry_at")
+        return await self._select("c.status IN (?, ?) AND c.telegram_channel_id IS NOT NULL "
+                                  "AND c.next_retry_at IS NOT NULL",
+                                  (ChannelStatus.CREATING, ChannelStatus.WAITING_ADMIN),
+                                  "ORDER BY c.next_retry_at")
 
     async def page(self, contractor_id: int, offset: int,
                    limit: int) -> tuple[list[ClientChannel], int]:
         """Live channels (not archived, not failed), newest first, and how many in all."""
         live = (f"c.contractor_id = ? AND c.status IN "
-                f"({', '.join(repr(status) for status in ACTIVE_STATUSES)})")
+                f"({', '.join(repr(status.value) for status in ACTIVE_CHANNELS)})")
         total = await self.db.fetchone(f"SELECT COUNT(*) AS n FROM core_channels c WHERE {live}",
                                        (contractor_id,))
         rows = await self._select(live, (contractor_id, limit, offset),
@@ -155,8 +157,9 @@ class Records:
     async def archive(self, channel_id: int, invite_ids: list[int]) -> None:
         """Archive the channel and mark its links revoked, together."""
         async with self.db.transaction() as tx:
-            await tx.execute(f"UPDATE core_channels SET status = 'archived', next_retry_at = NULL,"
-                             f" updated_at = {_NOW} WHERE id = ?", (channel_id,))
+            await tx.execute(f"UPDATE core_channels SET status = ?, next_retry_at = NULL, "
+                             f"updated_at = {_NOW} WHERE id = ?",
+                             (ChannelStatus.ARCHIVED, channel_id))
             for invite_id in invite_ids:
                 await tx.execute("UPDATE core_invites SET revoked = 1 WHERE id = ?", (invite_id,))
 

@@ -137,7 +137,7 @@ class Channels:
                 raise telegram_error(exc) from exc
             raise
         except Exception:
-            await self.records.update(row_id, status="failed", last_error="create failed")
+            await self.records.update(row_id, status=ChannelStatus.FAILED, last_error="create failed")
             raise
         await self.records.update(row_id, telegram_channel_id=chat.id,
                                   access_hash=getattr(peer, "access_hash", None))
@@ -169,7 +169,7 @@ class Channels:
                         return await self._wait_for_admin(channel)
                     await self.records.update(row_id, bot_is_admin=1)
             link = channel.link or await self._new_invite(channel)
-            return await self.records.counted(channel, "ready", link=link,
+            return await self.records.counted(channel, ChannelStatus.READY, link=link,
                                               link_name=self._link_name(channel))
         except asyncio.CancelledError:
             raise
@@ -178,8 +178,8 @@ class Channels:
 
     async def _wait_for_admin(self, channel: ClientChannel) -> ClientChannel:
         when = _later(self.retry_seconds)
-        if channel.status == "creating":
-            waiting = await self.records.counted(channel, "waiting_admin", next_retry_at=when)
+        if channel.status == ChannelStatus.CREATING:
+            waiting = await self.records.counted(channel, ChannelStatus.WAITING_ADMIN, next_retry_at=when)
         else:
             await self.records.update(channel.id, next_retry_at=when)
             waiting = await self.records.get(channel.id)
@@ -199,7 +199,7 @@ class Channels:
         delay = cause.seconds if isinstance(cause, FloodWaitError) else self.retry_seconds
         attempts = channel.attempts + 1
         if attempts >= MAX_ATTEMPTS:
-            await self.records.update(channel.id, status="failed", next_retry_at=None,
+            await self.records.update(channel.id, status=ChannelStatus.FAILED, next_retry_at=None,
                                       attempts=attempts, last_error=repr(exc)[:500])
         else:
             when = _later(delay)
@@ -227,10 +227,11 @@ class Channels:
         for channel in await self.records.unfinished(before=self._booted_at):
             if channel.id in self._busy:
                 continue
-            if channel.status == "creating" and channel.telegram_id is None:
+            if channel.status == ChannelStatus.CREATING and channel.telegram_id is None:
                 # Interrupted while Telegram was asked to create it: we cannot know whether it
                 # did, so the contractor is asked to look.
-                await self.records.update(channel.id, status="failed", last_error="interrupted")
+                await self.records.update(channel.id, status=ChannelStatus.FAILED,
+                                          last_error="interrupted")
                 await self._tell("interrupted", channel)
             else:
                 # Due now: a restart is a fair moment to try again (maybe after a long pause).
@@ -254,14 +255,14 @@ class Channels:
         try:
             done = await self._setup(channel.id)
         except SetupDeferred as deferred:
-            if deferred.channel.status == "failed":
+            if deferred.channel.status == ChannelStatus.FAILED:
                 await self._tell("failed", deferred.channel)
             return
         finally:
             self._busy.discard(channel.id)
-        if done.status == "ready":
+        if done.status == ChannelStatus.READY:
             await self._tell("ready", done)
-        elif channel.status == "creating":
+        elif channel.status == ChannelStatus.CREATING:
             await self._tell("waiting_admin", done)
 
     async def _tell(self, event: str, channel: ClientChannel) -> None:

@@ -19,7 +19,7 @@ from pyrogram.handlers import CallbackQueryHandler, MessageHandler
 from pyrogram.types import BotCommand, CallbackQuery, Message
 
 from smetabot import texts
-from smetabot.bot.state import State
+from smetabot.conversations import State
 from smetabot.contractors import Contractor
 
 if TYPE_CHECKING:
