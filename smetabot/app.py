@@ -22,10 +22,10 @@ from smetabot import __version__
 from smetabot.billing import Billing
 from smetabot.bot import account, admin, cabinet, channels, menu, publish
 from smetabot.bot.router import Router
-from smetabot.conversations import Conversations
 from smetabot.channels import Channels
 from smetabot.config import Config
 from smetabot.contractors import Contractors
+from smetabot.conversations import Conversations
 from smetabot.datadir import DataDir
 from smetabot.db import Database
 from smetabot.errors import StartupError

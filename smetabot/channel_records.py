@@ -7,7 +7,7 @@ from typing import Any
 
 from smetabot.billing import Billing, iso, utcnow
 from smetabot.db import Database
-from smetabot.statuses import ACTIVE_CHANNELS
+from smetabot.statuses import ACTIVE_CHANNELS, ChannelStatus
 
 _NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
 _COLUMNS = {"telegram_channel_id", "access_hash", "protected", "bot_is_admin", "status",

@@ -40,6 +40,7 @@ from smetabot.errors import (
     TelegramRefused,
     TooManyChannels,
 )
+from smetabot.statuses import ChannelStatus
 
 if TYPE_CHECKING:
     from smetabot.app import App

@@ -19,8 +19,8 @@ from pyrogram.handlers import CallbackQueryHandler, MessageHandler
 from pyrogram.types import BotCommand, CallbackQuery, Message
 
 from smetabot import texts
-from smetabot.conversations import State
 from smetabot.contractors import Contractor
+from smetabot.conversations import State
 
 if TYPE_CHECKING:
     from smetabot.app import App
