@@ -21,7 +21,9 @@ from pyrogram import errors as tg_errors
 from smetabot import __version__
 from smetabot.billing import Billing
 from smetabot.bot import account, admin, cabinet, channels, menu, publish
+from smetabot.bot.notices import Notices
 from smetabot.bot.router import Router
+from smetabot.channel_records import Records
 from smetabot.channels import Channels
 from smetabot.config import Config
 from smetabot.contractors import Contractors
@@ -30,10 +32,13 @@ from smetabot.datadir import DataDir
 from smetabot.db import Database
 from smetabot.errors import StartupError
 from smetabot.login import LoginService
+from smetabot.publication_records import PublicationRecords
 from smetabot.publishing import Publishing
 from smetabot.render import jobs
 from smetabot.render.pipeline import RenderSettings, default_workers
 from smetabot.render.tasks import create_huey
+from smetabot.services import Services
+from smetabot.telegram.connect import choose
 from smetabot.userclients import UserClients
 from smetabot.vault import Vault
 
@@ -41,37 +46,18 @@ log = logging.getLogger(__name__)
 
 
 class App:
-    """SmetaBot: its services, bot client, web server and render queue."""
+    """SmetaBot: builds its services and runs their start and stop (the composition root)."""
 
     def __init__(self, config: Config, data_dir: Path, *, host: str, port: int,
                  sandbox: bool = False, secret_key: str, public_url: str | None = None,
                  workers: int | None = None, emulator: Any = None) -> None:
         self.config = config
         self.paths = DataDir(data_dir)
+        self.paths.prepare()
         self.host, self.port = host, port
-        self.sandbox = sandbox
         self._public_url = public_url
         self.settings = RenderSettings.from_config(config.section("render"))
         self.workers = workers or default_workers(config["render.workers"])
-        self.db = Database(self.paths.database)
-        self.vault = Vault(self.paths.sessions, secret_key)
-        self.contractors = Contractors(self.db)
-        self.billing = Billing(self.db, config)
-        self.conversations = Conversations(self.db)
-        self.user_clients = UserClients(self)
-        self.channels = Channels(self)
-        self.login = LoginService(self, on_authorized=self._account_connected)
-        self.publishing = Publishing(self)
-        #: contractors told in-process that their login succeeded (so the WebApp's
-        #: sendData that follows does not produce a second message)
-        self.announced_logins: set[int] = set()
-        self.router = Router(self)
-        for module in (menu, cabinet, account, publish, channels, admin):
-            module.register(self.router)
-        # In sandbox mode, the emulated Telegram; a test passes its own to keep its users
-        # across a restart of the app.
-        self.emulator: Any = emulator
-        self.bot: Client | None = None
         self.huey = None
         self.consumer = None
         self.runner: jobs.JobRunner | None = None
@@ -80,15 +66,52 @@ class App:
         self._jobs: set[asyncio.Task] = set()
         self.stopping = asyncio.Event()
 
+        # The one place that chooses real Telegram or the emulator.
+        self.telegram = choose(config, self.paths.root, self.paths.tmp, sandbox=sandbox,
+                               emulator=emulator)
+        self.bot: Client = self.telegram.bot_client()
+        self.db = Database(self.paths.database)
+        self.vault = Vault(self.paths.sessions, secret_key)
+        self.contractors = Contractors(self.db)
+        self.conversations = Conversations(self.db)
+        self.billing = Billing(self.db, config)
+        self.user_clients = UserClients(self.telegram, self.vault, self.contractors)
+        # The bot's notices speak through the conversations, which need the services the
+        # notices are given to: they reach them through a provider, once everything is built.
+        notices = Notices(lambda: self.services)
+        self.channels = Channels(Records(self.db), self.billing, self.user_clients, self.bot,
+                                 float(config["channels.admin_retry_seconds"]),
+                                 self.paths.root / "avatars", notify=notices.channel_setup)
+        self.login = LoginService(self.telegram, self.vault,
+                                  on_authorized=notices.account_connected)
+        self.publishing = Publishing(
+            PublicationRecords(self.db), self.channels.records, self.billing, self.bot,
+            lambda: self.runner, self.settings, self.paths.uploads,
+            float(config["render.upload_ttl_hours"]), notices, self.spawn_job)
+        self.services = Services(
+            config=config, settings=self.settings, db=self.db, telegram=self.telegram,
+            bot=self.bot, vault=self.vault, contractors=self.contractors,
+            conversations=self.conversations, billing=self.billing,
+            user_clients=self.user_clients, channels=self.channels, login=self.login,
+            publishing=self.publishing, public_url=lambda: self.public_url)
+        self.router = Router(self.services)
+        for module in (menu, cabinet, account, publish, channels, admin):
+            module.register(self.router)
+
+    @property
+    def sandbox(self) -> bool:
+        """Whether Telegram is emulated."""
+        return self.telegram.sandbox
+
+    @property
+    def emulator(self) -> Any:
+        """The emulated Telegram in sandbox mode, else None."""
+        return self.telegram.emulator
+
     @property
     def bot_token(self) -> str:
         """The token initData is signed with."""
-        if self.sandbox:
-            return self.emulator.bot.bot_token
-        return self.config["telegram.bot_token"]
-
-    async def _account_connected(self, user_id: int, account_name: str) -> None:
-        await account.announce_connected(self, user_id, account_name)
+        return self.telegram.bot_token
 
     @property
     def public_url(self) -> str:
@@ -98,7 +121,6 @@ class App:
     async def start(self) -> None:
         """Bring everything up, in order; a failure stops what was started."""
         try:
-            self.paths.prepare()
             self.vault.open()
             await self.db.open()
             await self.billing.sync_plans()
@@ -110,7 +132,7 @@ class App:
             raise
         self._tasks.append(self._spawn(self._housekeeping(), "housekeeping"))
         self._tasks.append(self._spawn(self.channels.run(), "channel setup"))
-        await publish.resume(self)
+        await self.publishing.resume(self.contractors.language_of)
         log.info("SmetaBot %s serving on %s%s", __version__, self.public_url,
                  " (sandbox: Telegram is emulated)" if self.sandbox else "")
 
@@ -121,48 +143,24 @@ class App:
         self.runner = jobs.JobRunner(self.huey, self.consumer)
 
     async def _start_bot(self) -> None:
-        telegram = self.config.section("telegram")
-        if self.sandbox:
-            from smetabot.telegram.emulator import Emulator, attach
-
-            if self.emulator is None:
-                # The sandbox's Telegram lives in the data dir: a restart (or a kill) of the
-                # sandbox finds its people, chats and channels again.
-                from smetabot.telegram.emulator.persist import Snapshot
-
-                self.emulator = Emulator()
-                snapshot = Snapshot(self.emulator, self.paths.root / "sandbox-telegram")
-                if not snapshot.load():
-                    self.emulator.create_bot("smetabot", "SmetaBot")
-                snapshot.attach()
-            token = self.emulator.bot.bot_token
-            self.bot = attach(Client("bot", bot_token=token, in_memory=True,
-                                     workdir=str(self.paths.tmp)), self.emulator)
-        else:
-            self.bot = Client("bot", api_id=telegram["api_id"], api_hash=telegram["api_hash"],
-                              bot_token=telegram["bot_token"], in_memory=True,
-                              workdir=str(self.paths.tmp))
+        # Inside the running loop: pyrogram's add_handler schedules a task on the client's loop.
         self.router.install(self.bot)
         try:
             await self.bot.start()
         except (tg_errors.AccessTokenInvalid, tg_errors.AccessTokenExpired,
                 tg_errors.BotMethodInvalid, tg_errors.AuthKeyUnregistered) as exc:
-            self.bot = None
             raise StartupError(problem=(
                 "Telegram refused the bot token (telegram.bot_token): check it with "
                 f"@BotFather ({type(exc).__name__})")) from exc
         except tg_errors.ApiIdInvalid as exc:
-            self.bot = None
             raise StartupError(problem="Telegram refused telegram.api_id / telegram.api_hash "
                                        "(see my.telegram.org)") from exc
         except (OSError, TimeoutError, ConnectionError) as exc:
-            self.bot = None
             raise StartupError(problem=(
                 "cannot reach Telegram's servers from this machine "
                 f"({type(exc).__name__}: {exc or 'no answer'}); check the network, or try "
                 "`smetabot serve --sandbox`")) from exc
         except Exception as exc:
-            self.bot = None
             # Without a route to Telegram, pyrogram may fail while parsing an empty answer.
             raise StartupError(problem=(
                 f"the bot could not log in to Telegram ({type(exc).__name__}: {exc}); check "
@@ -172,7 +170,7 @@ class App:
     async def _start_web(self) -> None:
         from smetabot.web import make_web_app
 
-        self._web = web.AppRunner(make_web_app(self), access_log=None)
+        self._web = web.AppRunner(make_web_app(self.services), access_log=None)
         await self._web.setup()
         site = web.TCPSite(self._web, self.host, self.port)
         try:
@@ -233,10 +231,9 @@ class App:
             self._web = None
         await self.login.stop_all()
         await self.user_clients.stop_all()
-        if self.bot is not None and self.bot.is_connected:
+        if self.bot.is_connected:
             with contextlib.suppress(Exception):
                 await self.bot.stop()
-        self.bot = None
         if self.consumer is not None:
             await asyncio.to_thread(self._consumer_cm.__exit__, None, None, None)
             self.consumer = None

@@ -90,6 +90,12 @@ class Records:
         found = await self._select("c.id = ?", (row_id,))
         return found[0] if found else None
 
+    async def ready(self, contractor_id: int) -> list[ClientChannel]:
+        """The contractor's channels the bot can post in, newest first."""
+        return await self._select("c.contractor_id = ? AND c.status = ?",
+                                  (contractor_id, ChannelStatus.READY),
+                                  "ORDER BY c.created_at DESC, c.id DESC")
+
     async def by_telegram_id(self, telegram_id: int) -> ClientChannel | None:
         found = await self._select("c.telegram_channel_id = ?", (telegram_id,))
         return found[0] if found else None

@@ -21,12 +21,14 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any
 
+from pyrogram import Client
 from pyrogram import errors as tg
 from pyrogram.types import ChatPrivileges
 
-from smetabot.billing import iso, utcnow
+from smetabot.billing import Billing, iso, utcnow
 from smetabot.channel_records import ClientChannel, Records
 from smetabot.errors import (
     AccountError,
@@ -41,9 +43,7 @@ from smetabot.errors import (
     TooManyChannels,
 )
 from smetabot.statuses import ChannelStatus
-
-if TYPE_CHECKING:
-    from smetabot.app import App
+from smetabot.userclients import UserClients
 
 log = logging.getLogger(__name__)
 
@@ -76,22 +76,24 @@ async def _ignore(event: str, channel: ClientChannel) -> None:
 class Channels:
     """Creating, finishing, listing and archiving the contractors' client channels."""
 
-    def __init__(self, app: App) -> None:
-        self.app = app
-        self.records = Records(app.db)
-        #: the bot's messages about setups finished in the background; set by the bot module
-        self.notify: Callable[[str, ClientChannel], Awaitable[None]] = _ignore
+    def __init__(self, records: Records, billing: Billing, user_clients: UserClients,
+                 bot: Client, retry_seconds: float, avatars: Path,
+                 notify: Callable[[str, ClientChannel], Awaitable[None]] = _ignore) -> None:
+        self.records = records
+        self.billing = billing
+        self.user_clients = user_clients
+        self.bot = bot
+        self.retry_seconds = retry_seconds
+        self.avatars = avatars
+        #: tells the contractor how a setup finished in the background (the bot's notice)
+        self.notify = notify
         self._busy: set[int] = set()  # rows being set up by this process right now
         self._creating: set[int] = set()  # contractors with a creation under way
         self._wake = asyncio.Event()
         self._booted_at = iso(utcnow())
 
-    @property
-    def retry_seconds(self) -> float:
-        return float(self.app.config["channels.admin_retry_seconds"])
-
-    def _avatar(self, row_id: int):
-        return self.app.paths.root / "avatars" / f"{row_id}.jpg"
+    def _avatar(self, row_id: int) -> Path:
+        return self.avatars / f"{row_id}.jpg"
 
     # -- creating -----------------------------------------------------------------------
 
@@ -106,7 +108,7 @@ class Channels:
             raise Busy()
         self._creating.add(contractor_id)
         try:
-            decision = await self.app.billing.can_create_channel(contractor_id)
+            decision = await self.billing.can_create_channel(contractor_id)
             if not decision.allowed:
                 raise LimitReached(decision)
             row_id = await self.records.insert(contractor_id, title)
@@ -125,7 +127,7 @@ class Channels:
             path.parent.mkdir(exist_ok=True)
             path.write_bytes(photo)
         try:
-            async with self.app.user_clients.use(contractor_id) as client:
+            async with self.user_clients.use(contractor_id) as client:
                 chat = await client.create_channel(title)
                 peer = await client.resolve_peer(chat.id)
         except asyncio.CancelledError:
@@ -150,7 +152,7 @@ class Channels:
         assert channel is not None and channel.telegram_id is not None
         chat_id = channel.telegram_id
         try:
-            async with self.app.user_clients.use(channel.contractor_id) as client:
+            async with self.user_clients.use(channel.contractor_id) as client:
                 if channel.access_hash is not None:  # user clients keep peers in memory only
                     await client.storage.update_peers(
                         [(chat_id, channel.access_hash, "channel", None)])
@@ -164,7 +166,7 @@ class Channels:
                     avatar.unlink()
                 if not channel.bot_is_admin:
                     try:
-                        await client.promote_chat_member(chat_id, self.app.bot.me.username,
+                        await client.promote_chat_member(chat_id, self.bot.me.username,
                                                          BOT_RIGHTS)
                     except tg.FreshChangeAdminsForbidden:
                         return await self._wait_for_admin(channel)
@@ -282,7 +284,7 @@ class Channels:
         return name
 
     async def _new_invite(self, channel: ClientChannel) -> str:
-        invite = await self.app.bot.create_chat_invite_link(channel.telegram_id,
+        invite = await self.bot.create_chat_invite_link(channel.telegram_id,
                                                             name=self._link_name(channel))
         return invite.invite_link
 
@@ -302,7 +304,7 @@ class Channels:
         if invite is None:
             return
         try:
-            await self.app.bot.revoke_chat_invite_link(channel.telegram_id, invite.link)
+            await self.bot.revoke_chat_invite_link(channel.telegram_id, invite.link)
         except tg.InviteHashExpired:
             pass  # already revoked in Telegram
         except tg.RPCError as exc:
@@ -317,7 +319,7 @@ class Channels:
         invites = await self.records.invites(channel.id)
         for invite in invites:
             try:
-                await self.app.bot.revoke_chat_invite_link(channel.telegram_id, invite.link)
+                await self.bot.revoke_chat_invite_link(channel.telegram_id, invite.link)
             except tg.RPCError as exc:  # the bot may have lost its rights: archive anyway
                 log.info("could not revoke %s while archiving: %s", invite.link, exc)
         await self.records.archive(channel.id, [i.id for i in invites])

@@ -52,6 +52,11 @@ class Contractors:
         assert found is not None
         return found
 
+    async def language_of(self, user_id: int) -> str:
+        """The contractor's language (Russian when unknown)."""
+        contractor = await self.get(user_id)
+        return contractor.language if contractor else "ru"
+
     async def get(self, user_id: int) -> Contractor | None:
         """The contractor with Telegram id ``user_id``."""
         row = await self.db.fetchone(

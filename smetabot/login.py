@@ -16,17 +16,16 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import segno
 from pyrogram import Client, handlers, raw
 from pyrogram import errors as tg
 
 from smetabot import texts
+from smetabot.telegram.connect import Telegram
 from smetabot.texts import EN, RU
-
-if TYPE_CHECKING:
-    from smetabot.app import App
+from smetabot.vault import Vault
 
 log = logging.getLogger(__name__)
 
@@ -96,9 +95,10 @@ class RateLimiter:
 class LoginService:
     """Login attempts by Telegram user id, and what happens when one succeeds."""
 
-    def __init__(self, app: App,
+    def __init__(self, telegram: Telegram, vault: Vault,
                  on_authorized: Callable[[int, str], Awaitable[None]] | None = None) -> None:
-        self.app = app
+        self.telegram = telegram
+        self.vault = vault
         self.on_authorized = on_authorized
         self._attempts: dict[int, Attempt] = {}
         self._code_requests = RateLimiter(*CODE_REQUESTS)
@@ -261,7 +261,7 @@ class LoginService:
 
     async def _new_attempt(self, user_id: int, lang: str, method: str) -> Attempt:
         await self.cancel(user_id)
-        client = self.app.user_clients.make_client(f"login{user_id}")
+        client = self.telegram.user_client(f"login{user_id}")
         attempt = Attempt(user_id=user_id, lang=lang, client=client, method=method)
 
         async def on_token(_client: Client, update: Any, _users: Any, _chats: Any) -> None:
@@ -280,7 +280,7 @@ class LoginService:
         await client.storage.user_id(me.id)
         await client.storage.is_bot(False)
         session = await client.export_session_string()
-        self.app.vault.save(attempt.user_id, session)
+        self.vault.save(attempt.user_id, session)
         del session
         self._attempts.pop(attempt.user_id, None)
         await _close(client)

@@ -1,10 +1,10 @@
 """Uploads and publications: from a contractor's file to protected pages in a client channel.
 
-Every step's state is in the database, so a restart resumes the work:
+This module owns the workflow and every status change of an upload and a publication (the
+statuses are in ``statuses.py``, the rows in ``publication_records.py``). The bot asks it to act
+and hears what happens through a :class:`Notifier` it implements.
 
-    upload:       received → previewing → ready | failed        (expired ones are swept)
-    publication:  rendering → publishing → published | failed | blocked
-
+Every step's state is in the database, so a restart resumes the work (:meth:`resume`).
 Rendering runs on the Huey queue (process workers) and is awaited without blocking the event
 loop. Publishing is idempotent: the ``random_id`` of every page is chosen and stored before the
 first send and reused on a retry, so Telegram's RANDOM_ID_DUPLICATE means "already sent" and a
@@ -15,27 +15,28 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import logging
 import re
 import secrets
 import shutil
-import sqlite3
 import uuid
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from pyrogram import Client, raw, utils
 from pyrogram import errors as tg
 
 from smetabot import errors
+from smetabot.billing import Billing
+from smetabot.channel_records import ClientChannel
+from smetabot.channel_records import Records as ChannelRecords
+from smetabot.publication_records import Publication, PublicationRecords, Upload
 from smetabot.render import detect, pipeline
-
-if TYPE_CHECKING:
-    from smetabot.app import App
+from smetabot.render.jobs import JobRunner
+from smetabot.render.pipeline import RenderSettings
+from smetabot.statuses import ChannelStatus, PublicationStatus, UploadStatus
 
 log = logging.getLogger(__name__)
 
@@ -68,139 +69,143 @@ def new_random_id() -> int:
     return secrets.randbits(63) * (1 if secrets.randbits(1) else -1)
 
 
-@dataclass
-class Upload:
-    """A row of ``core_uploads``."""
-
-    id: str
-    contractor_id: int
-    file_name: str
-    kind: str
-    size: int
-    path: str
-    pages: int | None
-    status: str
-    expires_at: str
-    status_message_id: int | None
-    error: str | None
-    pdf_path: str | None
-
-    @property
-    def folder(self) -> Path:
-        return Path(self.path).parent
-
-
-@dataclass
-class Publication:
-    """A row of ``core_publications`` with what publishing needs."""
-
-    id: int
-    contractor_id: int
-    channel_id: int  # core_channels.id
-    upload_id: str | None
-    file_name: str
-    pages: list[int]
-    watermark: str
-    tracking_code: str
-    message_ids: list[int]
-    random_ids: list[int]
-    sent_albums: int
-    status: str
-    status_message_id: int | None
-    lang: str
-
-
-_UPLOAD_COLUMNS = ("id, contractor_id, file_name, kind, size, path, pages, status, expires_at, "
-                   "status_message_id, error, pdf_path")
-_PUBLICATION_COLUMNS = ("id, contractor_id, channel_id, upload_id, file_name, pages, watermark, "
-                        "tracking_code, message_ids, random_ids, sent_albums, status, "
-                        "status_message_id, lang")
-
-
-def _publication(row: Any) -> Publication:
-    data = dict(row)
-    for key in ("pages", "message_ids", "random_ids"):
-        data[key] = json.loads(data[key])
-    return Publication(**data)
-
-
 Progress = Callable[[int, int], Awaitable[None]]
+Spawn = Callable[[Coroutine[Any, Any, None], str], Any]
+
+
+class Notifier(Protocol):
+    """What publishing reports as it goes; the bot tells the contractor."""
+
+    async def preview_started(self, upload: Upload, resumed: bool) -> None: ...
+    async def preview_progress(self, upload: Upload, done: int, total: int) -> None: ...
+    async def previews(self, upload: Upload, items: list[dict]) -> None: ...
+    async def previews_ready(self, upload: Upload) -> None: ...
+    async def preview_failed(self, upload: Upload, error: BaseException) -> None: ...
+    async def publication_started(self, publication: Publication, resumed: bool) -> None: ...
+    async def publication_progress(self, publication: Publication, done: int,
+                                   total: int) -> None: ...
+    async def publication_sending(self, publication: Publication,
+                                  channel: ClientChannel) -> None: ...
+    async def publication_done(self, publication: Publication, channel: ClientChannel,
+                               link: str, pages: int) -> None: ...
+    async def publication_blocked(self, publication: Publication,
+                                  channel: ClientChannel) -> None: ...
+    async def publication_failed(self, publication: Publication,
+                                 error: BaseException) -> None: ...
 
 
 class Publishing:
-    """Uploads, their previews, and publications."""
+    """Uploads, their previews, and publications: the workflow and its state."""
 
-    def __init__(self, app: App) -> None:
-        self.app = app
+    def __init__(self, records: PublicationRecords, channels: ChannelRecords, billing: Billing,
+                 bot: Client, runner: Callable[[], JobRunner], settings: RenderSettings,
+                 uploads_dir: Path, upload_ttl_hours: float, notifier: Notifier,
+                 spawn: Spawn) -> None:
+        self.records = records
+        self.channels = channels
+        self.billing = billing
+        self.bot = bot
+        self._runner = runner
+        self.settings = settings
+        self.uploads_dir = uploads_dir
+        self.upload_ttl_hours = upload_ttl_hours
+        self.notifier = notifier
+        self.spawn = spawn
+
+    @property
+    def runner(self) -> JobRunner:
+        return self._runner()
 
     # -- uploads --------------------------------------------------------------------------
 
     def check_file(self, file_name: str | None, size: int | None) -> None:
         """Refuse what cannot be a document we take, before downloading anything."""
-        pipeline.check_size_bytes(size or 0, self.app.settings)
+        pipeline.check_size_bytes(size or 0, self.settings)
         suffix = Path(file_name or "").suffix.lower()
         if suffix and suffix not in detect.EXTENSIONS:
             raise errors.UnsupportedFile()
+
+    async def receive(self, contractor_id: int, file_name: str, size: int,
+                      download: Callable[[Path], Awaitable[Any]], lang: str,
+                      status_message_id: int | None = None) -> Upload:
+        """Store a received file and start making its previews (in the background)."""
+        upload = await self.create_upload(contractor_id, file_name, size, download)
+        if status_message_id is not None:
+            await self.records.set_upload(upload.id, status_message_id=status_message_id)
+            upload.status_message_id = status_message_id
+        self.spawn(self._preview_job(upload.id, lang), f"preview {upload.id}")
+        return upload
 
     async def create_upload(self, contractor_id: int, file_name: str, size: int,
                             download: Callable[[Path], Awaitable[Any]]) -> Upload:
         """Store a received file under the data dir with its expiry; returns the row."""
         upload_id = uuid.uuid4().hex[:12]
-        folder = self.app.paths.uploads / upload_id
+        folder = self.uploads_dir / upload_id
         folder.mkdir(parents=True)
         target = folder / safe_name(file_name)
         try:
             await download(target)
             data_size = target.stat().st_size
-            pipeline.check_size(target, self.app.settings)
+            pipeline.check_size(target, self.settings)
             kind = detect.sniff(target)
             digest = await asyncio.to_thread(_sha256, target)
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
-        expires = _now() + timedelta(hours=self.app.config["render.upload_ttl_hours"])
-        await self.app.db.execute(
-            "INSERT INTO core_uploads (id, contractor_id, file_name, kind, size, sha256, path, "
-            "status, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'received', ?)",
-            (upload_id, contractor_id, file_name, kind, data_size, digest, str(target),
-             _iso(expires)))
-        upload = await self.upload(upload_id)
-        assert upload is not None
-        return upload
+        expires = _now() + timedelta(hours=self.upload_ttl_hours)
+        return await self.records.insert_upload(upload_id, contractor_id, file_name, kind,
+                                                data_size, digest, str(target), _iso(expires))
 
     async def upload(self, upload_id: str) -> Upload | None:
         """The upload ``upload_id``, or None (never existed, or expired and swept)."""
-        row = await self.app.db.fetchone(
-            f"SELECT {_UPLOAD_COLUMNS} FROM core_uploads WHERE id = ?", (upload_id,))
-        return Upload(**dict(row)) if row else None
+        return await self.records.upload(upload_id)
 
-    async def set_upload(self, upload_id: str, **fields: Any) -> None:
-        """Update columns of an upload."""
-        assignments = ", ".join(f"{key} = ?" for key in fields)
-        await self.app.db.execute(f"UPDATE core_uploads SET {assignments} WHERE id = ?",
-                                  (*fields.values(), upload_id))
+    async def _preview_job(self, upload_id: str, lang: str, resumed: bool = False) -> None:
+        """Thumbnails of every page, handed to the notifier as they are ready."""
+        upload = await self.records.upload(upload_id)
+        if upload is None:
+            return
+        await self.notifier.preview_started(upload, resumed)
+
+        async def on_previews(items: list[dict]) -> None:
+            await self.notifier.previews(upload, items)
+
+        async def progress(done: int, total: int) -> None:
+            await self.notifier.preview_progress(upload, done, total)
+
+        try:
+            upload = await self.make_previews(upload, on_previews, progress)
+        except Exception as exc:  # noqa: BLE001  (any failure is reported to the contractor)
+            if isinstance(exc, errors.DocumentError):
+                await self.discard(upload_id)  # the file is the problem: keep nothing
+            else:
+                await self.records.set_upload(upload_id, status=UploadStatus.FAILED,
+                                              error=type(exc).__name__)
+            await self.notifier.preview_failed(upload, exc)
+            return
+        await self.notifier.previews_ready(upload)
 
     async def make_previews(self, upload: Upload, on_previews: Callable[[list[dict]],
                                                                          Awaitable[None]],
                             progress: Progress) -> Upload:
         """Convert (Office), validate, and render thumbnails of every page, handing them out
         in order, a chunk at a time, as soon as they are ready."""
-        app = self.app
-        await self.set_upload(upload.id, status="previewing", error=None)
+        settings = self.settings
+        await self.records.set_upload(upload.id, status=UploadStatus.PREVIEWING, error=None)
         work = upload.folder / "work"
         work.mkdir(exist_ok=True)
         previews = upload.folder / "previews"
         previews.mkdir(exist_ok=True)
-        pdf, total, _ = await asyncio.to_thread(pipeline.prepare, app.runner, Path(upload.path),
-                                                work, app.settings)
-        if total > app.settings.max_pages:
-            raise errors.TooManyPages(pages=total, limit=app.settings.max_pages)
-        await self.set_upload(upload.id, pages=total, pdf_path=pdf)
+        pdf, total, _ = await asyncio.to_thread(pipeline.prepare, self.runner,
+                                                Path(upload.path), work, settings)
+        if total > settings.max_pages:
+            raise errors.TooManyPages(pages=total, limit=settings.max_pages)
+        await self.records.set_upload(upload.id, pages=total, pdf_path=pdf)
         numbers = list(range(1, total + 1))
         chunks = [numbers[at:at + PREVIEW_CHUNK] for at in range(0, total, PREVIEW_CHUNK)]
-        jobs = [app.runner.submit("render_previews", pdf, chunk, str(previews),
-                                  app.settings.preview_width, app.settings.worker_memory_mb,
-                                  timeout=app.settings.page_timeout * 2)
+        jobs = [self.runner.submit("render_previews", pdf, chunk, str(previews),
+                                   settings.preview_width, settings.worker_memory_mb,
+                                   timeout=settings.page_timeout * 2)
                 for chunk in chunks]
         ready: dict[int, list[dict]] = {}
         handed = 0
@@ -215,89 +220,121 @@ class Publishing:
                 await on_previews(ready.pop(handed))
                 handed += 1
 
-        await app.runner.gather(jobs, on_result)
-        await self.set_upload(upload.id, status="ready")
-        refreshed = await self.upload(upload.id)
+        await self.runner.gather(jobs, on_result)
+        await self.records.set_upload(upload.id, status=UploadStatus.READY)
+        refreshed = await self.records.upload(upload.id)
         assert refreshed is not None
         return refreshed
 
     async def discard(self, upload_id: str) -> None:
         """Forget an upload that cannot be used (its file and row)."""
-        upload = await self.upload(upload_id)
+        upload = await self.records.upload(upload_id)
         if upload is not None:
             shutil.rmtree(upload.folder, ignore_errors=True)
-            await self.app.db.execute("DELETE FROM core_uploads WHERE id = ?", (upload_id,))
+            await self.records.delete_upload(upload_id)
 
     async def sweep(self) -> int:
         """Remove expired uploads and their renders; returns how many."""
-        rows = await self.app.db.fetchall(
-            "SELECT id, path FROM core_uploads WHERE expires_at < ? AND id NOT IN ("
-            "SELECT upload_id FROM core_publications WHERE upload_id IS NOT NULL AND status IN "
-            "('rendering', 'publishing'))", (_iso(_now()),))
-        for row in rows:
-            shutil.rmtree(Path(row["path"]).parent, ignore_errors=True)
-            await self.app.db.execute("DELETE FROM core_uploads WHERE id = ?", (row["id"],))
-        return len(rows)
+        expired = await self.records.expired_uploads(_iso(_now()))
+        for upload in expired:
+            shutil.rmtree(upload.folder, ignore_errors=True)
+            await self.records.delete_upload(upload.id)
+        return len(expired)
 
     # -- publications ---------------------------------------------------------------------
 
-    async def create_publication(self, upload: Upload, channel_row_id: int, pages: list[int],
-                                 watermark: str, lang: str) -> Publication:
-        """Record a publication (tracking code and every page's random_id chosen now) and
-        count it against the plan, in one transaction."""
-        random_ids = [new_random_id() for _ in pages]
-        for _ in range(10):
-            code = new_tracking_code()
-            try:
-                async with self.app.db.transaction() as tx:
-                    cursor = await tx.execute(
-                        "INSERT INTO core_publications (channel_id, upload_id, file_name, pages, "
-                        "watermark, tracking_code, random_ids, status, contractor_id, lang) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, 'rendering', ?, ?)",
-                        (channel_row_id, upload.id, upload.file_name, json.dumps(pages),
-                         watermark, code, json.dumps(random_ids), upload.contractor_id, lang))
-                    publication_id = cursor.lastrowid
-                    await self.app.billing.count_publication(tx, upload.contractor_id)
-                break
-            except sqlite3.IntegrityError as exc:  # a tracking code collision: draw again
-                if "tracking_code" not in str(exc):
-                    raise
-        else:
-            raise errors.ServiceError("no free tracking code")
-        publication = await self.publication(publication_id)
-        assert publication is not None
+    async def ready_channels(self, contractor_id: int) -> list[ClientChannel]:
+        """The contractor's channels the bot can post in, newest first."""
+        return await self.channels.ready(contractor_id)
+
+    async def channel_for(self, contractor_id: int, channel_row_id: int) -> ClientChannel | None:
+        """The contractor's channel ``channel_row_id`` if pages can be published there now."""
+        channel = await self.channels.get(channel_row_id)
+        if channel is None or channel.contractor_id != contractor_id or \
+                channel.status != ChannelStatus.READY:
+            return None
+        return channel
+
+    async def publish(self, upload: Upload, channel: ClientChannel, pages: list[int],
+                      watermark: str, lang: str,
+                      status_message_id: int | None = None) -> Publication:
+        """Record a publication (tracking code and every page's random_id chosen now), count it
+        against the plan in the same transaction, and start rendering and sending it."""
+        publication = await self.records.insert_publication(
+            upload, channel.id, pages, watermark, lang, [new_random_id() for _ in pages],
+            new_tracking_code, lambda tx: self.billing.count_publication(tx,
+                                                                         upload.contractor_id))
+        if status_message_id is not None:
+            await self.records.set_publication(publication.id,
+                                               status_message_id=status_message_id)
+            publication.status_message_id = status_message_id
+        self.spawn(self._publish_job(publication.id), f"publication {publication.id}")
         return publication
 
     async def publication(self, publication_id: int) -> Publication | None:
         """The publication ``publication_id``."""
-        row = await self.app.db.fetchone(
-            f"SELECT {_PUBLICATION_COLUMNS} FROM core_publications WHERE id = ?",
-            (publication_id,))
-        return _publication(row) if row else None
+        return await self.records.publication(publication_id)
 
-    async def set_publication(self, publication_id: int, **fields: Any) -> None:
-        """Update columns of a publication."""
-        for key in ("message_ids", "pages", "random_ids"):
-            if key in fields:
-                fields[key] = json.dumps(fields[key])
-        assignments = ", ".join(f"{key} = ?" for key in fields)
-        await self.app.db.execute(f"UPDATE core_publications SET {assignments} WHERE id = ?",
-                                  (*fields.values(), publication_id))
+    async def retry(self, contractor_id: int, publication_id: int) -> bool:
+        """Try a blocked publication again (the contractor's retry button); False if there
+        is nothing to retry."""
+        publication = await self.records.publication(publication_id)
+        if publication is None or publication.contractor_id != contractor_id or \
+                publication.status != PublicationStatus.BLOCKED:
+            return False
+        await self.records.set_publication(publication_id, status=PublicationStatus.PUBLISHING)
+        self.spawn(self._publish_job(publication_id), f"publication {publication_id}")
+        return True
 
-    async def unfinished(self) -> tuple[list[Upload], list[Publication]]:
-        """Work a crash interrupted: previews under way, publications not yet done."""
-        uploads = [Upload(**dict(row)) for row in await self.app.db.fetchall(
-            f"SELECT {_UPLOAD_COLUMNS} FROM core_uploads WHERE status IN ('received', "
-            "'previewing')")]
-        publications = [_publication(row) for row in await self.app.db.fetchall(
-            f"SELECT {_PUBLICATION_COLUMNS} FROM core_publications WHERE status IN "
-            "('rendering', 'publishing') ORDER BY id")]
-        return uploads, publications
+    async def resume(self, language_of: Callable[[int], Awaitable[str]]) -> None:
+        """After a restart: finish what was under way (previews and publications)."""
+        for upload in await self.records.unfinished_uploads():
+            lang = await language_of(upload.contractor_id)
+            self.spawn(self._preview_job(upload.id, lang, resumed=True), f"preview {upload.id}")
+        for publication in await self.records.unfinished_publications():
+            self.spawn(self._publish_job(publication.id, resumed=True),
+                       f"publication {publication.id}")
+
+    async def _publish_job(self, publication_id: int, resumed: bool = False) -> None:
+        """Render the pages, post them, record it; report every turn to the notifier."""
+        publication = await self.records.publication(publication_id)
+        if publication is None or publication.status not in (PublicationStatus.RENDERING,
+                                                               PublicationStatus.PUBLISHING):
+            return
+        channel = await self.channels.get(publication.channel_id)
+        assert channel is not None  # channel rows are archived, never deleted
+        await self.notifier.publication_started(publication, resumed)
+
+        async def progress(done: int, total: int) -> None:
+            await self.notifier.publication_progress(publication, done, total)
+
+        try:
+            files = await self.render_pages(publication, progress)
+            await self.records.set_publication(publication_id,
+                                               status=PublicationStatus.PUBLISHING)
+            await self.notifier.publication_sending(publication, channel)
+            caption = f"{publication.file_name} · {_now().strftime('%d.%m.%Y')}"
+            ids = await self.send_pages(publication, channel.telegram_id, files, caption)
+        except (tg.ChatAdminRequired, tg.ChannelPrivate, tg.ChatWriteForbidden) as exc:
+            log.info("publication %s blocked: %s", publication_id, exc)
+            await self.records.set_publication(publication_id, status=PublicationStatus.BLOCKED,
+                                               error=type(exc).__name__)
+            await self.notifier.publication_blocked(publication, channel)
+            return
+        except Exception as exc:  # noqa: BLE001  (any failure is reported to the contractor)
+            await self.records.set_publication(publication_id, status=PublicationStatus.FAILED,
+                                               error=type(exc).__name__)
+            await self.notifier.publication_failed(publication, exc)
+            return
+        await self.records.set_publication(publication_id, status=PublicationStatus.PUBLISHED)
+        link = post_link(channel.telegram_id, ids[0] if ids else None)
+        await self.notifier.publication_done(publication, channel, link, len(files))
 
     async def render_pages(self, publication: Publication, progress: Progress) -> list[Path]:
         """The publication's watermarked 300-DPI pages (rendered now unless already there)."""
-        app = self.app
-        upload = await self.upload(publication.upload_id) if publication.upload_id else None
+        settings = self.settings
+        upload = await self.records.upload(publication.upload_id) if publication.upload_id \
+            else None
         if upload is None or not upload.pdf_path:
             raise errors.ServiceError("the upload of this publication is gone")
         out = upload.folder / f"publication-{publication.id}"
@@ -306,11 +343,11 @@ class Publishing:
         targets = [out / f"page-{number:03d}.png" for number in publication.pages]
         missing = [(number, target) for number, target in zip(publication.pages, targets)
                    if not target.exists()]
-        jobs = [app.runner.submit("render_page", upload.pdf_path, number, str(target),
-                                  app.settings.dpi, int(app.settings.max_megapixels * 1e6),
-                                  text, app.settings.png_level, app.settings.worker_memory_mb,
-                                  timeout=app.settings.page_timeout,
-                                  limit_words=f"{app.settings.page_timeout:g} s per page")
+        jobs = [self.runner.submit("render_page", upload.pdf_path, number, str(target),
+                                   settings.dpi, int(settings.max_megapixels * 1e6),
+                                   text, settings.png_level, settings.worker_memory_mb,
+                                   timeout=settings.page_timeout,
+                                   limit_words=f"{settings.page_timeout:g} s per page")
                 for number, target in missing]
         done = len(targets) - len(missing)
 
@@ -320,14 +357,14 @@ class Publishing:
             await progress(done, len(targets))
 
         await progress(done, len(targets))
-        await app.runner.gather(jobs, on_result)
+        await self.runner.gather(jobs, on_result)
         return targets
 
     async def send_pages(self, publication: Publication, chat_id: int, files: list[Path],
                          caption: str) -> list[int]:
         """Post the pages as protected documents, albums of ten, resuming after the albums
         already recorded as sent; returns all message ids known."""
-        bot: Client = self.app.bot
+        bot = self.bot
         peer = await bot.resolve_peer(chat_id)
         message_ids = list(publication.message_ids)
         albums = [list(range(at, min(at + ALBUM, len(files)))) for at in range(0, len(files),
@@ -348,7 +385,7 @@ class Publishing:
                     sent = []  # sent before a crash: Telegram remembers, we do not repost
                     break
             message_ids.extend(sent)
-            await self.set_publication(publication.id, sent_albums=number + 1,
+            await self.records.set_publication(publication.id, sent_albums=number + 1,
                                        message_ids=message_ids)
         return message_ids
 

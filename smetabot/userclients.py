@@ -15,15 +15,14 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from pyrogram import Client
 from pyrogram import errors as tg_errors
 
+from smetabot.contractors import Contractors
 from smetabot.errors import NotConnected, SessionRevoked
-
-if TYPE_CHECKING:
-    from smetabot.app import App
+from smetabot.telegram.connect import Telegram
+from smetabot.vault import Vault
 
 log = logging.getLogger(__name__)
 
@@ -43,21 +42,13 @@ class _Entry:
 class UserClients:
     """The pool of running user clients, one per contractor at most."""
 
-    def __init__(self, app: App, idle_seconds: float = 300.0) -> None:
-        self.app = app
+    def __init__(self, telegram: Telegram, vault: Vault, contractors: Contractors,
+                 idle_seconds: float = 300.0) -> None:
+        self.telegram = telegram
+        self.vault = vault
+        self.contractors = contractors
         self.idle_seconds = idle_seconds
         self._entries: dict[int, _Entry] = {}
-
-    def make_client(self, name: str, session_string: str | None = None) -> Client:
-        """A user client on Telegram, or on the emulator in sandbox mode (never started here)."""
-        telegram = self.app.config.section("telegram")
-        kwargs = dict(in_memory=True, workdir=str(self.app.paths.tmp), no_updates=False)
-        if session_string:
-            kwargs["session_string"] = session_string
-        if self.app.sandbox:
-            client = Client(name, **kwargs)
-            return self.app.emulator.attach(client)
-        return Client(name, api_id=telegram["api_id"], api_hash=telegram["api_hash"], **kwargs)
 
     @contextlib.asynccontextmanager
     async def use(self, contractor_id: int) -> AsyncIterator[Client]:
@@ -77,10 +68,10 @@ class UserClients:
             entry.last_used = time.monotonic()
 
     async def _start(self, contractor_id: int) -> Client:
-        session = self.app.vault.load(contractor_id)
+        session = self.vault.load(contractor_id)
         if session is None:
             raise NotConnected()
-        client = self.make_client(f"user{contractor_id}", session)
+        client = self.telegram.user_client(f"user{contractor_id}", session)
         try:
             await client.start()
         except REVOKED as exc:
@@ -94,8 +85,8 @@ class UserClients:
         """Forget a session Telegram no longer honours."""
         log.info("session of contractor %s was revoked by Telegram", contractor_id)
         await self.forget(contractor_id)
-        self.app.vault.delete(contractor_id)
-        await self.app.contractors.set_session_state(contractor_id, "revoked")
+        self.vault.delete(contractor_id)
+        await self.contractors.set_session_state(contractor_id, "revoked")
 
     async def forget(self, contractor_id: int) -> None:
         """Stop the contractor's client, if running."""

@@ -205,7 +205,7 @@ def test_disconnect_logs_out_and_deletes_the_session(tmp_path):
             assert not app.vault.exists(ivan)
             assert not list(app.paths.sessions.glob(f"{ivan}.session.enc"))
             # Logged out at Telegram too: the old session string no longer works.
-            client = app.user_clients.make_client("old", session)
+            client = app.telegram.user_client("old", session)
             with pytest.raises(Exception) as caught:
                 await client.start()
             assert "AUTH_KEY_UNREGISTERED" in str(caught.value)

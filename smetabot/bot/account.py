@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from typing import TYPE_CHECKING
 
 from pyrogram.types import Message
 
@@ -12,20 +11,18 @@ from smetabot import texts
 from smetabot.bot.menu import connect_keyboard, main_menu
 from smetabot.bot.router import Ctx, Router
 from smetabot.errors import AccountError
-
-if TYPE_CHECKING:
-    from smetabot.app import App
+from smetabot.services import Services
 
 log = logging.getLogger(__name__)
 
 
-async def announce_connected(app: App, user_id: int, account_name: str) -> None:
+async def announce_connected(svc: Services, user_id: int, account_name: str) -> None:
     """Called in-process when a login succeeds: replace the connect button with the menu."""
-    await app.contractors.set_session_state(user_id, "connected")
-    contractor = await app.contractors.get(user_id)
+    await svc.contractors.set_session_state(user_id, "connected")
+    contractor = await svc.contractors.get(user_id)
     lang = contractor.language if contractor else texts.RU
-    app.announced_logins.add(user_id)
-    ctx = Ctx(app, app.bot, user_id, lang, contractor)
+    svc.announced_logins.add(user_id)
+    ctx = Ctx(svc, svc.bot, user_id, lang, contractor)
     await ctx.reply(texts.t("account.connected", lang, name=account_name) + "\n\n" +
                     texts.t("menu", lang), reply_markup=main_menu(ctx))
 
@@ -39,8 +36,8 @@ async def on_web_app_data(ctx: Ctx) -> None:
     assert ctx.message is not None and ctx.message.web_app_data is not None
     if ctx.message.web_app_data.data != "session_ready":
         return
-    if ctx.user_id in ctx.app.announced_logins:
-        ctx.app.announced_logins.discard(ctx.user_id)
+    if ctx.user_id in ctx.svc.announced_logins:
+        ctx.svc.announced_logins.discard(ctx.user_id)
         return  # already told: no second message
     if ctx.connected:
         await ctx.reply(ctx.t("menu"), reply_markup=main_menu(ctx))
@@ -50,16 +47,16 @@ async def on_web_app_data(ctx: Ctx) -> None:
 
 async def disconnect(ctx: Ctx) -> None:
     """Log the session out at Telegram, delete the file, show the connect button."""
-    app = ctx.app
+    svc = ctx.svc
     with contextlib.suppress(AccountError):
-        async with app.user_clients.use(ctx.user_id) as client:
+        async with svc.user_clients.use(ctx.user_id) as client:
             try:
                 await client.log_out()
             except Exception:  # the file goes regardless: the contractor asked for it
                 log.warning("log out at Telegram failed for %s", ctx.user_id, exc_info=True)
-    await app.user_clients.forget(ctx.user_id)
-    app.vault.delete(ctx.user_id)
-    await app.contractors.set_session_state(ctx.user_id, "none")
+    await svc.user_clients.forget(ctx.user_id)
+    svc.vault.delete(ctx.user_id)
+    await svc.contractors.set_session_state(ctx.user_id, "none")
     await ctx.reply(ctx.t("account.disconnected"), reply_markup=connect_keyboard(ctx))
 
 

@@ -13,9 +13,11 @@ from smetabot import texts
 from smetabot.billing import Subscription
 from smetabot.bot.cabinet import plan_words
 from smetabot.bot.channels import send
+from smetabot.bot.menu import unknown
 from smetabot.bot.router import Ctx, Router
 from smetabot.contractors import Contractor
 from smetabot.errors import BillingError
+from smetabot.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -24,16 +26,16 @@ MESSAGE_LIMIT = 4000  # under Telegram's 4096, for the list of contractors
 
 def is_admin(ctx: Ctx) -> bool:
     """Whether the user is one of the operators in the config."""
-    return ctx.user_id in ctx.app.config["admins.telegram_ids"]
+    return ctx.user_id in ctx.svc.config["admins.telegram_ids"]
 
 
-async def find_contractor(app, who: str) -> Contractor | None:
+async def find_contractor(svc: Services, who: str) -> Contractor | None:
     """A contractor by Telegram id or @username."""
     who = who.strip()
     if who.isdigit():
-        return await app.contractors.get(int(who))
+        return await svc.contractors.get(int(who))
     name = who.lstrip("@").lower()
-    return next((c for c in await app.contractors.all()
+    return next((c for c in await svc.contractors.all()
                  if c.username and c.username.lower() == name), None)
 
 
@@ -44,23 +46,23 @@ def _limit(ctx: Ctx, value: int | None) -> str:
 async def help_(ctx: Ctx) -> None:
     """/admin: the commands and the plans."""
     if not is_admin(ctx):
-        await ctx.app.router.commands["unknown"](ctx)
+        await unknown(ctx)
         return
     lines = [ctx.t("admin.plan_line", code=p.code, title=p.name(ctx.lang),
                    channels=_limit(ctx, p.max_channels),
                    publications=_limit(ctx, p.max_publications))
-             for p in await ctx.app.billing.plans()]
+             for p in await ctx.svc.billing.plans()]
     await send(ctx.client, ctx.user_id, ctx.t("admin.help", plans="\n".join(lines)))
 
 
 async def contractors(ctx: Ctx) -> None:
     """/contractors: everyone who has used the bot, their plan and usage."""
     if not is_admin(ctx):
-        await ctx.app.router.commands["unknown"](ctx)
+        await unknown(ctx)
         return
-    billing = ctx.app.billing
+    billing = ctx.svc.billing
     lines = []
-    for c in await ctx.app.contractors.all():
+    for c in await ctx.svc.contractors.all():
         usage = await billing.usage(c.id)
         name = c.first_name + (f" @{c.username}" if c.username else "")
         lines.append(ctx.t("admin.contractor_line", id=c.id, name=name,
@@ -81,14 +83,14 @@ async def contractors(ctx: Ctx) -> None:
 async def plan(ctx: Ctx) -> None:
     """/plan <id or @username> <plan> [YYYY-MM-DD]: put a contractor on a plan."""
     if not is_admin(ctx):
-        await ctx.app.router.commands["unknown"](ctx)
+        await unknown(ctx)
         return
     assert ctx.message is not None
     args = (ctx.message.text or "").split()[1:]
     if len(args) not in (2, 3):
         await ctx.reply(ctx.t("admin.plan_usage"))
         return
-    contractor = await find_contractor(ctx.app, args[0])
+    contractor = await find_contractor(ctx.svc, args[0])
     if contractor is None:
         await send(ctx.client, ctx.user_id, ctx.t("admin.not_found", who=args[0]))
         return
@@ -100,22 +102,22 @@ async def plan(ctx: Ctx) -> None:
             await send(ctx.client, ctx.user_id, ctx.t("admin.bad_date", date=args[2]))
             return
     try:
-        subscription = await ctx.app.billing.set_plan(contractor.id, args[1], until)
+        subscription = await ctx.svc.billing.set_plan(contractor.id, args[1], until)
     except BillingError as exc:
         problem = exc.message(ctx.lang)
         await send(ctx.client, ctx.user_id, ctx.t("admin.plan_error", problem=problem))
         return
     await send(ctx.client, ctx.user_id, ctx.t("admin.plan_set", name=contractor.first_name,
                                               plan=plan_words(ctx.lang, subscription)))
-    await tell_contractor(ctx.app, contractor, subscription)
+    await tell_contractor(ctx.svc, contractor, subscription)
 
 
-async def tell_contractor(app, contractor: Contractor, subscription: Subscription) -> None:
+async def tell_contractor(svc: Services, contractor: Contractor, subscription: Subscription) -> None:
     """Let the contractor know their plan changed (never fails the caller)."""
-    if app.bot is None:
+    if not svc.bot.is_connected:
         return
     try:
-        await send(app.bot, contractor.id, texts.t(
+        await send(svc.bot, contractor.id, texts.t(
             "plan.changed", contractor.language,
             plan=plan_words(contractor.language, subscription)))
     except Exception:  # they may have blocked the bot

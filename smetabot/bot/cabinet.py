@@ -40,8 +40,8 @@ async def show(ctx: Ctx) -> None:
         [InlineKeyboardButton(ctx.t("btn.edit_watermark"), callback_data="cab:watermark")],
         [InlineKeyboardButton(ctx.t("btn.disconnect"), callback_data="acc:ask")],
     ])
-    subscription = await ctx.app.billing.subscription(ctx.user_id)
-    usage, plan = await ctx.app.billing.usage(ctx.user_id), subscription.plan
+    subscription = await ctx.svc.billing.subscription(ctx.user_id)
+    usage, plan = await ctx.svc.billing.usage(ctx.user_id), subscription.plan
     await ctx.reply(ctx.t("cabinet", account=account, watermark=watermark,
                           plan=plan_words(ctx.lang, subscription),
                           channels=used_of(ctx.lang, usage.channels, plan.max_channels),
@@ -69,7 +69,7 @@ async def step(ctx: Ctx) -> None:
     if len(text) > WATERMARK_LIMIT:
         await ctx.reply(ctx.t("watermark.too_long", length=len(text), limit=WATERMARK_LIMIT))
         return
-    await ctx.app.contractors.set_watermark(ctx.user_id, text)
+    await ctx.svc.contractors.set_watermark(ctx.user_id, text)
     await ctx.clear_state()
     await ctx.reply(ctx.t("watermark.saved", watermark=text), reply_markup=main_menu(ctx))
 

@@ -9,7 +9,7 @@ channel, which is why the bot is made admin of every client channel.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
 from pyrogram import Client, enums
@@ -28,10 +28,8 @@ from smetabot.bot.menu import connect_keyboard, main_menu, require_account
 from smetabot.bot.router import Ctx, Router
 from smetabot.channel_records import ClientChannel
 from smetabot.errors import LimitReached, NotConnected, SessionRevoked, SetupDeferred, SmetaBotError
+from smetabot.services import Services
 from smetabot.texts import duration
-
-if TYPE_CHECKING:
-    from smetabot.app import App
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +71,7 @@ async def start(ctx: Ctx, **state: Any) -> None:
     in the wizard's state, set before the question is asked)."""
     if not await require_account(ctx):
         return
-    decision = await ctx.app.billing.can_create_channel(ctx.user_id)
+    decision = await ctx.svc.billing.can_create_channel(ctx.user_id)
     if not decision.allowed:
         await send(ctx.client, ctx.user_id, decision.message(ctx.lang), main_menu(ctx))
         return
@@ -110,17 +108,15 @@ async def step(ctx: Ctx) -> None:
     resume = ctx.state.data.get("resume_publish")
     await ctx.clear_state()
     channel = await create(ctx, title, photo)
-    if resume is not None:
-        from smetabot.bot import publish  # publish offers this wizard: import it lazily
-
-        await publish.after_new_channel(ctx, resume, channel)
+    if resume is not None:  # opened from the publication wizard: back to it
+        await ctx.resume("publish", resume, channel)
 
 
 async def create(ctx: Ctx, title: str, photo: bytes | None) -> ClientChannel | None:
     """Make the channel and say how it went, in words; the channel, or None."""
     await send(ctx.client, ctx.user_id, ctx.t("newch.creating", title=title), main_menu(ctx))
     try:
-        channel = await ctx.app.channels.create(ctx.user_id, title, photo)
+        channel = await ctx.svc.channels.create(ctx.user_id, title, photo)
     except LimitReached as exc:
         await send(ctx.client, ctx.user_id, exc.message(ctx.lang))
         return
@@ -135,27 +131,26 @@ async def create(ctx: Ctx, title: str, photo: bytes | None) -> ClientChannel | N
     except SmetaBotError as exc:  # Telegram said no, in words; nothing was made
         await send(ctx.client, ctx.user_id, "❌ " + exc.message(ctx.lang))
         return None
-    await announce(ctx.app, "ready" if channel.status == "ready" else "waiting_admin", channel,
+    await announce(ctx.svc, "ready" if channel.status == "ready" else "waiting_admin", channel,
                    ctx.lang)
     return channel
 
 
-async def announce(app: App, event: str, channel: ClientChannel,
+async def announce(svc: Services, event: str, channel: ClientChannel,
                    lang: str | None = None) -> None:
     """Tell the contractor how their channel's setup went (also from the background loop)."""
     if lang is None:
-        contractor = await app.contractors.get(channel.contractor_id)
-        lang = contractor.language if contractor else texts.RU
+        lang = await svc.contractors.language_of(channel.contractor_id)
     markup = None
     if event == "ready":
         text = texts.t("newch.ready", lang, title=channel.title, link=channel.link)
         markup = link_keyboard(lang, channel)
     elif event == "waiting_admin":
-        every = duration(int(app.channels.retry_seconds), lang)
+        every = duration(int(svc.channels.retry_seconds), lang)
         text = texts.t("newch.waiting_admin", lang, title=channel.title, every=every)
     else:  # "failed", "interrupted"
         text = texts.t(f"newch.{event}", lang, title=channel.title)
-    await send(app.bot, channel.contractor_id, text, markup)
+    await send(svc.bot, channel.contractor_id, text, markup)
 
 
 # -- 📢 the list and the card ----------------------------------------------------------------
@@ -170,7 +165,7 @@ async def show_list(ctx: Ctx) -> None:
 
 
 async def _list_view(ctx: Ctx, page: int) -> tuple[str, InlineKeyboardMarkup | None]:
-    channels, total = await ctx.app.channels.records.page(ctx.user_id, page * PAGE_SIZE,
+    channels, total = await ctx.svc.channels.records.page(ctx.user_id, page * PAGE_SIZE,
                                                           PAGE_SIZE)
     if total == 0:
         return ctx.t("mych.empty"), None
@@ -191,7 +186,7 @@ async def _list_view(ctx: Ctx, page: int) -> tuple[str, InlineKeyboardMarkup | N
 
 
 async def _card_view(ctx: Ctx, channel: ClientChannel) -> tuple[str, InlineKeyboardMarkup]:
-    records = ctx.app.channels.records
+    records = ctx.svc.channels.records
     members = await records.members(channel.id)
     names = ", ".join(m.name + (f" (@{m.username})" if m.username else "") for m in members)
     who = f"{len(members)} — {names}" if members else ctx.t("mych.no_members")
@@ -230,7 +225,7 @@ async def on_callback(ctx: Ctx, data: str) -> None:
         await _edit(ctx, *await _list_view(ctx, int(rest) if rest.isdigit() else 0))
         return
     channel_id, _, invite_id = rest.partition(":")
-    channel = await ctx.app.channels.get(int(channel_id)) if channel_id.isdigit() else None
+    channel = await ctx.svc.channels.get(int(channel_id)) if channel_id.isdigit() else None
     if channel is None or channel.contractor_id != ctx.user_id or channel.status in (
             "archived", "failed"):
         await ctx.callback.answer(ctx.t("mych.gone"), show_alert=True)
@@ -244,7 +239,7 @@ async def on_callback(ctx: Ctx, data: str) -> None:
 
 async def _act(ctx: Ctx, action: str, channel: ClientChannel, invite_id: str) -> None:
     assert ctx.callback is not None
-    channels, uid = ctx.app.channels, ctx.user_id
+    channels, uid = ctx.svc.channels, ctx.user_id
     if action == "c":
         await ctx.callback.answer()
         await send(ctx.client, uid, *await _card_view(ctx, channel))
@@ -288,16 +283,16 @@ async def _act(ctx: Ctx, action: str, channel: ClientChannel, invite_id: str) ->
 
 async def _revoke(ctx: Ctx, channel: ClientChannel, invite_id: int) -> None:
     assert ctx.callback is not None
-    await ctx.app.channels.revoke_link(channel, invite_id)
+    await ctx.svc.channels.revoke_link(channel, invite_id)
     await ctx.callback.answer(ctx.t("mych.revoked"))
-    fresh = await ctx.app.channels.get(channel.id)
+    fresh = await ctx.svc.channels.get(channel.id)
     await send(ctx.client, ctx.user_id, *await _card_view(ctx, fresh))
 
 
 # -- clients joining -------------------------------------------------------------------------
 
 
-async def on_chat_member(app: App, update: ChatMemberUpdated) -> None:
+async def on_chat_member(svc: Services, update: ChatMemberUpdated) -> None:
     """A client joined (or left) a channel: record it; tell the contractor about a join."""
     old, new = update.old_chat_member, update.new_chat_member
     member = new or old
@@ -310,22 +305,21 @@ async def on_chat_member(app: App, update: ChatMemberUpdated) -> None:
     if not (joined or left):
         return
     link = update.invite_link.invite_link if update.invite_link else None
-    channel = await app.channels.member_changed(update.chat.id, member.user, joined, link)
+    channel = await svc.channels.member_changed(update.chat.id, member.user, joined, link)
     if channel is None:
         return
-    contractor = await app.contractors.get(channel.contractor_id)
-    lang = contractor.language if contractor else texts.RU
+    lang = await svc.contractors.language_of(channel.contractor_id)
     user = member.user
     name = " ".join(p for p in (user.first_name, user.last_name) if p) or str(user.id)
     if user.username:
         name += f" (@{user.username})"
-    await send(app.bot, channel.contractor_id,
+    await send(svc.bot, channel.contractor_id,
                texts.t("mych.joined", lang, name=name, channel=channel.title))
 
 
 def register(router: Router) -> None:
     """Buttons, the wizard, callbacks, and the chat_member handler of this module."""
-    app = router.app
+    svc = router.svc
     router.buttons["btn.new_channel"] = start
     router.buttons["btn.channels"] = show_list
     router.flows[FLOW] = step
@@ -334,13 +328,9 @@ def register(router: Router) -> None:
 
     async def member_update(client: Client, update: ChatMemberUpdated) -> None:
         try:
-            await on_chat_member(app, update)
+            await on_chat_member(svc, update)
         except Exception:  # one bad update must not stop the bot
             log.exception("chat member update in %s failed",
                           getattr(update.chat, "id", None))
 
-    async def tell(event: str, channel: ClientChannel) -> None:
-        await announce(app, event, channel)
-
     router.extra_handlers.append(ChatMemberUpdatedHandler(member_update))
-    app.channels.notify = tell

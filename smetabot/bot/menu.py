@@ -17,7 +17,7 @@ def main_menu(ctx: Ctx) -> ReplyKeyboardMarkup:
 
 def connect_keyboard(ctx: Ctx) -> ReplyKeyboardMarkup:
     """The one button that opens the WebApp login."""
-    url = f"{ctx.app.public_url}/webapp/login?lang={ctx.lang}"
+    url = f"{ctx.svc.public_url()}/webapp/login?lang={ctx.lang}"
     return ReplyKeyboardMarkup([[KeyboardButton(ctx.t("btn.connect"), web_app=WebAppInfo(url=url))]],
                                resize_keyboard=True)
 

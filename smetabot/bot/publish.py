@@ -10,9 +10,10 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
+from pyrogram import Client
 from pyrogram import errors as tg
 from pyrogram.types import (
     InlineKeyboardButton,
@@ -22,15 +23,17 @@ from pyrogram.types import (
 )
 
 from smetabot import errors, texts
+from smetabot.bot import channels
 from smetabot.bot.menu import main_menu, require_account
 from smetabot.bot.router import Ctx, Router
+from smetabot.channel_records import ClientChannel
 from smetabot.contractors import WATERMARK_LIMIT
 from smetabot.errors import LimitReached
-from smetabot.publishing import ALBUM, Upload, post_link
+from smetabot.publication_records import Publication, Upload
+from smetabot.publishing import ALBUM
 from smetabot.render.pages import PageSyntaxError, parse_pages
-
-if TYPE_CHECKING:
-    from smetabot.app import App
+from smetabot.services import Services
+from smetabot.statuses import ChannelStatus, UploadStatus
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +55,7 @@ def ranges(numbers: list[int]) -> str:
     return ", ".join(str(a) if a == b else f"{a}–{b}" for a, b in spans)
 
 
-def _user_text(app: App, lang: str, exc: BaseException) -> str:
+def failure_text(lang: str, exc: BaseException) -> str:
     """What to tell the contractor about a failed job (logged once when it is our fault)."""
     if isinstance(exc, errors.SmetaBotError) and not type(exc) is errors.ServiceError:
         return "❌ " + exc.message(lang, detail=False)
@@ -66,8 +69,8 @@ def _user_text(app: App, lang: str, exc: BaseException) -> str:
 class StatusMessage:
     """A message edited as work advances, no more often than once a second."""
 
-    def __init__(self, app: App, chat_id: int, message_id: int | None) -> None:
-        self.app, self.chat_id, self.message_id = app, chat_id, message_id
+    def __init__(self, bot: Client, chat_id: int, message_id: int | None) -> None:
+        self.bot, self.chat_id, self.message_id = bot, chat_id, message_id
         self._shown = ""
         self._at = 0.0
 
@@ -77,12 +80,11 @@ class StatusMessage:
         self._shown, self._at = text, time.monotonic()
         try:
             if self.message_id is None:
-                sent = await self.app.bot.send_message(self.chat_id, text,
-                                                       reply_markup=reply_markup)
+                sent = await self.bot.send_message(self.chat_id, text, reply_markup=reply_markup)
                 self.message_id = sent.id
             else:
-                await self.app.bot.edit_message_text(self.chat_id, self.message_id, text,
-                                                     reply_markup=reply_markup)
+                await self.bot.edit_message_text(self.chat_id, self.message_id, text,
+                                                 reply_markup=reply_markup)
         except tg.MessageNotModified:
             pass
 
@@ -94,7 +96,7 @@ async def start(ctx: Ctx) -> None:
     if not await require_account(ctx):
         return
     await ctx.set_state(FLOW, "file")
-    await ctx.reply(ctx.t("publish.send_file", limit=ctx.app.settings.max_file_mb))
+    await ctx.reply(ctx.t("publish.send_file", limit=ctx.svc.settings.max_file_mb))
 
 
 def _has_document(message: Message) -> bool:
@@ -110,7 +112,7 @@ async def on_document(ctx: Ctx) -> None:
     document = message.document
     name = document.file_name or "document"
     try:
-        ctx.app.publishing.check_file(name, document.file_size)
+        ctx.svc.publishing.check_file(name, document.file_size)
     except errors.DocumentError as exc:
         await ctx.reply("❌ " + exc.message(ctx.lang, detail=False))
         return
@@ -120,73 +122,14 @@ async def on_document(ctx: Ctx) -> None:
         await ctx.client.download_media(message, file_name=str(path))
 
     try:
-        upload = await ctx.app.publishing.create_upload(ctx.user_id, name,
-                                                        document.file_size or 0, download)
+        upload = await ctx.svc.publishing.receive(ctx.user_id, name, document.file_size or 0,
+                                                  download, ctx.lang, status.id)
     except errors.DocumentError as exc:
-        await ctx.app.bot.edit_message_text(ctx.user_id, status.id,
-                                            "❌ " + exc.message(ctx.lang, detail=False))
+        await ctx.client.edit_message_text(ctx.user_id, status.id,
+                                           "❌ " + exc.message(ctx.lang, detail=False))
         return
-    await ctx.app.publishing.set_upload(upload.id, status_message_id=status.id)
     await ctx.clear_state()
     await ctx.set_state(FLOW, "previewing", upload_id=upload.id, selected=[], offset=0)
-    ctx.app.spawn_job(preview_job(ctx.app, upload.id, ctx.lang), f"preview {upload.id}")
-
-
-async def preview_job(app: App, upload_id: str, lang: str, resumed: bool = False) -> None:
-    """Thumbnails of every page, sent as albums as they are ready, then the page picker."""
-    upload = await app.publishing.upload(upload_id)
-    if upload is None:
-        return
-    chat = upload.contractor_id
-    status = StatusMessage(app, chat, upload.status_message_id)
-    if resumed:
-        await app.bot.send_message(chat, texts.t("publish.resumed_preview", lang,
-                                                 file=upload.file_name))
-    buffer: list[dict] = []
-
-    async def flush() -> None:
-        media = [InputMediaPhoto(item["path"], caption=texts.t("publish.page", lang,
-                                                               number=item["page"]))
-                 for item in buffer]
-        if len(media) == 1:
-            await app.bot.send_photo(chat, media[0].media, caption=media[0].caption)
-        elif media:
-            await app.bot.send_media_group(chat, media)
-        buffer.clear()
-
-    async def on_previews(items: list[dict]) -> None:
-        for item in items:
-            buffer.append(item)
-            if len(buffer) == ALBUM:
-                await flush()
-
-    async def progress(done: int, total: int) -> None:
-        await status.show(texts.t("publish.previewing", lang, done=done, total=total))
-
-    try:
-        await status.show(texts.t("publish.checking", lang, file=upload.file_name), force=True)
-        upload = await app.publishing.make_previews(upload, on_previews, progress)
-        await flush()
-    except Exception as exc:
-        if isinstance(exc, errors.DocumentError):
-            await app.publishing.discard(upload_id)  # the file is the problem: keep nothing
-        else:
-            await app.publishing.set_upload(upload_id, status="failed",
-                                            error=type(exc).__name__)
-        await status.show(_user_text(app, lang, exc), force=True)
-        state = await app.conversations.get(chat)
-        if state and state.flow == FLOW and state.data.get("upload_id") == upload_id:
-            await app.conversations.clear(chat)
-        return
-    await status.show(texts.t("publish.previews_ready", lang, file=upload.file_name,
-                              total=upload.pages), force=True)
-    state = await app.conversations.get(chat)
-    if not (state and state.flow == FLOW and state.data.get("upload_id") == upload_id):
-        return  # the contractor moved on meanwhile; the upload waits until it expires
-    contractor = await app.contractors.get(chat)
-    ctx = Ctx(app, app.bot, chat, lang, contractor, state=state)
-    await ctx.set_state(FLOW, "pages", selected=list(range(1, (upload.pages or 0) + 1)))
-    await send_picker(ctx, upload)
 
 
 # -- picking pages ----------------------------------------------------------------------------
@@ -233,8 +176,8 @@ async def send_picker(ctx: Ctx, upload: Upload) -> None:
 
 async def _current_upload(ctx: Ctx) -> Upload | None:
     upload_id = ctx.state.data.get("upload_id") if ctx.state and ctx.state.flow == FLOW else None
-    upload = await ctx.app.publishing.upload(upload_id) if upload_id else None
-    if upload is None or upload.status != "ready":
+    upload = await ctx.svc.publishing.upload(upload_id) if upload_id else None
+    if upload is None or upload.status != UploadStatus.READY:
         await ctx.clear_state()
         await ctx.reply(ctx.t("publish.gone"), reply_markup=main_menu(ctx))
         return None
@@ -299,7 +242,7 @@ async def step(ctx: Ctx) -> None:
     text = (ctx.message.text or "").strip()
     if ctx.state.step in ("file", "previewing"):
         await ctx.reply(ctx.t("publish.send_file" if ctx.state.step == "file" else
-                              "publish.wait_previews", limit=ctx.app.settings.max_file_mb))
+                              "publish.wait_previews", limit=ctx.svc.settings.max_file_mb))
         return
     upload = await _current_upload(ctx)
     if upload is None:
@@ -340,31 +283,22 @@ async def ask_watermark(ctx: Ctx) -> None:
                     reply_markup=keyboard)
 
 
-async def ready_channels(app: App, contractor_id: int) -> list[Any]:
-    """The contractor's channels the bot can post in, newest first."""
-    return await app.db.fetchall(
-        "SELECT id, title, telegram_channel_id FROM core_channels WHERE contractor_id = ? "
-        "AND status = 'ready' ORDER BY created_at DESC, id DESC", (contractor_id,))
-
-
 async def ask_channel(ctx: Ctx) -> None:
     """Which channel: one of theirs, or a new one made right here."""
     if ctx.state is None or "watermark" not in ctx.state.data:
         await ctx.set_state(FLOW, "channel", watermark=ctx.contractor.watermark)
     else:
         await ctx.set_state(FLOW, "channel")
-    channels = await ready_channels(ctx.app, ctx.user_id)
-    rows = [[InlineKeyboardButton(f"📢 {row['title']}", callback_data=f"pub:ch:{row['id']}")]
-            for row in channels[:20]]
+    ready = await ctx.svc.publishing.ready_channels(ctx.user_id)
+    rows = [[InlineKeyboardButton(f"📢 {channel.title}", callback_data=f"pub:ch:{channel.id}")]
+            for channel in ready[:20]]
     rows.append([InlineKeyboardButton(ctx.t("btn.new_channel"), callback_data="pub:newch")])
-    await ctx.reply(ctx.t("publish.channel" if channels else "publish.no_channels"),
+    await ctx.reply(ctx.t("publish.channel" if ready else "publish.no_channels"),
                     reply_markup=InlineKeyboardMarkup(rows))
 
 
 async def new_channel(ctx: Ctx) -> None:
     """🆕 Новый канал in the middle of a publication: the channel wizard, then back here."""
-    from smetabot.bot import channels
-
     assert ctx.state is not None
     pending = dict(ctx.state.data)
     await ctx.clear_state()
@@ -381,7 +315,7 @@ async def after_new_channel(ctx: Ctx, pending: dict, channel: Any) -> None:
     upload = await _current_upload(ctx)
     if upload is None:
         return
-    if channel is not None and channel.status == "ready":
+    if channel is not None and channel.status == ChannelStatus.READY:
         await ctx.reply(ctx.t("publish.back_to_document", file=upload.file_name))
         await publish(ctx, upload, channel.id)
     else:
@@ -391,98 +325,173 @@ async def after_new_channel(ctx: Ctx, pending: dict, channel: Any) -> None:
 # -- publishing -------------------------------------------------------------------------------
 
 async def publish(ctx: Ctx, upload: Upload, channel_row_id: int) -> None:
-    """Check the plan, record the publication, start the job."""
+    """Check the plan, then ask publishing to publish; it reports through the notices."""
     assert ctx.state is not None
-    channel = await ctx.app.db.fetchone(
-        "SELECT id, title, telegram_channel_id, status FROM core_channels WHERE id = ? AND "
-        "contractor_id = ?", (channel_row_id, ctx.user_id))
-    if channel is None or channel["status"] != "ready":
+    channel = await ctx.svc.publishing.channel_for(ctx.user_id, channel_row_id)
+    if channel is None:
         await ctx.reply(ctx.t("publish.channel_unavailable"))
         return
-    decision = await ctx.app.billing.can_publish(ctx.user_id)
+    decision = await ctx.svc.billing.can_publish(ctx.user_id)
     if not decision.allowed:
         await ctx.reply("❌ " + LimitReached(decision).message(ctx.lang),
                         reply_markup=main_menu(ctx))
         await ctx.clear_state()
         return
     data = ctx.state.data
-    publication = await ctx.app.publishing.create_publication(
-        upload, channel_row_id, sorted(data["selected"]), data.get("watermark") or
-        ctx.contractor.watermark, ctx.lang)
     await ctx.clear_state()
-    status = await ctx.reply(ctx.t("publish.queued", channel=channel["title"]),
+    status = await ctx.reply(ctx.t("publish.queued", channel=channel.title),
                              reply_markup=main_menu(ctx))
-    await ctx.app.publishing.set_publication(publication.id, status_message_id=status.id)
-    ctx.app.spawn_job(publish_job(ctx.app, publication.id), f"publication {publication.id}")
-
-
-async def publish_job(app: App, publication_id: int, resumed: bool = False) -> None:
-    """Render the pages, post them, record it; tell the contractor at every turn."""
-    publication = await app.publishing.publication(publication_id)
-    if publication is None or publication.status not in ("rendering", "publishing"):
-        return
-    lang = publication.lang
-    chat = publication.contractor_id
-    channel = await app.db.fetchone(
-        "SELECT title, telegram_channel_id FROM core_channels WHERE id = ?",
-        (publication.channel_id,))
-    status = StatusMessage(app, chat, None if resumed else publication.status_message_id)
-    if resumed:
-        await status.show(texts.t("publish.resumed", lang, file=publication.file_name),
-                          force=True)
-
-    async def progress(done: int, total: int) -> None:
-        await status.show(texts.t("publish.rendering", lang, done=done, total=total))
-
-    try:
-        files = await app.publishing.render_pages(publication, progress)
-        await app.publishing.set_publication(publication_id, status="publishing")
-        await status.show(texts.t("publish.sending", lang, channel=channel["title"]),
-                          force=True)
-        caption = f"{publication.file_name} · " \
-                  f"{datetime.now(UTC).strftime('%d.%m.%Y')}"
-        ids = await app.publishing.send_pages(publication, channel["telegram_channel_id"],
-                                              files, caption)
-    except (tg.ChatAdminRequired, tg.ChannelPrivate, tg.ChatWriteForbidden) as exc:
-        log.info("publication %s blocked: %s", publication_id, exc)
-        await app.publishing.set_publication(publication_id, status="blocked",
-                                             error=type(exc).__name__)
-        keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(
-            texts.t("btn.retry", lang), callback_data=f"pub:retry:{publication_id}")]])
-        await status.show(texts.t("publish.blocked", lang, channel=channel["title"]),
-                          force=True, reply_markup=keyboard)
-        return
-    except Exception as exc:
-        await app.publishing.set_publication(publication_id, status="failed",
-                                             error=type(exc).__name__)
-        await status.show(_user_text(app, lang, exc), force=True)
-        return
-    await app.publishing.set_publication(publication_id, status="published")
-    link = post_link(channel["telegram_channel_id"], ids[0] if ids else None)
-    await status.show(texts.t("publish.done", lang, channel=channel["title"], link=link,
-                              pages=len(files), code=publication.tracking_code), force=True)
+    await ctx.svc.publishing.publish(upload, channel, sorted(data["selected"]),
+                                     data.get("watermark") or ctx.contractor.watermark, ctx.lang,
+                                     status.id)
 
 
 async def retry(ctx: Ctx, publication_id: int) -> None:
     """The retry button of a publication that lost the bot's admin rights."""
-    publication = await ctx.app.publishing.publication(publication_id)
-    if publication is None or publication.contractor_id != ctx.user_id or \
-            publication.status != "blocked":
-        return
-    await ctx.app.publishing.set_publication(publication_id, status="publishing")
-    ctx.app.spawn_job(publish_job(ctx.app, publication_id), f"publication {publication_id}")
+    await ctx.svc.publishing.retry(ctx.user_id, publication_id)
 
 
-async def resume(app: App) -> None:
-    """After a restart: finish what was under way, and tell the contractors."""
-    uploads, publications = await app.publishing.unfinished()
-    for upload in uploads:
-        contractor = await app.contractors.get(upload.contractor_id)
-        lang = contractor.language if contractor else texts.RU
-        app.spawn_job(preview_job(app, upload.id, lang, resumed=True), f"preview {upload.id}")
-    for publication in publications:
-        app.spawn_job(publish_job(app, publication.id, resumed=True),
-               f"publication {publication.id}")
+# -- what publishing reports, told to the contractor -------------------------------------------
+
+class PublishingNotices:
+    """The bot's side of :class:`smetabot.publishing.Notifier`: status messages edited as
+    work advances, thumbnails sent as albums, the page picker when previews are ready."""
+
+    def __init__(self, services: Callable[[], Services]) -> None:
+        self._services = services
+        self._status: dict[tuple[str, object], StatusMessage] = {}
+        self._thumbs: dict[str, list[dict]] = {}
+
+    @property
+    def svc(self) -> Services:
+        return self._services()
+
+    def _upload_status(self, upload: Upload) -> StatusMessage:
+        key = ("upload", upload.id)
+        if key not in self._status:
+            self._status[key] = StatusMessage(self.svc.bot, upload.contractor_id,
+                                              upload.status_message_id)
+        return self._status[key]
+
+    def _publication_status(self, publication: Publication,
+                            fresh: bool = False) -> StatusMessage:
+        key = ("publication", publication.id)
+        if fresh or key not in self._status:
+            self._status[key] = StatusMessage(
+                self.svc.bot, publication.contractor_id,
+                None if fresh else publication.status_message_id)
+        return self._status[key]
+
+    def _done(self, kind: str, key: object) -> StatusMessage | None:
+        return self._status.pop((kind, key), None)
+
+    # -- previews --------------------------------------------------------------------
+
+    async def preview_started(self, upload: Upload, resumed: bool) -> None:
+        lang = await self.svc.contractors.language_of(upload.contractor_id)
+        if resumed:
+            await self.svc.bot.send_message(upload.contractor_id, texts.t(
+                "publish.resumed_preview", lang, file=upload.file_name))
+        self._thumbs[upload.id] = []
+        await self._upload_status(upload).show(
+            texts.t("publish.checking", lang, file=upload.file_name), force=True)
+
+    async def preview_progress(self, upload: Upload, done: int, total: int) -> None:
+        lang = await self.svc.contractors.language_of(upload.contractor_id)
+        await self._upload_status(upload).show(texts.t("publish.previewing", lang, done=done,
+                                                       total=total))
+
+    async def previews(self, upload: Upload, items: list[dict]) -> None:
+        buffer = self._thumbs.setdefault(upload.id, [])
+        for item in items:
+            buffer.append(item)
+            if len(buffer) == ALBUM:
+                await self._flush(upload)
+
+    async def _flush(self, upload: Upload) -> None:
+        buffer = self._thumbs.get(upload.id) or []
+        lang = await self.svc.contractors.language_of(upload.contractor_id)
+        media = [InputMediaPhoto(item["path"], caption=texts.t("publish.page", lang,
+                                                               number=item["page"]))
+                 for item in buffer]
+        chat = upload.contractor_id
+        if len(media) == 1:
+            await self.svc.bot.send_photo(chat, media[0].media, caption=media[0].caption)
+        elif media:
+            await self.svc.bot.send_media_group(chat, media)
+        buffer.clear()
+
+    async def previews_ready(self, upload: Upload) -> None:
+        await self._flush(upload)
+        self._thumbs.pop(upload.id, None)
+        svc = self.svc
+        chat = upload.contractor_id
+        lang = await svc.contractors.language_of(chat)
+        status = self._done("upload", upload.id) or self._upload_status(upload)
+        await status.show(texts.t("publish.previews_ready", lang, file=upload.file_name,
+                                  total=upload.pages), force=True)
+        self._done("upload", upload.id)
+        state = await svc.conversations.get(chat)
+        if not (state and state.flow == FLOW and state.data.get("upload_id") == upload.id):
+            return  # the contractor moved on meanwhile; the upload waits until it expires
+        contractor = await svc.contractors.get(chat)
+        ctx = Ctx(svc, svc.bot, chat, lang, contractor, state=state)
+        await ctx.set_state(FLOW, "pages", selected=list(range(1, (upload.pages or 0) + 1)))
+        await send_picker(ctx, upload)
+
+    async def preview_failed(self, upload: Upload, error: BaseException) -> None:
+        self._thumbs.pop(upload.id, None)
+        svc = self.svc
+        chat = upload.contractor_id
+        lang = await svc.contractors.language_of(chat)
+        status = self._upload_status(upload)
+        self._done("upload", upload.id)
+        await status.show(failure_text(lang, error), force=True)
+        state = await svc.conversations.get(chat)
+        if state and state.flow == FLOW and state.data.get("upload_id") == upload.id:
+            await svc.conversations.clear(chat)
+
+    # -- publications ----------------------------------------------------------------
+
+    async def publication_started(self, publication: Publication, resumed: bool) -> None:
+        status = self._publication_status(publication, fresh=resumed)
+        if resumed:
+            await status.show(texts.t("publish.resumed", publication.lang,
+                                      file=publication.file_name), force=True)
+
+    async def publication_progress(self, publication: Publication, done: int,
+                                   total: int) -> None:
+        await self._publication_status(publication).show(
+            texts.t("publish.rendering", publication.lang, done=done, total=total))
+
+    async def publication_sending(self, publication: Publication,
+                                  channel: ClientChannel) -> None:
+        await self._publication_status(publication).show(
+            texts.t("publish.sending", publication.lang, channel=channel.title), force=True)
+
+    async def publication_done(self, publication: Publication, channel: ClientChannel,
+                               link: str, pages: int) -> None:
+        status = self._publication_status(publication)
+        self._done("publication", publication.id)
+        await status.show(texts.t("publish.done", publication.lang, channel=channel.title,
+                                  link=link, pages=pages, code=publication.tracking_code),
+                          force=True)
+
+    async def publication_blocked(self, publication: Publication,
+                                  channel: ClientChannel) -> None:
+        status = self._publication_status(publication)
+        self._done("publication", publication.id)
+        keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(
+            texts.t("btn.retry", publication.lang),
+            callback_data=f"pub:retry:{publication.id}")]])
+        await status.show(texts.t("publish.blocked", publication.lang, channel=channel.title),
+                          force=True, reply_markup=keyboard)
+
+    async def publication_failed(self, publication: Publication,
+                                 error: BaseException) -> None:
+        status = self._publication_status(publication)
+        self._done("publication", publication.id)
+        await status.show(failure_text(publication.lang, error), force=True)
 
 
 def register(router: Router) -> None:
@@ -491,4 +500,5 @@ def register(router: Router) -> None:
     router.callbacks["pub"] = on_callback
     router.flows[FLOW] = step
     router.fallbacks.append((_has_document, on_document))
+    router.continuations[FLOW] = after_new_channel
 

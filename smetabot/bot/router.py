@@ -12,7 +12,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pyrogram import Client, filters
 from pyrogram.handlers import CallbackQueryHandler, MessageHandler
@@ -21,9 +21,7 @@ from pyrogram.types import BotCommand, CallbackQuery, Message
 from smetabot import texts
 from smetabot.contractors import Contractor
 from smetabot.conversations import State
-
-if TYPE_CHECKING:
-    from smetabot.app import App
+from smetabot.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +30,7 @@ log = logging.getLogger(__name__)
 class Ctx:
     """One incoming update, with the things every handler needs."""
 
-    app: App
+    svc: Services
     client: Client
     user_id: int
     lang: str
@@ -40,6 +38,7 @@ class Ctx:
     message: Message | None = None
     callback: CallbackQuery | None = None
     state: State | None = None
+    router: Router | None = None
 
     def t(self, key: str, **params: object) -> str:
         """Text ``key`` in the user's language."""
@@ -54,19 +53,25 @@ class Ctx:
         merged = dict(self.state.data) if self.state and self.state.flow == flow else {}
         merged.update(data)
         self.state = State(flow, step, merged)
-        await self.app.conversations.set(self.user_id, self.state)
+        await self.svc.conversations.set(self.user_id, self.state)
 
     async def clear_state(self) -> bool:
         """Leave the wizard."""
         if self.state is None:
             return False
         self.state = None
-        return await self.app.conversations.clear(self.user_id)
+        return await self.svc.conversations.clear(self.user_id)
+
+    async def resume(self, flow: str, data: dict[str, Any], result: Any) -> None:
+        """Back to the wizard ``flow`` that opened another one (a channel made in the middle
+        of a publication): it continues with its saved ``data`` and the other's ``result``."""
+        assert self.router is not None
+        await self.router.continuations[flow](self, data, result)
 
     @property
     def connected(self) -> bool:
         """Whether the contractor has a stored Telegram session."""
-        return self.app.vault.exists(self.user_id)
+        return self.svc.vault.exists(self.user_id)
 
 
 Handler = Callable[[Ctx], Awaitable[None]]
@@ -75,8 +80,8 @@ Handler = Callable[[Ctx], Awaitable[None]]
 class Router:
     """Dispatches updates to flows; flows register their commands, buttons and steps."""
 
-    def __init__(self, app: App) -> None:
-        self.app = app
+    def __init__(self, services: Services) -> None:
+        self.svc = services
         self.commands: dict[str, Handler] = {}
         self.buttons: dict[str, Handler] = {}
         self.flows: dict[str, Handler] = {}
@@ -86,6 +91,8 @@ class Router:
         self.extra_handlers: list[Any] = []
         #: wizards that take files themselves (an avatar sent as a file), before the fallbacks
         self.file_flows: set[str] = set()
+        #: how a wizard continues after another it opened has finished (see ``Ctx.resume``)
+        self.continuations: dict[str, Callable[[Ctx, dict[str, Any], Any], Awaitable[None]]] = {}
         self._locks: dict[int, asyncio.Lock] = {}
 
     def install(self, client: Client) -> None:
@@ -104,10 +111,10 @@ class Router:
 
     async def _context(self, client: Client, user: Any) -> Ctx:
         lang = texts.lang_of(user.language_code)
-        contractor = await self.app.contractors.touch(user.id, user.first_name or "",
+        contractor = await self.svc.contractors.touch(user.id, user.first_name or "",
                                                       user.username, lang)
-        state = await self.app.conversations.get(user.id)
-        return Ctx(self.app, client, user.id, lang, contractor, state=state)
+        state = await self.svc.conversations.get(user.id)
+        return Ctx(self.svc, client, user.id, lang, contractor, state=state, router=self)
 
     def _lock(self, user_id: int) -> asyncio.Lock:
         # One update of a user at a time: pyrogram runs handlers concurrently, and a message

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from aiohttp import web
 
 from smetabot import __version__
+from smetabot.services import Services
 from smetabot.web import login
 
-if TYPE_CHECKING:
-    from smetabot.app import App
-
-APP_KEY: web.AppKey[App] = web.AppKey("smetabot", object)  # type: ignore[arg-type]
+APP_KEY: web.AppKey[Services] = web.AppKey("smetabot", Services)
 
 
-def make_web_app(app: App) -> web.Application:
+def make_web_app(app: Services) -> web.Application:
     """Routes of the public server (and the sandbox's, never mounted outside sandbox mode)."""
     webapp = web.Application(client_max_size=app.settings.max_file_mb * 1024 * 1024 + 65536)
     webapp[APP_KEY] = app
@@ -32,7 +28,7 @@ async def healthz(request: web.Request) -> web.Response:
     """Liveness: the database answers and the bot is connected."""
     app = request.app[APP_KEY]
     await app.db.fetchone("SELECT 1")
-    connected = bool(app.bot and app.bot.is_connected)
+    connected = bool(app.bot.is_connected)
     return web.json_response({"status": "ok" if connected else "degraded",
                               "version": __version__, "sandbox": app.sandbox,
                               "bot_connected": connected},
