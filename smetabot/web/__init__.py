@@ -7,8 +7,7 @@ from aiohttp import web
 from smetabot import __version__
 from smetabot.services import Services
 from smetabot.web import login
-
-APP_KEY: web.AppKey[Services] = web.AppKey("smetabot", Services)
+from smetabot.web.context import APP_KEY
 
 
 def make_web_app(app: Services) -> web.Application:

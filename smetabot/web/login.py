@@ -11,13 +11,14 @@ import importlib.resources
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from aiohttp import web
 
 from smetabot import texts
 from smetabot.initdata import InitDataError, WebAppUser, check_init_data
+from smetabot.services import Services
 from smetabot.texts import lang_of
+from smetabot.web.context import services
 
 log = logging.getLogger(__name__)
 
@@ -27,10 +28,8 @@ _TYPES = {".html": "text/html", ".css": "text/css", ".js": "text/javascript",
 TELEGRAM_SCRIPT = '<script src="https://telegram.org/js/telegram-web-app.js"></script>'
 
 
-def _app(request: web.Request) -> Any:
-    from smetabot.web import APP_KEY
-
-    return request.app[APP_KEY]
+def _app(request: web.Request) -> Services:
+    return services(request)
 
 
 def _asset(name: str) -> bytes:

@@ -21,7 +21,7 @@ Route = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def _emulator(request: web.Request) -> Any:
-    from smetabot.web import APP_KEY
+    from smetabot.web.context import APP_KEY
 
     return request.app[APP_KEY].emulator
 
