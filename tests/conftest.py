@@ -1,8 +1,10 @@
-"""Shared fixtures: the corpus, and one Huey queue with process workers for the session."""
+"""Shared fixtures: the corpus, one Huey queue with process workers and one browser for the
+session, `serve --sandbox` subprocesses, and no network for any test."""
 
 from __future__ import annotations
 
 import os
+import socket
 import tempfile
 from pathlib import Path
 
@@ -11,9 +13,42 @@ import pytest
 from smetabot.render import jobs
 from smetabot.render.pipeline import RenderSettings
 from smetabot.render.tasks import create_huey
+from tests.helpers import ServeProcess
 
 CORPUS = Path(os.environ.get("SMETABOT_CORPUS",
                              Path(__file__).resolve().parents[1].parent / "shared" / "corpus"))
+
+
+LOCAL = ("127.0.0.1", "::1", "localhost", "", None)
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch):
+    """Every test: connecting anywhere but this machine fails, and the test with it."""
+    attempts: list[str] = []
+
+    def host_of(address: object) -> object:
+        return address[0] if isinstance(address, tuple) else address
+
+    def guard(name: str, original):
+        def guarded(*args, **kwargs):
+            target = args[1] if name.startswith("socket.") else args[0]
+            host = host_of(target)
+            if isinstance(target, (str, bytes)) and name.startswith("socket."):
+                host = None  # a Unix socket
+            if host not in LOCAL:
+                attempts.append(f"{name} {target!r}")
+                raise OSError(f"network access attempted in a test: {name} {target!r}")
+            return original(*args, **kwargs)
+
+        return guarded
+
+    for owner, name in ((socket, "create_connection"), (socket, "getaddrinfo"),
+                        (socket.socket, "connect"), (socket.socket, "connect_ex")):
+        label = f"socket.{name}" if owner is socket.socket else name
+        monkeypatch.setattr(owner, name, guard(label, getattr(owner, name)))
+    yield attempts
+    assert not attempts, f"the test tried to reach the network: {attempts}"
 
 
 @pytest.fixture(scope="session")
@@ -62,37 +97,27 @@ def browser():
         chromium.close()
 
 
+@pytest.fixture
+def serve_process(tmp_path):
+    """A factory of `serve --sandbox` subprocesses, each stopped at the end of the test."""
+    started: list[ServeProcess] = []
+
+    def make(data: Path | None = None) -> ServeProcess:
+        box = ServeProcess(data or tmp_path / f"data{len(started)}")
+        started.append(box)
+        box.start()
+        return box
+
+    yield make
+    for box in started:
+        box.stop()
+
+
 @pytest.fixture(scope="session")
 def sandbox_server(tmp_path_factory):
     """One `smetabot serve --sandbox` subprocess for the browser tests: its base URL."""
-    import socket
-    import subprocess
-    import sys
-    import time
-    import urllib.request
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    data = tmp_path_factory.mktemp("sandbox-data")
-    log = (tmp_path_factory.mktemp("sandbox-log") / "serve.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "smetabot", "serve", "--sandbox", "--port", str(port),
-         "--data-dir", str(data)], stdout=log, stderr=subprocess.STDOUT, cwd=data)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"serve exited with {process.returncode}; see {log.name}")
-        try:
-            with urllib.request.urlopen(base + "/healthz", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
-    yield base
-    process.terminate()
-    process.wait(timeout=30)
-    log.close()
+    box = ServeProcess(tmp_path_factory.mktemp("sandbox") / "data")
+    box.start()
+    yield box.base
+    assert box.stop() == 0
+    assert "Traceback" not in box.output(), box.output()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from datetime import date, timedelta
 
@@ -21,12 +20,10 @@ from smetabot.billing import (
 from smetabot.contractors import Contractors
 from smetabot.db import Database
 from smetabot.errors import ConfigError
+from tests.helpers import run
 
 PLANS = '{"pro": {"title": "Pro", "channels": 30, "publications": 500}, "vip": {"title": "VIP"}}'
 
-
-def run(coro):
-    return asyncio.run(asyncio.wait_for(coro, 30))
 
 
 @contextlib.asynccontextmanager

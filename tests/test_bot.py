@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from smetabot.telegram.emulator import Emulator
-from tests.sandbox import labels, press, sandbox_app, say
+from tests.helpers import labels, press, run, sandbox_app, say
 
 MENU_RU = ["🆕 Новый канал", "📄 Рендер файлов", "📢 Мои каналы", "👤 Личный кабинет"]
 
-
-def run(coro):
-    return asyncio.run(asyncio.wait_for(coro, 60))
 
 
 def test_first_start_offers_to_connect_and_creates_the_contractor(tmp_path):

@@ -6,21 +6,17 @@ creates the channel, the bot client makes the invite link and hears the client j
 
 from __future__ import annotations
 
-import asyncio
 import io
 
 import pytest
 from PIL import Image
 
 from smetabot.telegram.emulator import Emulator, TelegramError
-from tests.sandbox import labels, press, sandbox_app, say
+from tests.helpers import labels, press, run, sandbox_app, say
 
 PRO = '{"pro": {"title": "Pro", "channels": 30, "publications": 500}}'
 BOT_RIGHTS = ["delete_messages", "edit_messages", "invite_users", "post_messages"]
 
-
-def run(coro):
-    return asyncio.run(asyncio.wait_for(coro, 60))
 
 
 def jpeg() -> bytes:

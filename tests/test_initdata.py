@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from urllib.parse import quote, urlencode
@@ -12,7 +11,7 @@ import pytest
 
 from smetabot.initdata import InitDataError, check_init_data
 from smetabot.telegram.emulator.webapp import sign_init_data
-from tests.sandbox import sandbox_app
+from tests.helpers import run, sandbox_app
 
 TOKEN = "123456:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 NOW = 1_800_000_000
@@ -91,7 +90,7 @@ def test_every_api_endpoint_refuses_every_bad_init_data(tmp_path):
                     assert response.status == 200
                     assert (await response.json())["status"] == "none"
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 def test_one_user_cannot_touch_another_users_login(tmp_path):
@@ -120,4 +119,4 @@ def test_one_user_cannot_touch_another_users_login(tmp_path):
                     assert (await r.json())["status"] == "error"
             assert not app.vault.exists(mallory) and not app.vault.exists(alice)
 
-    asyncio.run(scenario())
+    run(scenario())

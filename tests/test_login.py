@@ -11,13 +11,10 @@ import aiohttp
 import pytest
 
 from smetabot.errors import SessionRevoked
-from tests.sandbox import labels, press, sandbox_app, say
+from tests.helpers import labels, press, run, sandbox_app, say
 
 MENU_RU = ["🆕 Новый канал", "📄 Рендер файлов", "📢 Мои каналы", "👤 Личный кабинет"]
 
-
-def run(coro):
-    return asyncio.run(asyncio.wait_for(coro, 90))
 
 
 def init_data_for(app, user_id: int, platform: str = "tdesktop") -> str:

@@ -10,7 +10,7 @@ import tarfile
 from typer.testing import CliRunner
 
 from smetabot.cli import app
-from tests.sandbox import SECRET, sandbox_app
+from tests.helpers import SECRET, sandbox_app
 
 cli = CliRunner()
 

@@ -9,14 +9,11 @@ from pathlib import Path
 from PIL import Image
 from pyrogram.types import ChatPrivileges
 
-from tests.sandbox import labels, press, sandbox_app, say
+from tests.helpers import labels, press, run, sandbox_app, say
 
 BOT_RIGHTS = ChatPrivileges(can_post_messages=True, can_edit_messages=True,
                             can_delete_messages=True, can_invite_users=True)
 
-
-def run(coro, timeout=180):
-    return asyncio.run(asyncio.wait_for(coro, timeout))
 
 
 async def contractor_with_channel(app, title="Квартира на Ленина"):

@@ -6,15 +6,10 @@ test-artifacts/sandbox/<laptop|phone>/, numbered in the order the tests take the
 
 from __future__ import annotations
 
-import asyncio
 import io
 import itertools
-import os
 import re
 import shutil
-import signal
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -34,8 +29,7 @@ from pyrogram.types import (
 )
 
 from smetabot.telegram.emulator import Emulator
-from tests.test_emulator_chat import start_bot
-from tests.test_serve import call, free_port, wait_for
+from tests.helpers import call, run, start_bot
 
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
@@ -56,36 +50,9 @@ def fresh_artifacts() -> None:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """`smetabot serve --sandbox` as a subprocess on a free port; its base URL."""
-    home = tmp_path_factory.mktemp("sandbox-serve")
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "smetabot", "serve", "--sandbox", "--port", str(port),
-         "--data-dir", str(home / "data")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=home,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    base = f"http://127.0.0.1:{port}"
-
-    def healthy() -> bool:
-        if process.poll() is not None:
-            raise AssertionError(process.stderr.read())
-        try:
-            return call(base, "/healthz")[0] == 200
-        except OSError:
-            return False
-
-    wait_for(healthy)
-    yield base
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    errors = process.stderr.read()
-    process.stderr.close()
-    assert "Traceback" not in errors, errors
+def server(sandbox_server: str) -> str:
+    """The session's `serve --sandbox` subprocess: its base URL."""
+    return sandbox_server
 
 
 class SandboxPage:
@@ -382,7 +349,7 @@ def test_chat_entries_say_when_which_album_and_what_keyboard():
         await bot.stop()
         return before, chat
 
-    before, chat = asyncio.run(asyncio.wait_for(main(), 20))
+    before, chat = run(main(), 20)
     assert all(before <= entry["date"] <= time.time() + 1 for entry in chat)
     mine, menu, inline, force, *album, gone = chat
     assert (mine["keyboard"], mine["keyboard_options"], mine["grouped_id"]) == (None, None, None)
