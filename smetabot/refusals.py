@@ -372,6 +372,23 @@ BY_METHOD: dict[tuple[str, str], str] = {
 }
 
 
+#: refusals that pass by themselves: the bot waits or retries, boundedly, and carries on
+TRANSIENT = frozenset({"group:flood", "group:telegram_trouble"})
+#: refusals that need no word to the contractor: the thing is already done or no longer matters
+HARMLESS = frozenset({"specific:not_modified", "specific:query_expired",
+                      "specific:duplicate_send"})
+
+
+def is_transient(kind: str) -> bool:
+    """Whether retrying later (after the wait, for a flood) may succeed without anyone acting."""
+    return kind in TRANSIENT
+
+
+def is_harmless(kind: str) -> bool:
+    """Whether the refusal means the goal is already reached, so nothing is said."""
+    return kind in HARMLESS
+
+
 def error_id(exc: BaseException) -> str:
     """The refusal's ID in kurigram's spelling (``FLOOD_WAIT_X``); ``TIMEOUT`` for a 5xx that
     kurigram gave up retrying, ``INTERNAL`` for another 5xx."""

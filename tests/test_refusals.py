@@ -157,6 +157,23 @@ def test_an_error_nobody_documented_is_unknown_but_still_not_our_side() -> None:
         assert not any(phrase in text.lower() for phrase in OUR_SIDE)
 
 
+def test_only_floods_and_telegram_trouble_are_retried_and_gone_channels_are_not() -> None:
+    assert refusals.is_transient(refusals.kind_of(refusal("messages.sendMultiMedia", 420,
+                                                          "FLOOD_WAIT_%d")))
+    assert refusals.is_transient(refusals.kind_of(TimeoutError(), "messages.sendMultiMedia"))
+    for method, code, error in [("messages.sendMultiMedia", 400, "CHANNEL_PRIVATE"),
+                                ("messages.sendMultiMedia", 400, "CHANNEL_INVALID"),
+                                ("messages.sendMedia", 400, "MEDIA_EMPTY"),
+                                ("auth.sendCode", 400, "PHONE_NUMBER_FLOOD")]:
+        assert not refusals.is_transient(refusals.kind_of(refusal(method, code, error)))
+    assert refusals.is_harmless(refusals.kind_of(refusal("messages.setBotCallbackAnswer", 400,
+                                                         "QUERY_ID_INVALID")))
+    assert refusals.is_harmless(refusals.kind_of(refusal("messages.editMessage", 400,
+                                                         "MESSAGE_NOT_MODIFIED")))
+    assert not refusals.is_harmless(refusals.kind_of(refusal("messages.editMessage", 400,
+                                                             "MESSAGE_ID_INVALID")))
+
+
 def test_refusals_imports_nothing_of_the_app() -> None:
     code = ("import sys, smetabot.refusals; "
             "print(sorted(m for m in sys.modules if m.startswith(('smetabot.', 'pyrogram'))))")
