@@ -14,6 +14,8 @@ from smetabot.render.tasks import create_huey
 
 CORPUS = Path(os.environ.get("SMETABOT_CORPUS",
                              Path(__file__).resolve().parents[1].parent / "shared" / "corpus"))
+# Documents the repository makes itself (scripts/make_sample_estimate.py): always present.
+SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 
 
 # CI sets SMETABOT_REQUIRE_CORPUS=1 (.ci/run): there a missing corpus fails instead of skipping.
