@@ -38,6 +38,7 @@ WORKS = [
 CSS = ("* {font-family: sans-serif; font-size: 9pt} table {width: 100%; border-collapse: "
        "collapse} td, th {border: 1px solid #444; padding: 3px} td.n {text-align: right}")
 ZIP_TIME = (2026, 1, 1, 0, 0, 0)
+A4 = (595.2756, 841.8898)  # points: 210 × 297 mm exactly (2481 × 3508 px at 300 DPI)
 
 
 def rub(amount: int) -> str:
@@ -73,7 +74,7 @@ def estimate_pdf(target: Path, title: str, customer: str, seed: int, sheets: int
                 f"<p>Лист {sheet + 1} из {sheets}</p><table><tr><th>№</th>"
                 "<th>Наименование работ</th><th>Ед.</th><th>Кол-во</th><th>Цена</th>"
                 "<th>Сумма</th></tr>" + "".join(rows) + "</table>" + footer)
-        page = doc.new_page(width=595, height=842)
+        page = doc.new_page(width=A4[0], height=A4[1])
         page.insert_htmlbox(pymupdf.Rect(40, 40, 555, 800), html, css=CSS)
     doc.set_metadata({"title": f"{title} (пример)", "creator": "SmetaBot"})
     doc.subset_fonts()
@@ -83,7 +84,7 @@ def estimate_pdf(target: Path, title: str, customer: str, seed: int, sheets: int
 def protected_pdf(target: Path) -> None:
     """One page that opens only with the user password "1234"."""
     doc = pymupdf.open()
-    page = doc.new_page(width=595, height=842)
+    page = doc.new_page(width=A4[0], height=A4[1])
     page.insert_htmlbox(pymupdf.Rect(40, 40, 555, 800),
                         "<h2>Смета № 18/2026</h2><p>Файл защищён паролем 1234.</p>", css=CSS)
     doc.subset_fonts()
