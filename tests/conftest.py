@@ -19,8 +19,6 @@ from tests.helpers import ServeProcess
 # the tests run it (in-process and as subprocesses) with this environment.
 CORPUS = Path(os.environ.pop("SMETABOT_CORPUS", "")
               or Path(__file__).resolve().parents[1].parent / "shared" / "corpus")
-# Documents the repository makes itself (scripts/make_sample_estimate.py): always present.
-SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 
 
 # CI sets SMETABOT_REQUIRE_CORPUS=1 (.ci/run): there a missing corpus fails instead of skipping.

@@ -24,6 +24,8 @@ from smetabot import config
 from smetabot.app import App
 from smetabot.telegram.emulator import Emulator
 
+# Documents the repository makes itself (scripts/make_sample_estimate.py): always present.
+SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 SECRET = "c21ldGFib3Qtc2FuZGJveC10ZXN0LWtleS0zMi1ieXRlcyE="
 #: how long one test's coroutine may take before it is reported as hanging
 RUN_TIMEOUT = 180.0

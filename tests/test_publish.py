@@ -9,7 +9,7 @@ from pathlib import Path
 from PIL import Image
 from pyrogram.types import ChatPrivileges
 
-from tests.helpers import labels, press, run, sandbox_app, say
+from tests.helpers import SAMPLES, labels, press, run, sandbox_app, say
 
 BOT_RIGHTS = ChatPrivileges(can_post_messages=True, can_edit_messages=True,
                             can_delete_messages=True, can_invite_users=True)
@@ -104,11 +104,11 @@ def test_pdf_published_as_watermarked_protected_pages(tmp_path, corpus):
     run(scenario())
 
 
-def test_xlsx_with_typed_range_and_custom_watermark(tmp_path, corpus):
+def test_xlsx_with_typed_range_and_custom_watermark(tmp_path):
     async def scenario():
         async with sandbox_app(tmp_path) as app:
             ivan, channel_id, _ = await contractor_with_channel(app)
-            sent = await send_file(app, ivan, corpus / "estimates_ru/ks2_unified-form_blank.xlsx")
+            sent = await send_file(app, ivan, SAMPLES / "smeta-remont-kvartiry.xlsx")
             [picker] = await wait_text(app, ivan, "Какие страницы", after=sent)
             [again] = await say(app, ivan, "1")
             assert "Выбрано: 1 — 1 из" in again["text"]
@@ -187,14 +187,14 @@ def test_crashes_at_random_points_publish_everything_exactly_once(tmp_path, corp
     run(scenario(), timeout=120)
 
 
-def test_publishing_into_a_channel_made_mid_flow(tmp_path, corpus):
+def test_publishing_into_a_channel_made_mid_flow(tmp_path):
     async def scenario():
         async with sandbox_app(tmp_path) as app:
             emu = app.emulator
             ivan = emu.create_user("Иван", language_code="ru")
             app.vault.save(ivan, emu.session_string(ivan))
             await say(app, ivan, "/start")
-            sent = await send_file(app, ivan, corpus / "pdf_tricky/pdfjs_sizes_mixed-page-sizes.pdf")
+            sent = await send_file(app, ivan, SAMPLES / "smeta-remont-kvartiry.pdf")
             [picker] = await wait_text(app, ivan, "Какие страницы", after=sent)
             [question] = await press(app, ivan, picker["id"], "Далее ➡️")
             [choice] = await press(app, ivan, question["id"], "✅ Оставить")
@@ -213,7 +213,7 @@ def test_publishing_into_a_channel_made_mid_flow(tmp_path, corpus):
     run(scenario())
 
 
-def test_plan_limit_stops_publishing(tmp_path, corpus):
+def test_plan_limit_stops_publishing(tmp_path):
     async def scenario():
         async with sandbox_app(tmp_path) as app:
             ivan, channel_id, _ = await contractor_with_channel(app)
@@ -222,7 +222,7 @@ def test_plan_limit_stops_publishing(tmp_path, corpus):
                 "INSERT INTO billing_usage_counters (contractor_id, month, publications) "
                 "VALUES (?, ?, 20) ON CONFLICT (contractor_id, month) DO UPDATE SET "
                 "publications = 20", (ivan, month))
-            sent = await send_file(app, ivan, corpus / "pdf_tricky/pdfjs_sizes_mixed-page-sizes.pdf")
+            sent = await send_file(app, ivan, SAMPLES / "smeta-remont-kvartiry.pdf")
             [picker] = await wait_text(app, ivan, "Какие страницы", after=sent)
             [question] = await press(app, ivan, picker["id"], "Далее ➡️")
             [choice] = await press(app, ivan, question["id"], "✅ Оставить")
@@ -243,13 +243,13 @@ async def choose_all_and_publish(app, user_id, path):
     return sent
 
 
-def test_flood_wait_while_publishing_waits_and_continues(tmp_path, corpus):
+def test_flood_wait_while_publishing_waits_and_continues(tmp_path):
     async def scenario():
         async with sandbox_app(tmp_path) as app:
             ivan, channel_id, _ = await contractor_with_channel(app)
             app.emulator.inject_flood_wait("messages.SendMultiMedia", 2)
             sent = await choose_all_and_publish(
-                app, ivan, corpus / "pdf_tricky/pdfjs_sizes_mixed-page-sizes.pdf")
+                app, ivan, SAMPLES / "smeta-remont-kvartiry.pdf")
             await wait_text(app, ivan, "✅ Документ опубликован", after=sent)
             posts = [p for p in app.emulator.channel(channel_id)["posts"] if p["media"]]
             assert len(posts) == 3
@@ -257,7 +257,7 @@ def test_flood_wait_while_publishing_waits_and_continues(tmp_path, corpus):
     run(scenario())
 
 
-def test_lost_admin_rights_get_a_clear_message_and_a_retry(tmp_path, corpus):
+def test_lost_admin_rights_get_a_clear_message_and_a_retry(tmp_path):
     async def scenario():
         async with sandbox_app(tmp_path) as app:
             ivan, channel_id, _ = await contractor_with_channel(app)
@@ -267,7 +267,7 @@ def test_lost_admin_rights_get_a_clear_message_and_a_retry(tmp_path, corpus):
                                                                 can_invite_users=False,
                                                                 can_manage_chat=False))
             sent = await choose_all_and_publish(
-                app, ivan, corpus / "pdf_tricky/pdfjs_sizes_mixed-page-sizes.pdf")
+                app, ivan, SAMPLES / "smeta-remont-kvartiry.pdf")
             [blocked] = await wait_text(app, ivan, "нет прав администратора", after=sent)
             assert labels(blocked) == ["🔁 Повторить"]
             row = await app.db.fetchone("SELECT status FROM core_publications")
