@@ -164,4 +164,10 @@ ALTER TABLE core_publications ADD COLUMN lang TEXT NOT NULL DEFAULT 'ru';
 CREATE INDEX core_publications_status ON core_publications (status);
 CREATE INDEX core_uploads_status ON core_uploads (status);
 """),
+    ("0006_publication_titles", """
+ALTER TABLE core_publications ADD COLUMN title TEXT NOT NULL DEFAULT '';
+ALTER TABLE core_publications ADD COLUMN replaced_by INTEGER REFERENCES core_publications(id);
+ALTER TABLE core_publications ADD COLUMN finished_at TEXT;
+ALTER TABLE core_uploads ADD COLUMN sheets TEXT;
+"""),
 ]

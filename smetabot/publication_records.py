@@ -57,13 +57,28 @@ class Publication:
     status: str
     status_message_id: int | None
     lang: str
+    title: str
+    replaced_by: int | None
+    created_at: str
+
+    @property
+    def name(self) -> str:
+        """What the client reads as the document's name."""
+        return self.title or document_title(self.file_name)
+
+
+def document_title(file_name: str) -> str:
+    """A title from a file name: no extension, no underscores ("Смета_кухня.xlsx" →
+    "Смета кухня")."""
+    stem = Path(file_name or "").stem if "." in (file_name or "") else (file_name or "")
+    return " ".join(stem.replace("_", " ").split()) or "Документ"
 
 
 _UPLOAD_COLUMNS = ("id, contractor_id, file_name, kind, size, path, pages, status, expires_at, "
                    "status_message_id, error, pdf_path")
 _PUBLICATION_COLUMNS = ("id, contractor_id, channel_id, upload_id, file_name, pages, watermark, "
                         "tracking_code, message_ids, random_ids, sent_albums, status, "
-                        "status_message_id, lang")
+                        "status_message_id, lang, title, replaced_by, created_at")
 _JSON = ("pages", "message_ids", "random_ids")
 
 
@@ -127,7 +142,7 @@ class PublicationRecords:
     # -- publications ---------------------------------------------------------------------
 
     async def insert_publication(self, upload: Upload, channel_row_id: int, pages: list[int],
-                                 watermark: str, lang: str, random_ids: list[int],
+                                 watermark: str, title: str, lang: str, random_ids: list[int],
                                  codes: Callable[[], str],
                                  count: Callable[[Any], Awaitable[None]]) -> Publication:
         """Record a publication with a tracking code drawn from ``codes`` (drawn again on a
@@ -138,11 +153,11 @@ class PublicationRecords:
                 async with self.db.transaction() as tx:
                     cursor = await tx.execute(
                         "INSERT INTO core_publications (channel_id, upload_id, file_name, pages, "
-                        "watermark, tracking_code, random_ids, status, contractor_id, lang) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        "watermark, tracking_code, random_ids, status, contractor_id, lang, "
+                        "title) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (channel_row_id, upload.id, upload.file_name, json.dumps(pages),
                          watermark, code, json.dumps(random_ids), PublicationStatus.RENDERING,
-                         upload.contractor_id, lang))
+                         upload.contractor_id, lang, title))
                     publication_id = cursor.lastrowid
                     await count(tx)
                 break

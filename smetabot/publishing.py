@@ -28,11 +28,16 @@ from typing import Any, Protocol
 from pyrogram import Client, raw, utils
 from pyrogram import errors as tg
 
-from smetabot import errors
+from smetabot import errors, texts
 from smetabot.billing import Billing
 from smetabot.channel_records import ClientChannel
 from smetabot.channel_records import Records as ChannelRecords
-from smetabot.publication_records import Publication, PublicationRecords, Upload
+from smetabot.publication_records import (
+    Publication,
+    PublicationRecords,
+    Upload,
+    document_title,
+)
 from smetabot.render import detect, pipeline
 from smetabot.render.jobs import JobRunner
 from smetabot.render.pipeline import RenderSettings
@@ -256,12 +261,13 @@ class Publishing:
         return channel
 
     async def publish(self, upload: Upload, channel: ClientChannel, pages: list[int],
-                      watermark: str, lang: str,
-                      status_message_id: int | None = None) -> Publication:
+                      watermark: str, lang: str, status_message_id: int | None = None,
+                      title: str = "") -> Publication:
         """Record a publication (tracking code and every page's random_id chosen now), count it
         against the plan in the same transaction, and start rendering and sending it."""
         publication = await self.records.insert_publication(
-            upload, channel.id, pages, watermark, lang, [new_random_id() for _ in pages],
+            upload, channel.id, pages, watermark, title or document_title(upload.file_name), lang,
+            [new_random_id() for _ in pages],
             new_tracking_code, lambda tx: self.billing.count_publication(tx,
                                                                          upload.contractor_id))
         if status_message_id is not None:
@@ -313,8 +319,7 @@ class Publishing:
             await self.records.set_publication(publication_id,
                                                status=PublicationStatus.PUBLISHING)
             await self.notifier.publication_sending(publication, channel)
-            caption = f"{publication.file_name} · {_now().strftime('%d.%m.%Y')}"
-            ids = await self.send_pages(publication, channel.telegram_id, files, caption)
+            ids = await self.send_pages(publication, channel.telegram_id, files)
         except (tg.ChatAdminRequired, tg.ChannelPrivate, tg.ChatWriteForbidden) as exc:
             log.info("publication %s blocked: %s", publication_id, exc)
             await self.records.set_publication(publication_id, status=PublicationStatus.BLOCKED,
@@ -360,8 +365,8 @@ class Publishing:
         await self.runner.gather(jobs, on_result)
         return targets
 
-    async def send_pages(self, publication: Publication, chat_id: int, files: list[Path],
-                         caption: str) -> list[int]:
+    async def send_pages(self, publication: Publication, chat_id: int,
+                         files: list[Path]) -> list[int]:
         """Post the pages as protected documents, albums of ten, resuming after the albums
         already recorded as sent; returns all message ids known."""
         bot = self.bot
@@ -374,9 +379,11 @@ class Publishing:
                 continue
             while True:
                 try:
-                    sent = await self._send_album(bot, peer, [files[i] for i in album],
-                                                  [publication.random_ids[i] for i in album],
-                                                  caption if number == 0 else "")
+                    sent = await self._send_album(
+                        bot, peer, [files[i] for i in album],
+                        [publication.random_ids[i] for i in album],
+                        album_caption(publication, album[0], album[-1]),
+                        [page_file_name(publication, i) for i in album])
                     break
                 except tg.FloodWait as exc:
                     log.info("flood wait %s s while publishing %s", exc.value, publication.id)
@@ -390,9 +397,10 @@ class Publishing:
         return message_ids
 
     async def _send_album(self, bot: Client, peer: Any, files: list[Path],
-                          random_ids: list[int], caption: str) -> list[int]:
+                          random_ids: list[int], caption: str,
+                          names: list[str]) -> list[int]:
         medias = []
-        for path in files:
+        for path, name in zip(files, names):
             # Our own handle, closed whatever happens: pyrogram leaves a path it opened itself
             # unclosed when the upload is cancelled (a stop in the middle of publishing).
             with path.open("rb") as handle:
@@ -400,7 +408,7 @@ class Publishing:
             uploaded = await bot.invoke(raw.functions.messages.UploadMedia(
                 peer=peer, media=raw.types.InputMediaUploadedDocument(
                     file=uploaded_file, mime_type="image/png", force_file=True,
-                    attributes=[raw.types.DocumentAttributeFilename(file_name=path.name)])))
+                    attributes=[raw.types.DocumentAttributeFilename(file_name=name)])))
             document = uploaded.document
             medias.append(raw.types.InputMediaDocument(id=raw.types.InputDocument(
                 id=document.id, access_hash=document.access_hash,
@@ -418,6 +426,29 @@ class Publishing:
         by_random = {update.random_id: update.id for update in getattr(result, "updates", [])
                      if isinstance(update, raw.types.UpdateMessageID)}
         return [by_random[rid] for rid in random_ids if rid in by_random]
+
+
+def album_caption(publication: Publication, first: int, last: int) -> str:
+    """What the client reads under an album: the document and which of its pages these are
+    ("«Смета на кухню», стр. 1–10 из 11"), so a publication in several albums reads as one."""
+    pages = publication.pages
+    if pages[last] - pages[first] == last - first:
+        numbers = str(pages[first]) if first == last else f"{pages[first]}–{pages[last]}"
+    else:
+        numbers = ", ".join(str(n) for n in pages[first:last + 1])
+    if pages == list(range(1, len(pages) + 1)):  # the whole document, or its first pages
+        return texts.t("publish.caption", publication.lang, title=publication.name,
+                       pages=numbers, total=len(pages))
+    albums = (len(pages) + ALBUM - 1) // ALBUM
+    return texts.t("publish.caption_part", publication.lang, title=publication.name,
+                   pages=numbers, part=first // ALBUM + 1, parts=albums)
+
+
+def page_file_name(publication: Publication, index: int) -> str:
+    """The file name the client sees for one page: the document's title and the page."""
+    title = re.sub(r'[\\/:*?"<>|\x00-\x1f]+', " ", publication.name).strip()[:80] or "page"
+    return f"{title} — {texts.t('publish.page_word', publication.lang)} " \
+           f"{publication.pages[index]}.png"
 
 
 def post_link(chat_id: int, message_id: int | None) -> str:

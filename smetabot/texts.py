@@ -141,6 +141,26 @@ TEXTS: dict[str, dict[str, str]] = {
     "publish.wait_previews": {RU: "Подождите, готовлю превью страниц…",
                               EN: "Please wait, preparing the page previews…"},
     "publish.page": {RU: "стр. {number}", EN: "page {number}"},
+    "publish.page_word": {RU: "стр.", EN: "page"},
+    "publish.left": {RU: "Осталось {left} из {limit} публикаций в этом месяце.",
+                     EN: "{left} of {limit} publications left this month."},
+    "publish.title": {RU: "Название для клиента: «{title}».",
+                      EN: "The title the client reads: “{title}”."},
+    "publish.title_ask": {
+        RU: "Как назвать документ для клиента? Пришлите название (до {limit} символов).",
+        EN: "What should the client see as the document's title? Send it (up to {limit} "
+            "characters).",
+    },
+    "btn.title_edit": {RU: "📝 Другое название", EN: "📝 Other title"},
+    "publish.parked": {
+        RU: "Документ «{file}» ждёт публикации: к нему можно вернуться.",
+        EN: "The document “{file}” is waiting to be published: you can go back to it.",
+    },
+    "btn.back_to_document": {RU: "↩️ Вернуться к «{file}»", EN: "↩️ Back to “{file}”"},
+    "publish.caption": {RU: "«{title}», стр. {pages} из {total}",
+                        EN: "“{title}”, pages {pages} of {total}"},
+    "publish.caption_part": {RU: "«{title}», стр. {pages} (часть {part} из {parts})",
+                             EN: "“{title}”, pages {pages} (part {part} of {parts})"},
     "publish.pick": {
         RU: ("Какие страницы «{file}» опубликовать? Нажимайте на номера или пришлите диапазон, "
              "например 1,3,5-7.\n\nВыбрано: {chosen} — {count} из {total}."),
@@ -357,6 +377,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "admin.plan_error": {RU: "Не получилось: {problem}", EN: "That did not work: {problem}"},
     "plan.changed": {RU: "💳 Ваш тариф изменён: {plan}. Подробности — в «👤 Личный кабинет».",
                      EN: "💳 Your plan has changed: {plan}. Details in “👤 My account”."},
+    "stale": {RU: "Это уже неактуально.", EN: "This is no longer current."},
     # commands registered with Telegram
     "cmd.start": {RU: "Начать работу", EN: "Start"},
     "cmd.menu": {RU: "Главное меню", EN: "Main menu"},

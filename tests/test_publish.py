@@ -68,16 +68,25 @@ def test_pdf_published_as_watermarked_protected_pages(tmp_path, corpus):
             thumbs = [m for m in bot_messages(app, ivan, sent) if m["media"]]
             assert len(thumbs) == 90
             assert thumbs[0]["caption"] == "стр. 1" and thumbs[0]["media"]["kind"] == "photo"
-            assert "Выбрано: 1–90 — 90 из 90" in picker["text"]
-            # Pick by toggles: none, then 2 and 3.
-            await app.emulator.user_press(ivan, picker["id"], "Ни одной")
-            await app.emulator.user_press(ivan, picker["id"], "⬜ 2")
-            await app.emulator.user_press(ivan, picker["id"], "⬜ 3")
+            # 90 pages: nothing is chosen for the contractor, and the picker shows 25 at a time.
+            assert "Выбрано: ничего — 0 из 90" in picker["text"]
+            assert labels(picker)[:3] == ["1", "2", "3"] and "26" not in labels(picker)
+            assert "26–50" in labels(picker)
+            # "Далее" with nothing chosen says so; then pick by toggles: 2 and 3.
+            await app.emulator.user_press(ivan, picker["id"], "2")
+            await app.emulator.user_press(ivan, picker["id"], "3")
             [edited] = [m for m in app.emulator.user_chat(ivan) if m["id"] == picker["id"]]
             assert edited["edited"] and "Выбрано: 2–3 — 2 из 90" in edited["text"]
+            assert labels(edited)[:3] == ["1", "✓2", "✓3"]
             [question] = await press(app, ivan, picker["id"], "Далее ➡️")
             assert "Водяной знак" in question["text"] and "«Иван»" in question["text"]
-            [choice] = await press(app, ivan, question["id"], "✅ Оставить")
+            assert "Название для клиента: «treasury 223fz formats v16.2»" in question["text"]
+            # The picker's buttons are gone once it is answered: an old one cannot act.
+            [answered] = [m for m in app.emulator.user_chat(ivan) if m["id"] == picker["id"]]
+            assert answered["buttons"] == []
+            [ask] = await press(app, ivan, question["id"], "📝 Другое название")
+            assert "Как назвать документ для клиента" in ask["text"]
+            [choice] = await say(app, ivan, "Смета на ремонт кухни")
             assert labels(choice)[0] == "📢 Квартира на Ленина"
             await press(app, ivan, choice["id"], "📢 Квартира на Ленина")
             [done] = await wait_text(app, ivan, "✅ Документ опубликован")
@@ -87,7 +96,8 @@ def test_pdf_published_as_watermarked_protected_pages(tmp_path, corpus):
             posts = [p for p in channel["posts"] if p["media"]]
             assert len(posts) == 2 and all(p["protected"] for p in posts)
             assert channel["noforwards"] is True
-            assert posts[0]["caption"].startswith("treasury_223fz_formats_v16.2.pdf · ")
+            assert posts[0]["caption"] == "«Смета на ремонт кухни», стр. 2–3 (часть 1 из 1)"
+            assert posts[1]["media"]["file_name"] == "Смета на ремонт кухни — стр. 3.png"
             assert posts[0]["grouped_id"] and posts[0]["grouped_id"] == posts[1]["grouped_id"]
             page = Image.open(io.BytesIO(app.emulator.file_bytes(posts[1]["media"]["file_id"])))
             assert page.format == "PNG" and round(page.info["dpi"][0]) == 300
@@ -144,7 +154,6 @@ def test_crashes_at_random_points_publish_everything_exactly_once(tmp_path, corp
     """The appliance is stopped abruptly at random moments of several publications (its jobs
     cancelled wherever they are, as a kill would leave them) and started again on the same data
     dir and the same Telegram; every publication ends published exactly once."""
-    import random
 
     from smetabot.telegram.emulator import Emulator
 
@@ -152,7 +161,6 @@ def test_crashes_at_random_points_publish_everything_exactly_once(tmp_path, corp
         emulator = Emulator()
         emulator.create_bot("smetabot", "SmetaBot")
         src = corpus / "estimates_ru/treasury_223fz_formats_v16.2.pdf"
-        rng = random.Random(20261128)
         async with sandbox_app(tmp_path, emulator) as app:
             ivan, channel_id, _ = await contractor_with_channel(app)
             for number in range(3):
@@ -163,10 +171,24 @@ def test_crashes_at_random_points_publish_everything_exactly_once(tmp_path, corp
                 [choice] = await press(app, ivan, question["id"], "✅ Оставить")
                 await press(app, ivan, choice["id"], "📢 Квартира на Ленина")
         # The first stop above came right after the last publication was queued; now stop
-        # again and again at random moments while the work resumes.
+        # again each time the restarted app has made progress (another page rendered or
+        # posted), while work remains.
+        def progress() -> int:
+            rendered = len(list(tmp_path.glob("uploads/*/publication-*/*.png")))
+            return rendered + len([p for p in emulator.channel(channel_id)["posts"]
+                                   if p["media"]])
+
+        stops = 0
         for _ in range(4):
             async with sandbox_app(tmp_path, emulator) as app:
-                await asyncio.sleep(rng.uniform(0.05, 1.5))
+                before = progress()
+                while True:
+                    rows = await app.db.fetchall("SELECT status FROM core_publications")
+                    if all(r["status"] == "published" for r in rows) or progress() > before:
+                        break
+                    await asyncio.sleep(0.01)
+                stops += any(r["status"] != "published" for r in rows)
+        assert stops >= 1
         async with sandbox_app(tmp_path, emulator) as app:
             async def all_done():
                 rows = await app.db.fetchall("SELECT status FROM core_publications")
@@ -176,7 +198,9 @@ def test_crashes_at_random_points_publish_everything_exactly_once(tmp_path, corp
             posts = [p for p in emulator.channel(channel_id)["posts"] if p["media"]]
             assert len(posts) == 36  # 3 publications × 12 pages, none twice
             captions = [p["caption"] for p in posts if p["caption"]]
-            assert len(captions) == 3  # one caption per publication, on its first page
+            # one caption per album, saying which pages of the publication it holds
+            assert len(captions) == len(set(captions)) == 6
+            assert "«treasury 223fz formats v16.2», стр. 1–10 из 12" in captions
             told = [m for m in emulator.user_chat(ivan)
                     if m["from"] == "bot" and "✅ Документ опубликован" in (m["text"] or "")]
             assert len(told) == 3
@@ -213,17 +237,34 @@ def test_publishing_into_a_channel_made_mid_flow(tmp_path):
     run(scenario())
 
 
-def test_plan_limit_stops_publishing(tmp_path):
+def test_plan_limit_is_told_before_any_work_and_checked_again_at_the_end(tmp_path):
     async def scenario():
         async with sandbox_app(tmp_path) as app:
             ivan, channel_id, _ = await contractor_with_channel(app)
             month = __import__("datetime").datetime.utcnow().strftime("%Y-%m")
-            await app.db.execute(
-                "INSERT INTO billing_usage_counters (contractor_id, month, publications) "
-                "VALUES (?, ?, 20) ON CONFLICT (contractor_id, month) DO UPDATE SET "
-                "publications = 20", (ivan, month))
+
+            async def used(count: int) -> None:
+                await app.db.execute(
+                    "INSERT INTO billing_usage_counters (contractor_id, month, publications) "
+                    "VALUES (?, ?, ?) ON CONFLICT (contractor_id, month) DO UPDATE SET "
+                    "publications = excluded.publications", (ivan, month, count))
+
+            # At the limit: the document is refused as it arrives, nothing is prepared.
+            await used(20)
             sent = await send_file(app, ivan, SAMPLES / "smeta-remont-kvartiry.pdf")
+            refusal = await wait_text(app, ivan, "Достигнут лимит", after=sent)
+            assert refusal[0]["text"].startswith("❌") and "20 из 20" in refusal[0]["text"]
+            assert await app.db.fetchone("SELECT id FROM core_uploads") is None
+            [answer] = await say(app, ivan, "📄 Рендер файлов")
+            assert "Достигнут лимит" in answer["text"]
+            # One left: said before any work starts.
+            await used(19)
+            sent = await send_file(app, ivan, SAMPLES / "smeta-remont-kvartiry.pdf")
+            [received] = await wait_text(app, ivan, "Получил", after=sent)
+            assert "Осталось 1 из 20 публикаций в этом месяце" in received["text"]
             [picker] = await wait_text(app, ivan, "Какие страницы", after=sent)
+            # The limit is reached meanwhile (another publication): the last click says so.
+            await used(20)
             [question] = await press(app, ivan, picker["id"], "Далее ➡️")
             [choice] = await press(app, ivan, question["id"], "✅ Оставить")
             [refusal] = await press(app, ivan, choice["id"], "📢 Квартира на Ленина")

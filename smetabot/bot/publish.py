@@ -7,6 +7,7 @@ contractors meanwhile and a restart resumes them (:func:`resume`).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 import uuid
@@ -29,7 +30,7 @@ from smetabot.bot.router import Ctx, Router
 from smetabot.channel_records import ClientChannel
 from smetabot.contractors import WATERMARK_LIMIT
 from smetabot.errors import LimitReached
-from smetabot.publication_records import Publication, Upload
+from smetabot.publication_records import Publication, Upload, document_title
 from smetabot.publishing import ALBUM
 from smetabot.render.pages import PageSyntaxError, parse_pages
 from smetabot.services import Services
@@ -38,7 +39,10 @@ from smetabot.statuses import ChannelStatus, UploadStatus
 log = logging.getLogger(__name__)
 
 FLOW = "publish"
-WINDOW = 48  # page toggles per keyboard screen (Telegram allows 100 buttons)
+WINDOW = 25  # page toggles per keyboard screen: 5 rows of 5 read well on a phone
+PER_ROW = 5  # short labels ("12", "✓12") keep every number visible on a 390 px screen
+PRESELECT_UP_TO = 20  # longer documents start with nothing selected: the contractor chooses
+TITLE_LIMIT = 100
 PROGRESS_EVERY = 1.0  # seconds between edits of a status message
 
 
@@ -92,11 +96,30 @@ class StatusMessage:
 # -- receiving a document ---------------------------------------------------------------------
 
 async def start(ctx: Ctx) -> None:
-    """The menu button: ask for a file."""
-    if not await require_account(ctx):
+    """The menu button: ask for a file (after saying what the plan still allows)."""
+    if not await require_account(ctx) or not await _plan_allows(ctx):
         return
     await ctx.set_state(FLOW, "file")
-    await ctx.reply(ctx.t("publish.send_file", limit=ctx.svc.settings.max_file_mb))
+    await ctx.reply(ctx.t("publish.send_file", limit=ctx.svc.settings.max_file_mb) +
+                    await _left_this_month(ctx))
+
+
+async def _plan_allows(ctx: Ctx) -> bool:
+    """False (and the contractor told why) when the plan allows no more publications."""
+    decision = await ctx.svc.billing.can_publish(ctx.user_id)
+    if not decision.allowed:
+        await ctx.reply("❌ " + LimitReached(decision).message(ctx.lang),
+                        reply_markup=main_menu(ctx))
+    return decision.allowed
+
+
+async def _left_this_month(ctx: Ctx) -> str:
+    """"\n\nОсталось N из M публикаций в этом месяце." when the plan has a limit."""
+    decision = await ctx.svc.billing.can_publish(ctx.user_id)
+    if decision.limit is None:
+        return ""
+    return "\n\n" + ctx.t("publish.left", left=max(decision.limit - decision.used, 0),
+                           limit=decision.limit)
 
 
 def _has_document(message: Message) -> bool:
@@ -116,7 +139,9 @@ async def on_document(ctx: Ctx) -> None:
     except errors.DocumentError as exc:
         await ctx.reply("❌ " + exc.message(ctx.lang, detail=False))
         return
-    status = await ctx.reply(ctx.t("publish.received", file=name))
+    if not await _plan_allows(ctx):
+        return
+    status = await ctx.reply(ctx.t("publish.received", file=name) + await _left_this_month(ctx))
 
     async def download(path: Any) -> None:
         await ctx.client.download_media(message, file_name=str(path))
@@ -132,39 +157,60 @@ async def on_document(ctx: Ctx) -> None:
     await ctx.set_state(FLOW, "previewing", upload_id=upload.id, selected=[], offset=0)
 
 
+def initial_selection(pages: int) -> list[int]:
+    """What the picker starts with: every page of a short document; nothing of a long one,
+    so a contractor never publishes 100 pages without choosing to."""
+    return list(range(1, pages + 1)) if pages <= PRESELECT_UP_TO else []
+
+
 # -- picking pages ----------------------------------------------------------------------------
 
+def _data(upload: Upload, command: str, argument: object = "") -> str:
+    """Callback data of a wizard button, tied to its document (a button of another document,
+    or of a finished wizard, then says so instead of acting)."""
+    return f"pub:{upload.id}:{command}:{argument}"
+
+
 def picker(ctx: Ctx, upload: Upload) -> tuple[str, InlineKeyboardMarkup]:
-    """The page picker's text and keyboard for the current selection."""
+    """The page picker's text and keyboard for the current selection: numbers short enough
+    for a phone, a screen of 25 at a time."""
     assert ctx.state is not None
     selected = set(ctx.state.data.get("selected", []))
-    offset = int(ctx.state.data.get("offset", 0))
     total = upload.pages or 0
+    offset = min(max(int(ctx.state.data.get("offset", 0)), 0), max(total - 1, 0))
+    offset -= offset % WINDOW
     rows: list[list[InlineKeyboardButton]] = []
-    window = range(offset + 1, min(total, offset + WINDOW) + 1)
     row: list[InlineKeyboardButton] = []
-    for number in window:
-        mark = "✅" if number in selected else "⬜"
-        row.append(InlineKeyboardButton(f"{mark} {number}", callback_data=f"pub:t:{number}"))
-        if len(row) == 6:
+    for number in range(offset + 1, min(total, offset + WINDOW) + 1):
+        label = f"✓{number}" if number in selected else str(number)
+        row.append(InlineKeyboardButton(label, callback_data=_data(upload, "t", number)))
+        if len(row) == PER_ROW:
             rows.append(row)
             row = []
     if row:
         rows.append(row)
     if total > WINDOW:
-        nav = []
-        if offset > 0:
-            nav.append(InlineKeyboardButton("◀️", callback_data=f"pub:nav:{offset - WINDOW}"))
-        if offset + WINDOW < total:
-            nav.append(InlineKeyboardButton("▶️", callback_data=f"pub:nav:{offset + WINDOW}"))
-        rows.append(nav)
-    rows.append([InlineKeyboardButton(ctx.t("btn.pages_all"), callback_data="pub:all"),
-                 InlineKeyboardButton(ctx.t("btn.pages_none"), callback_data="pub:none")])
-    rows.append([InlineKeyboardButton(ctx.t("btn.next"), callback_data="pub:next")])
+        rows.append([InlineKeyboardButton(
+            ("· " if start == offset else "") + f"{start + 1}–{min(start + WINDOW, total)}",
+            callback_data=_data(upload, "nav", start))
+            for start in range(0, total, WINDOW)][:8])
+    rows.append([InlineKeyboardButton(ctx.t("btn.pages_all"), callback_data=_data(upload, "all")),
+                 InlineKeyboardButton(ctx.t("btn.pages_none"),
+                                      callback_data=_data(upload, "none"))])
+    rows.append([InlineKeyboardButton(ctx.t("btn.next"), callback_data=_data(upload, "next"))])
     chosen = ranges(sorted(selected)) if selected else ctx.t("publish.nothing")
     text = ctx.t("publish.pick", file=upload.file_name, total=total, chosen=chosen,
                  count=len(selected))
+    sheets = upload_sheets(upload)
+    if sheets:
+        text += "\n" + " · ".join(f"{name}: {ranges(list(range(first, last + 1)))}"
+                                  for name, first, last in sheets)
     return text, InlineKeyboardMarkup(rows)
+
+
+def upload_sheets(upload: Upload) -> list[tuple[str, int, int]]:
+    """Which pages belong to which sheet of a spreadsheet, when the pipeline says."""
+    return list(getattr(upload, "sheets", None) or [])
 
 
 async def send_picker(ctx: Ctx, upload: Upload) -> None:
@@ -174,23 +220,43 @@ async def send_picker(ctx: Ctx, upload: Upload) -> None:
     await ctx.set_state(FLOW, "pages", picker_id=sent.id)
 
 
-async def _current_upload(ctx: Ctx) -> Upload | None:
+async def _current_upload(ctx: Ctx, quiet: bool = False) -> Upload | None:
     upload_id = ctx.state.data.get("upload_id") if ctx.state and ctx.state.flow == FLOW else None
     upload = await ctx.svc.publishing.upload(upload_id) if upload_id else None
     if upload is None or upload.status != UploadStatus.READY:
         await ctx.clear_state()
-        await ctx.reply(ctx.t("publish.gone"), reply_markup=main_menu(ctx))
+        if not quiet:
+            await ctx.reply(ctx.t("publish.gone"), reply_markup=main_menu(ctx))
         return None
     return upload
+
+
+async def _close_keyboard(ctx: Ctx) -> None:
+    """A wizard step is answered: its buttons go, so an old one cannot act later."""
+    if ctx.callback is not None and ctx.callback.message is not None:
+        with contextlib.suppress(tg.RPCError):
+            await ctx.callback.message.edit_reply_markup(None)
 
 
 async def on_callback(ctx: Ctx, action: str) -> None:
     """Buttons of the picker, the watermark question and the channel choice."""
     assert ctx.callback is not None
-    command, _, argument = action.partition(":")
-    if command == "retry":
+    parts = action.split(":")
+    if parts[0] == "retry" and len(parts) == 2 and parts[1].isdigit():
         await ctx.callback.answer()
-        await retry(ctx, int(argument))
+        await retry(ctx, int(parts[1]))
+        return
+    if len(parts) != 3:  # a button of an older version of this wizard
+        await ctx.callback.answer(ctx.t("stale"))
+        return
+    upload_id, command, argument = parts
+    if command == "back":
+        await ctx.callback.answer()
+        await back_to_document(ctx, upload_id)
+        return
+    current = ctx.state.data.get("upload_id") if ctx.state and ctx.state.flow == FLOW else None
+    if current != upload_id:
+        await ctx.callback.answer(ctx.t("stale"))
         return
     upload = await _current_upload(ctx)
     if upload is None:
@@ -199,6 +265,11 @@ async def on_callback(ctx: Ctx, action: str) -> None:
     assert ctx.state is not None
     data = ctx.state.data
     total = upload.pages or 0
+    step_buttons = {"pages": ("t", "all", "none", "nav", "next"),
+                    "watermark": ("wm", "title"), "channel": ("ch", "newch")}
+    if command not in step_buttons.get(ctx.state.step, ()):
+        await ctx.callback.answer(ctx.t("stale"))
+        return
     if command in ("t", "all", "none", "nav"):
         selected = set(data.get("selected", []))
         if command == "t" and argument.isdigit() and 1 <= int(argument) <= total:
@@ -207,29 +278,32 @@ async def on_callback(ctx: Ctx, action: str) -> None:
             selected = set(range(1, total + 1))
         elif command == "none":
             selected = set()
-        elif command == "nav" and argument.lstrip("-").isdigit():
-            await ctx.set_state(FLOW, "pages", offset=max(0, min(int(argument), total - 1)))
+        elif command == "nav" and argument.isdigit():
+            await ctx.set_state(FLOW, "pages", offset=min(int(argument), max(total - 1, 0)))
         await ctx.set_state(FLOW, "pages", selected=sorted(selected))
         await ctx.callback.answer()
         text, keyboard = picker(ctx, upload)
-        try:
+        with contextlib.suppress(tg.MessageNotModified):
             await ctx.callback.message.edit_text(text, reply_markup=keyboard)
-        except tg.MessageNotModified:
-            pass
         return
     if command == "next":
         if not data.get("selected"):
             await ctx.callback.answer(ctx.t("publish.pick_something"), show_alert=True)
             return
         await ctx.callback.answer()
-        await ask_watermark(ctx)
+        await _close_keyboard(ctx)
+        await ask_watermark(ctx, upload)
         return
     await ctx.callback.answer()
+    await _close_keyboard(ctx)
     if command == "wm" and argument == "keep":
-        await ask_channel(ctx)
+        await ask_channel(ctx, upload)
     elif command == "wm" and argument == "edit":
         await ctx.set_state(FLOW, "watermark_text")
         await ctx.reply(ctx.t("watermark.ask", limit=WATERMARK_LIMIT))
+    elif command == "title":
+        await ctx.set_state(FLOW, "title_text")
+        await ctx.reply(ctx.t("publish.title_ask", limit=TITLE_LIMIT))
     elif command == "ch" and argument.isdigit():
         await publish(ctx, upload, int(argument))
     elif command == "newch":
@@ -237,7 +311,7 @@ async def on_callback(ctx: Ctx, action: str) -> None:
 
 
 async def step(ctx: Ctx) -> None:
-    """Text while in the wizard: a range of pages, or the watermark text."""
+    """Text while in the wizard: a range of pages, the watermark text, or the title."""
     assert ctx.state is not None and ctx.message is not None
     text = (ctx.message.text or "").strip()
     if ctx.state.step in ("file", "previewing"):
@@ -266,33 +340,44 @@ async def step(ctx: Ctx) -> None:
                                   limit=WATERMARK_LIMIT))
         else:
             await ctx.set_state(FLOW, "channel", watermark=watermark)
-            await ask_channel(ctx)
+            await ask_channel(ctx, upload)
+    elif ctx.state.step == "title_text":
+        title = " ".join(text.split())
+        if not title or len(title) > TITLE_LIMIT:
+            await ctx.reply(ctx.t("publish.title_ask", limit=TITLE_LIMIT))
+        else:
+            await ctx.set_state(FLOW, "channel", title=title)
+            await ask_channel(ctx, upload)
     else:
         await ctx.reply(ctx.t("publish.use_buttons"))
 
 
-# -- watermark and channel --------------------------------------------------------------------
+# -- watermark, title and channel -------------------------------------------------------------
 
-async def ask_watermark(ctx: Ctx) -> None:
-    """Keep the default watermark, or type one for this document."""
-    await ctx.set_state(FLOW, "watermark")
-    keyboard = InlineKeyboardMarkup([[
-        InlineKeyboardButton(ctx.t("btn.wm_keep"), callback_data="pub:wm:keep"),
-        InlineKeyboardButton(ctx.t("btn.wm_edit"), callback_data="pub:wm:edit")]])
-    await ctx.reply(ctx.t("publish.watermark", watermark=ctx.contractor.watermark),
-                    reply_markup=keyboard)
+async def ask_watermark(ctx: Ctx, upload: Upload) -> None:
+    """The watermark and the title the client will read: keep them, or type others."""
+    assert ctx.state is not None
+    data = ctx.state.data
+    watermark = data.get("watermark") or ctx.contractor.watermark
+    title = data.get("title") or document_title(upload.file_name)
+    await ctx.set_state(FLOW, "watermark", watermark=watermark, title=title)
+    keyboard = InlineKeyboardMarkup([
+        [InlineKeyboardButton(ctx.t("btn.wm_keep"), callback_data=_data(upload, "wm", "keep")),
+         InlineKeyboardButton(ctx.t("btn.wm_edit"), callback_data=_data(upload, "wm", "edit"))],
+        [InlineKeyboardButton(ctx.t("btn.title_edit"), callback_data=_data(upload, "title"))]])
+    await ctx.reply(ctx.t("publish.watermark", watermark=watermark) + "\n\n" +
+                    ctx.t("publish.title", title=title), reply_markup=keyboard)
 
 
-async def ask_channel(ctx: Ctx) -> None:
+async def ask_channel(ctx: Ctx, upload: Upload) -> None:
     """Which channel: one of theirs, or a new one made right here."""
-    if ctx.state is None or "watermark" not in ctx.state.data:
-        await ctx.set_state(FLOW, "channel", watermark=ctx.contractor.watermark)
-    else:
-        await ctx.set_state(FLOW, "channel")
+    await ctx.set_state(FLOW, "channel")
     ready = await ctx.svc.publishing.ready_channels(ctx.user_id)
-    rows = [[InlineKeyboardButton(f"📢 {channel.title}", callback_data=f"pub:ch:{channel.id}")]
+    rows = [[InlineKeyboardButton(f"📢 {channel.title}",
+                                  callback_data=_data(upload, "ch", channel.id))]
             for channel in ready[:20]]
-    rows.append([InlineKeyboardButton(ctx.t("btn.new_channel"), callback_data="pub:newch")])
+    rows.append([InlineKeyboardButton(ctx.t("btn.new_channel"),
+                                      callback_data=_data(upload, "newch"))])
     await ctx.reply(ctx.t("publish.channel" if ready else "publish.no_channels"),
                     reply_markup=InlineKeyboardMarkup(rows))
 
@@ -319,7 +404,44 @@ async def after_new_channel(ctx: Ctx, pending: dict, channel: Any) -> None:
         await ctx.reply(ctx.t("publish.back_to_document", file=upload.file_name))
         await publish(ctx, upload, channel.id)
     else:
-        await ask_channel(ctx)
+        await ask_channel(ctx, upload)
+
+
+async def interrupted(ctx: Ctx, button: str) -> bool:
+    """A menu button pressed in the middle of this wizard. A prepared document is never
+    dropped silently: 🆕 Новый канал makes the channel and comes back to publish there; any
+    other button does its work, then offers the way back to the document."""
+    assert ctx.state is not None and ctx.router is not None
+    if ctx.state.step not in ("pages", "watermark", "watermark_text", "title_text", "channel"):
+        return False
+    upload = await _current_upload(ctx, quiet=True)
+    if upload is None:
+        return False
+    if button == "btn.new_channel":
+        await ctx.set_state(FLOW, "channel")
+        await new_channel(ctx)
+        return True
+    await ctx.clear_state()
+    await ctx.router.buttons[button](ctx)
+    await ctx.reply(ctx.t("publish.parked", file=upload.file_name),
+                    reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton(
+                        ctx.t("btn.back_to_document", file=upload.file_name[:40]),
+                        callback_data=_data(upload, "back"))]]))
+    return True
+
+
+async def back_to_document(ctx: Ctx, upload_id: str) -> None:
+    """↩️ Вернуться к «…»: the page picker of a document left for a menu button."""
+    upload = await ctx.svc.publishing.upload(upload_id)
+    if upload is None or upload.status != UploadStatus.READY or \
+            upload.contractor_id != ctx.user_id:
+        await ctx.reply(ctx.t("publish.gone"), reply_markup=main_menu(ctx))
+        return
+    await _close_keyboard(ctx)
+    await ctx.clear_state()
+    await ctx.set_state(FLOW, "pages", upload_id=upload.id, offset=0,
+                        selected=initial_selection(upload.pages or 0))
+    await send_picker(ctx, upload)
 
 
 # -- publishing -------------------------------------------------------------------------------
@@ -343,7 +465,7 @@ async def publish(ctx: Ctx, upload: Upload, channel_row_id: int) -> None:
                              reply_markup=main_menu(ctx))
     await ctx.svc.publishing.publish(upload, channel, sorted(data["selected"]),
                                      data.get("watermark") or ctx.contractor.watermark, ctx.lang,
-                                     status.id)
+                                     status.id, title=data.get("title", ""))
 
 
 async def retry(ctx: Ctx, publication_id: int) -> None:
@@ -436,7 +558,7 @@ class PublishingNotices:
             return  # the contractor moved on meanwhile; the upload waits until it expires
         contractor = await svc.contractors.get(chat)
         ctx = Ctx(svc, svc.bot, chat, lang, contractor, state=state)
-        await ctx.set_state(FLOW, "pages", selected=list(range(1, (upload.pages or 0) + 1)))
+        await ctx.set_state(FLOW, "pages", selected=initial_selection(upload.pages or 0))
         await send_picker(ctx, upload)
 
     async def preview_failed(self, upload: Upload, error: BaseException) -> None:
@@ -501,4 +623,5 @@ def register(router: Router) -> None:
     router.flows[FLOW] = step
     router.fallbacks.append((_has_document, on_document))
     router.continuations[FLOW] = after_new_channel
+    router.interrupts[FLOW] = interrupted
 

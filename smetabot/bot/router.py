@@ -91,6 +91,8 @@ class Router:
         self.extra_handlers: list[Any] = []
         #: wizards that take files themselves (an avatar sent as a file), before the fallbacks
         self.file_flows: set[str] = set()
+        #: what a wizard does when a menu button interrupts it (True: it handled the button)
+        self.interrupts: dict[str, Callable[[Ctx, str], Awaitable[bool]]] = {}
         #: how a wizard continues after another it opened has finished (see ``Ctx.resume``)
         self.continuations: dict[str, Callable[[Ctx, dict[str, Any], Any], Awaitable[None]]] = {}
         self._locks: dict[int, asyncio.Lock] = {}
@@ -169,6 +171,9 @@ class Router:
         if button in self.buttons and (ctx.state is None or button != "btn.skip"):
             # A menu button always wins over a half-done wizard: the user changed their mind.
             if ctx.state is not None and button not in ("btn.skip", "btn.cancel"):
+                interrupt = self.interrupts.get(ctx.state.flow)
+                if interrupt is not None and await interrupt(ctx, button):
+                    return
                 await ctx.clear_state()
             await self.buttons[button](ctx)
             return
