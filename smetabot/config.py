@@ -381,3 +381,21 @@ def write_private(path: Path, text: str) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
+
+
+#: the plans `smetabot init` writes: the free one, and a paid one to uncomment
+SAMPLE_PLANS = '''# Plans: [billing.plans.<code>] with a title, `channels` (how many channels a contractor may
+# have at once; archived ones do not count) and `publications` (per calendar month). Leave a
+# limit out for no limit. Assign one with `smetabot plan set <contractor> <plan> [--until DATE]`
+# or /plan in the bot; contractors without one are on billing.default_plan ("free").
+[billing.plans.free]
+title = "Бесплатный"
+channels = 3
+publications = 20
+
+# A paid plan: remove the "# " in front of the next four lines, adjust, restart serve.
+# [billing.plans.pro]
+# title = "Pro"
+# channels = 30
+# publications = 500
+'''
