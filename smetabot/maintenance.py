@@ -268,7 +268,7 @@ def _unpack(archive: Path, into: Path) -> None:
         if isinstance(exc, OSError) and not isinstance(exc, EOFError) and exc.filename and \
                 Path(exc.filename).is_relative_to(into):
             raise errors.CannotCreate(path=into, reason=exc.strerror) from None
-        raise bad(f"not a readable .tar.gz ({exc or type(exc).__name__})") from None
+        raise bad("not a readable .tar.gz archive") from None
     except zlib.error as exc:  # a damaged compressed stream
         raise bad(f"damaged ({exc})") from None
     if not (into / "smetabot.db").exists():

@@ -47,7 +47,9 @@ def normalize(typed: str) -> str:
         return _international(digits[2:], typed)
     if len(digits) == 11 and digits[0] in "78" and digits[1] in _NATIONAL_FIRST:
         return "+7" + digits[1:]
-    if len(digits) == 10 and digits[0] in _NATIONAL_FIRST:
+    # Ten digits are a number without its 8; "89…" is rather an 8-9xx number missing a digit
+    # (there is no 89x area code).
+    if len(digits) == 10 and digits[0] in _NATIONAL_FIRST and not digits.startswith("89"):
         return "+7" + digits
     raise BadPhoneNumber(phone=_shown(typed))
 
