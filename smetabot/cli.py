@@ -406,6 +406,8 @@ def doctor(
 
     from smetabot import maintenance
 
+    _quiet_logs()
+    logging.getLogger("pyrogram").setLevel(logging.CRITICAL)  # the check says it in a line
     try:
         cfg, data = _config_and_data(config_file, data_dir)
         checks = maintenance.doctor(cfg, data)

@@ -238,7 +238,8 @@ def _validate(config: Config) -> None:
     # and a pasted token with a space or a missing character is the usual mistake.
     for dotted in ("telegram.bot_token", "telegram.proxy"):
         if config[dotted]:
-            check_format(dotted, config[dotted])
+            section, key = dotted.split(".")
+            config.values[section][key] = check_format(dotted, config[dotted])
     config.values["admins"]["usernames"] = [check_format("admins.usernames", name)
                                             for name in config["admins.usernames"]]
 

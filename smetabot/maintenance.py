@@ -348,13 +348,14 @@ def telegram_failure(exc: BaseException, *, proxy: str = "", timeout: float | No
                 "(FLOOD_WAIT): start again after that")
     if isinstance(exc, tg.RPCError):
         return f"Telegram refused the bot's login ({exc.ID or type(exc).__name__})"
-    advice = ("check this machine's network and firewall, or set telegram.proxy; "
-              "`smetabot serve --sandbox` works without Telegram")
+    advice = ("check that proxy" if proxy else "check this machine's network and firewall, or "
+              "set telegram.proxy") + "; `smetabot serve --sandbox` works without Telegram"
     if isinstance(exc, (TimeoutError, asyncio.TimeoutError)):
         waited = f" within {timeout:g} s" if timeout else ""
         return f"no route to Telegram{via}: no answer{waited}; {advice}"
     if isinstance(exc, OSError):
-        return f"no route to Telegram{via}: {exc.strerror or exc or type(exc).__name__}; {advice}"
+        return (f"no route to Telegram{via}: {exc.strerror or str(exc) or 'the connection failed'}"
+                f"; {advice}")
     # pyrogram fails while parsing when the connection is answered by something that is not
     # Telegram (a firewall or filtering proxy that accepts and closes): KeyError: 0 and kin.
     return (f"no route to Telegram{via}: the connection was answered, but not by Telegram "
