@@ -235,6 +235,7 @@ def restore(archive: Path, data_dir: Path, secret_key: str) -> Restored:
         try:
             _unpack(archive, staging)
             counts = _check(archive, staging, secret_key)
+            _own_like(data_dir, staging)
             previous = _set_aside(data_dir)
             os.replace(staging / "smetabot.db", DataDir(data_dir).database)
             if (staging / "sessions").is_dir():
@@ -314,6 +315,17 @@ def _check(archive: Path, staging: Path, secret_key: str) -> tuple[int, int, int
             raise errors.BadBackup(path=archive, problem=f"the session {path.name} is damaged "
                                                          "or sealed with another key") from None
     return contractors, channels, len(sealed), [n for n in known if n not in applied]
+
+
+def _own_like(data_dir: Path, staging: Path) -> None:
+    # Run as root (sudo) for a service that runs as its own user: the restored files must
+    # belong to the data dir's owner, or serve cannot open them.
+    if os.geteuid() != 0:
+        return
+    owner = data_dir.stat()
+    for folder, _, files in os.walk(staging):
+        for path in (folder, *(os.path.join(folder, name) for name in files)):
+            os.chown(path, owner.st_uid, owner.st_gid)
 
 
 def _set_aside(data_dir: Path) -> Path | None:

@@ -162,3 +162,30 @@ def test_startup_failures_in_one_sentence(exc, words):
     sentence = telegram_failure(exc, timeout=30)
     assert sentence.startswith(words) and "\n" not in sentence
     assert sentence.endswith("`smetabot serve --sandbox` works without Telegram")
+
+
+def test_admin_usernames_are_resolved_when_the_bot_has_logged_in(tmp_path):
+    """What serve does after its bot logs in (`maintenance.resolve_admin_usernames`)."""
+    from pyrogram import Client
+
+    from smetabot import config as config_mod
+    from smetabot.maintenance import resolve_admin_usernames
+    from smetabot.telegram.emulator import Emulator
+
+    emulator = Emulator()
+    token = emulator.create_bot("smetabot", "SmetaBot")
+    boss = emulator.create_user("Иван", username="Ivan_Foreman", language_code="ru")
+    cfg = config_mod.load(None, env={"SMETABOT_ADMINS_TELEGRAM_IDS": "42",
+                                     "SMETABOT_ADMINS_USERNAMES": "@ivan_foreman,nobody_here"})
+
+    async def resolve():
+        bot = emulator.attach(Client("bot", bot_token=token, in_memory=True,
+                                     workdir=str(tmp_path)))
+        await bot.start()
+        try:
+            return await resolve_admin_usernames(cfg, bot)
+        finally:
+            await bot.stop()
+
+    assert asyncio.run(resolve()) == ["nobody_here"]
+    assert cfg["admins.telegram_ids"] == [42, boss]

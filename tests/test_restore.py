@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
 import shutil
 import sqlite3
 import stat
@@ -265,3 +266,13 @@ def test_backup_is_0600_even_over_an_existing_file_and_failures_have_their_code(
     assert code == 74
     assert err.strip() == (f"Error: Backup failed: no database in {tmp_path / 'empty'}: nothing "
                            "to back up (check storage.data_dir or --data-dir)")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="changing owners needs root")
+def test_restore_run_with_sudo_leaves_the_files_to_the_services_user(tmp_path, installed):
+    data, config, archive = installed
+    os.chown(data, 65534, 65534)  # the service's user owns the data dir
+    code, _, err = smetabot("restore", archive, "--config", config)
+    assert code == 0, err
+    for path in (data / "smetabot.db", data / "sessions", *(data / "sessions").iterdir()):
+        assert (path.stat().st_uid, path.stat().st_gid) == (65534, 65534), path
