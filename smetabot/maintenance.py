@@ -125,6 +125,9 @@ class ServeLock:
             holder = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
             os.close(fd)
             raise errors.DataDirBusy(data_dir=self.data_dir, pid=holder) from None
+        if os.geteuid() == 0:  # root restoring for the service's user: the file stays theirs
+            owner = self.data_dir.stat()
+            os.fchown(fd, owner.st_uid, owner.st_gid)
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
         self._fd = fd

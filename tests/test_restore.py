@@ -272,7 +272,9 @@ def test_backup_is_0600_even_over_an_existing_file_and_failures_have_their_code(
 def test_restore_run_with_sudo_leaves_the_files_to_the_services_user(tmp_path, installed):
     data, config, archive = installed
     os.chown(data, 65534, 65534)  # the service's user owns the data dir
+    (data / ServeLock.NAME).unlink(missing_ok=True)  # never served: restore creates it
     code, _, err = smetabot("restore", archive, "--config", config)
     assert code == 0, err
-    for path in (data / "smetabot.db", data / "sessions", *(data / "sessions").iterdir()):
+    for path in (data / "smetabot.db", data / "sessions", *(data / "sessions").iterdir(),
+                 data / ServeLock.NAME):
         assert (path.stat().st_uid, path.stat().st_gid) == (65534, 65534), path
