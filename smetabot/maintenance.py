@@ -95,6 +95,22 @@ def doctor(cfg: Config, data_dir: Path) -> list[Check]:
 # --- the lock serve holds ---------------------------------------------------------------------
 
 
+# Descriptors of locks this process holds. A forked child (a render worker) closes its copies:
+# the lock is released only when every copy is closed, and an orphaned worker must not keep
+# the data dir "in use" after serve is gone.
+_HELD: set[int] = set()
+
+
+def _close_held_in_child() -> None:
+    for fd in _HELD:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _HELD.clear()
+
+
+os.register_at_fork(after_in_child=_close_held_in_child)
+
+
 class ServeLock:
     """An exclusive lock on ``<data dir>/serve.lock`` (holding the owner's pid), held by
     `smetabot serve` while it runs and by `smetabot restore` while it writes. The kernel drops
@@ -131,11 +147,13 @@ class ServeLock:
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
         self._fd = fd
+        _HELD.add(fd)
         return self
 
     def release(self) -> None:
         """Let go of the lock (the file stays: removing it would race the next taker)."""
         if self._fd is not None:
+            _HELD.discard(self._fd)
             os.close(self._fd)
             self._fd = None
 

@@ -278,3 +278,24 @@ def test_restore_run_with_sudo_leaves_the_files_to_the_services_user(tmp_path, i
     for path in (data / "smetabot.db", data / "sessions", *(data / "sessions").iterdir(),
                  data / ServeLock.NAME):
         assert (path.stat().st_uid, path.stat().st_gid) == (65534, 65534), path
+
+
+def test_a_forked_child_does_not_keep_the_data_dir_locked(tmp_path):
+    """Render workers are forked from serve: if serve dies first, its lock must go with it."""
+    data = tmp_path / "data"
+    lock = ServeLock(data).acquire()
+    read_end, write_end = os.pipe()
+    child = os.fork()
+    if child == 0:  # the worker: outlives the lock's holder for a moment
+        os.close(write_end)
+        os.read(read_end, 1)
+        os._exit(0)
+    os.close(read_end)
+    try:
+        lock.release()  # serve is gone; its worker still runs
+        again = ServeLock(data).acquire()  # would raise DataDirBusy if the worker held a copy
+        again.release()
+    finally:
+        os.write(write_end, b"x")
+        os.close(write_end)
+        os.waitpid(child, 0)
