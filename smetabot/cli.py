@@ -37,6 +37,13 @@ def _usage_errors():
         where = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
         typer.echo(f"Error: {exc.format_message()}{where}", err=True)
         raise typer.Exit(errors.EXIT_USAGE) from None
+    except typer.Abort as exc:  # a question left unanswered (init's prompts)
+        if isinstance(exc.__context__, EOFError):
+            typer.echo("Error: the input ended before every question was answered; in scripts, "
+                       "use --non-interactive with flags or SMETABOT_* variables", err=True)
+            raise typer.Exit(errors.EXIT_USAGE) from None
+        typer.echo("Interrupted.", err=True)
+        raise typer.Exit(130) from None
 
 
 class Commands(TyperGroup):

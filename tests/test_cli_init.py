@@ -87,3 +87,14 @@ def test_init_non_interactive_with_usernames_and_a_bad_one(tmp_path):
     assert result.stderr.strip() == ("Error: Configuration error: admins.usernames holds a "
                                       "@username that cannot be one (5-32 letters, digits, _): "
                                       "'@b!'")
+
+
+def test_init_without_answers_says_how_to_script_it(tmp_path):
+    target = tmp_path / "config.toml"
+    result = cli.invoke(app, ["init", "--config", str(target)], input="",
+                        env={"LANG": "C", "LC_ALL": None, "LC_MESSAGES": None})
+    assert result.exit_code == 64
+    assert result.stderr.strip() == ("Error: the input ended before every question was "
+                                      "answered; in scripts, use --non-interactive with flags "
+                                      "or SMETABOT_* variables")
+    assert not target.exists()
