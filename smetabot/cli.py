@@ -249,8 +249,7 @@ def init(
                                                  "comma-separated."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing config."),
 ) -> None:
-    """Write config.toml (mode 0600) and generate the secret key (in Russian for a Russian
-    locale)."""
+    """Write config.toml (mode 0600) with a new secret key; in Russian for a Russian locale."""
     lang = operator_language()
     words = {**_INIT_TEXTS["en"], **_INIT_TEXTS[lang]}
     given = {"telegram.bot_token": bot_token, "telegram.api_id": api_id,
@@ -407,8 +406,8 @@ def doctor(
     timeout: float = typer.Option(30.0, "--timeout", min=1, max=600,
                                   help="Seconds --online waits for Telegram."),
 ) -> None:
-    """Check the config, LibreOffice, the data dir, the database and the secret key (exit 78
-    when the config is the problem, 69 when something else is)."""
+    """Check the config, LibreOffice, the data dir, the database and the secret key."""
+    # Exit 78 when the config is (among) the problem(s), 69 when only something else is.
     import asyncio
 
     from smetabot import maintenance
@@ -443,8 +442,8 @@ def backup(
     config_file: Path | None = typer.Option(None, "--config", help="Config file."),
     data_dir: Path | None = typer.Option(None, "--data-dir", help="Data directory."),
 ) -> None:
-    """Save the database and the encrypted sessions into one archive, mode 0600 (safe while
-    serving). Exit 73: the archive cannot be written; 74: the data cannot be read."""
+    """Save the database and the sealed sessions in one archive (0600; safe while serving)."""
+    # Exit 73: the archive cannot be written; 74: the data cannot be read.
     import time
 
     from smetabot import maintenance
@@ -466,8 +465,8 @@ def restore(
                                                "security.secret_key must open the sessions)."),
     data_dir: Path | None = typer.Option(None, "--data-dir", help="Data directory."),
 ) -> None:
-    """Put a backup back into a stopped data dir, after checking it (the database's integrity,
-    the sessions against the secret key). The replaced files are moved aside, not deleted."""
+    """Put a backup back into a stopped data dir, after checking its database and sessions."""
+    # What it replaces is moved aside into before-restore-<time>/, not deleted.
     from smetabot import maintenance
 
     try:
