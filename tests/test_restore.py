@@ -285,12 +285,17 @@ def test_a_forked_child_does_not_keep_the_data_dir_locked(tmp_path):
     data = tmp_path / "data"
     lock = ServeLock(data).acquire()
     read_end, write_end = os.pipe()
+    ready_read, ready_write = os.pipe()
     child = os.fork()
-    if child == 0:  # the worker: outlives the lock's holder for a moment
+    if child == 0:  # the worker (fork hooks done): outlives the lock's holder for a moment
         os.close(write_end)
+        os.write(ready_write, b"r")
         os.read(read_end, 1)
         os._exit(0)
     os.close(read_end)
+    os.close(ready_write)
+    assert os.read(ready_read, 1) == b"r"
+    os.close(ready_read)
     try:
         lock.release()  # serve is gone; its worker still runs
         again = ServeLock(data).acquire()  # would raise DataDirBusy if the worker held a copy
