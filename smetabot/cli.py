@@ -1,7 +1,10 @@
 """The ``smetabot`` command line."""
 
+# ruff: noqa: B008 - typer.Option()/Argument() as defaults is typer's way of declaring options
+
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -13,11 +16,50 @@ import uuid
 from pathlib import Path
 
 import typer
+from typer.core import TyperGroup
 
 from smetabot import __version__, cli_operator, errors
 from smetabot import config as config_mod
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+try:  # typer 0.2x carries its own click
+    from typer._click.exceptions import NoArgsIsHelpError, UsageError
+except ImportError:  # pragma: no cover - typer with the separate click package
+    from click.exceptions import NoArgsIsHelpError, UsageError
+
+
+@contextlib.contextmanager
+def _usage_errors():
+    try:
+        yield
+    except NoArgsIsHelpError:  # typer has printed the help already
+        raise typer.Exit(errors.EXIT_USAGE) from None
+    except UsageError as exc:
+        where = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
+        typer.echo(f"Error: {exc.format_message()}{where}", err=True)
+        raise typer.Exit(errors.EXIT_USAGE) from None
+    except typer.Abort as exc:  # a question left unanswered (init's prompts)
+        if isinstance(exc.__context__, EOFError):
+            typer.echo("Error: the input ended before every question was answered; in scripts, "
+                       "use --non-interactive with flags or SMETABOT_* variables", err=True)
+            raise typer.Exit(errors.EXIT_USAGE) from None
+        typer.echo("Interrupted.", err=True)
+        raise typer.Exit(130) from None
+
+
+class Commands(TyperGroup):
+    """The command group: a mistake in the arguments (an unknown option, a value out of range)
+    is one line and exit 64, EX_USAGE (click's own is a box and 2)."""
+
+    def make_context(self, *args, **kwargs):
+        with _usage_errors():
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx):
+        with _usage_errors():
+            return super().invoke(ctx)
+
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, cls=Commands,
                   help="SmetaBot: share estimates through Telegram, readable and nothing else.")
 
 
@@ -118,15 +160,79 @@ def render(
     typer.echo(summary)
 
 
-# (key, question, hidden input)
+# (key, hidden input) in the order init asks; the words are in _INIT_TEXTS.
 _INIT_QUESTIONS = [
-    ("telegram.bot_token", "Bot token from @BotFather", True),
-    ("telegram.api_id", "api_id from my.telegram.org", False),
-    ("telegram.api_hash", "api_hash from my.telegram.org", True),
-    ("server.public_url", "Public HTTPS URL of this server (for the WebApp)", False),
-    ("storage.data_dir", "Data directory", False),
-    ("admins.telegram_ids", "Telegram ids of the admins (comma-separated, may be empty)", False),
+    ("telegram.bot_token", True),
+    ("telegram.api_id", False),
+    ("telegram.api_hash", True),
+    ("server.public_url", False),
+    ("storage.data_dir", False),
+    ("admins.telegram_ids", False),
 ]
+
+_INIT_TEXTS = {
+    "en": {
+        "intro": "SmetaBot setup: the answers go into {config} (readable by you only).",
+        "telegram.bot_token": "Bot token from @BotFather",
+        "telegram.api_id": "api_id from my.telegram.org",
+        "telegram.api_hash": "api_hash from my.telegram.org",
+        "server.public_url": "Public HTTPS URL of this server (for the WebApp)",
+        "storage.data_dir": "Data directory",
+        "admins.telegram_ids": "Admins: Telegram ids or @usernames, comma-separated "
+                               "(may be empty)",
+        "admins.help": "Admins manage plans in the bot (/admin). A Telegram id is a number: open "
+                       "@userinfobot in Telegram and press Start, it answers with yours. You may "
+                       "type @username instead: serve looks up its id when it starts.",
+        "done": "Wrote {config} (readable by you only) with a new secret key and a free plan "
+                "(a paid one is there to uncomment). Keep a copy of the key: it decrypts the "
+                "contractors' sessions. Next: smetabot doctor --online, then smetabot serve",
+    },
+    "ru": {
+        "intro": "Настройка SmetaBot: ответы будут записаны в {config} (доступен только вам).",
+        "telegram.bot_token": "Токен бота от @BotFather",
+        "telegram.api_id": "api_id с my.telegram.org",
+        "telegram.api_hash": "api_hash с my.telegram.org",
+        "server.public_url": "Публичный HTTPS-адрес этого сервера (для WebApp)",
+        "storage.data_dir": "Папка данных",
+        "admins.telegram_ids": "Администраторы: Telegram id или @username через запятую "
+                               "(можно оставить пустым)",
+        "admins.help": "Администраторы управляют тарифами в боте (/admin). Telegram id — это "
+                       "число: откройте в Telegram бота @userinfobot и нажмите «Старт», он "
+                       "ответит вашим id. Можно ввести и @username: serve найдёт id при запуске.",
+        "done": "Записан {config} (доступен только вам): новый секретный ключ и бесплатный тариф "
+                "(платный там же, его достаточно раскомментировать). Сохраните копию ключа: им "
+                "зашифрованы сеансы подрядчиков. Дальше: smetabot doctor --online, затем "
+                "smetabot serve",
+        # What to fix, when an answer is refused (the config error names the key in English).
+        "bad.telegram.bot_token": "Это не токен бота: @BotFather выдаёт токен вида "
+                                  "123456789:AAH… (цифры, двоеточие, 35 символов).",
+        "bad.telegram.api_id": "api_id — это положительное число с my.telegram.org.",
+        "bad.telegram.api_hash": "api_hash — это 32 шестнадцатеричных символа с my.telegram.org.",
+        "bad.server.public_url": "Адрес должен начинаться с https:// — Telegram открывает WebApp "
+                                 "только по HTTPS.",
+        "bad.admins.telegram_ids": "Введите числа (Telegram id) или @username через запятую.",
+    },
+}
+
+
+def operator_language(env=None) -> str:
+    """"ru" when the operator's locale (LC_ALL, LC_MESSAGES, LANG) is Russian, else "en"."""
+    env = os.environ if env is None else env
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        if env.get(name):
+            return "ru" if env[name].lower().startswith("ru") else "en"
+    return "en"
+
+
+def _admins(raw: str) -> tuple[list[int], list[str]]:
+    """Admins as typed: ids and @usernames, comma- or space-separated."""
+    ids, names = [], []
+    for part in raw.replace(",", " ").split():
+        if part.isdigit():
+            ids.append(int(config_mod.check_value("admins.telegram_ids", part)[0]))
+        else:
+            names.append(config_mod.check_format("admins.usernames", part))
+    return ids, names
 
 
 @app.command()
@@ -139,10 +245,13 @@ def init(
     api_hash: str | None = typer.Option(None, help="api_hash from my.telegram.org."),
     public_url: str | None = typer.Option(None, help="Public HTTPS URL for the WebApp."),
     data_dir: str | None = typer.Option(None, help="Data directory (default ./data)."),
-    admins: str | None = typer.Option(None, help="Admins' Telegram ids, comma-separated."),
+    admins: str | None = typer.Option(None, help="Admins' Telegram ids or @usernames, "
+                                                 "comma-separated."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing config."),
 ) -> None:
-    """Write config.toml (mode 0600) and generate the secret key."""
+    """Write config.toml (mode 0600) with a new secret key; in Russian for a Russian locale."""
+    lang = operator_language()
+    words = {**_INIT_TEXTS["en"], **_INIT_TEXTS[lang]}
     given = {"telegram.bot_token": bot_token, "telegram.api_id": api_id,
              "telegram.api_hash": api_hash, "server.public_url": public_url,
              "storage.data_dir": data_dir, "admins.telegram_ids": admins}
@@ -151,18 +260,22 @@ def init(
             raise errors.ConfigError(problem=(
                 f"{config_file} already exists; use --force to overwrite it (the secret key "
                 "changes, so contractors would have to connect their accounts again)"))
+        if not non_interactive:
+            typer.echo(words["intro"].format(config=config_file))
         values: dict[str, dict] = {}
-        for dotted, question, hidden in _INIT_QUESTIONS:
+        for dotted, hidden in _INIT_QUESTIONS:
             section, key = dotted.split(".", 1)
             spec = config_mod.SCHEMA[section][key]
             raw = given[dotted]
             if raw is None:
                 raw = os.environ.get(config_mod.env_name(dotted))
+            if dotted == "admins.telegram_ids" and raw is None and not non_interactive:
+                typer.echo(words["admins.help"])
             while True:
                 if raw is None and not non_interactive:
                     default = None if spec.required else (
                         ",".join(map(str, spec.default)) if spec.type is list else spec.default)
-                    raw = typer.prompt(question, default=default, hide_input=hidden,
+                    raw = typer.prompt(words[dotted], default=default, hide_input=hidden,
                                        show_default=not hidden)
                 if raw is None:
                     if spec.required:
@@ -171,23 +284,27 @@ def init(
                             f"{config_mod.env_name(dotted)}"))
                     raw = spec.default
                 try:
-                    values.setdefault(section, {})[key] = config_mod.check_value(dotted, raw)
+                    if dotted == "admins.telegram_ids":
+                        ids, names = _admins(raw if isinstance(raw, str) else
+                                             ",".join(map(str, raw)))
+                        values["admins"] = {"telegram_ids": ids, "usernames": names}
+                    else:
+                        values.setdefault(section, {})[key] = config_mod.check_value(dotted, raw)
                     break
                 except errors.ConfigError as exc:
                     if non_interactive:
                         raise
-                    typer.echo(exc.message(), err=True)
+                    typer.echo(words.get(f"bad.{dotted}", exc.message()), err=True)
                     raw = None
         values["security"] = {"secret_key": config_mod.generate_secret_key()}
-        config_mod.write_private(config_file, config_mod.to_toml(values))
+        config_mod.write_private(config_file, config_mod.to_toml(values)
+                                 + config_mod.SAMPLE_PLANS)
         config_mod.load(config_file, env={})  # what we wrote must read back
     except errors.SmetaBotError as exc:
         fail(exc)
     except OSError as exc:
-        fail(errors.ConfigError(problem=f"cannot write {config_file}: {exc.strerror}"))
-    typer.echo(f"Wrote {config_file} (readable by you only) with a new secret key. "
-               "Keep a copy of the key: it decrypts the contractors' sessions. "
-               "Next: smetabot serve")
+        fail(errors.CannotCreate(path=config_file, reason=exc.strerror))
+    typer.echo(words["done"].format(config=config_file))
 
 
 @app.command()
@@ -204,7 +321,7 @@ def serve(
     """Run the appliance: the bot, the WebApp server and the render workers."""
     import asyncio
 
-    from smetabot.app import App
+    from smetabot.maintenance import ServeLock
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: "
                         "%(message)s")
@@ -212,6 +329,7 @@ def serve(
     logging.getLogger("pyrogram").setLevel(logging.WARNING)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     throwaway: Path | None = None
+    lock: ServeLock | None = None
     try:
         path = config_mod.config_path(config_file)
         if sandbox:
@@ -227,11 +345,16 @@ def serve(
         if data_dir is None and sandbox and not config_file:
             throwaway = data_dir = Path(tempfile.mkdtemp(prefix="smetabot-sandbox-"))
         data_dir = data_dir or Path(cfg["storage.data_dir"])
+        # Held while serving: `restore` and a second serve on the same data dir are refused.
+        # Taking it also checks the data dir can be written, in both modes, before anything.
+        lock = ServeLock(data_dir).acquire()
         if sandbox:
             secret_key = _sandbox_key(data_dir)
             public_url = None
         else:
             secret_key, public_url = cfg["security.secret_key"], cfg["server.public_url"]
+        from smetabot.app import App
+
         application = App(cfg, data_dir, host=host, port=port, sandbox=sandbox,
                           secret_key=secret_key, public_url=public_url)
         if sandbox:
@@ -247,6 +370,8 @@ def serve(
     except Exception as exc:  # noqa: BLE001
         crash(exc)
     finally:
+        if lock is not None:
+            lock.release()
         if throwaway is not None:
             shutil.rmtree(throwaway, ignore_errors=True)
     typer.echo("SmetaBot stopped.")
@@ -256,11 +381,14 @@ def _sandbox_key(data_dir: Path) -> str:
     # The sandbox's sessions are sessions of emulated users, but they are kept sealed the same
     # way; the key of a sandbox data dir lives beside it so a restart finds them again.
     key_file = data_dir / "sandbox.key"
-    if key_file.exists():
-        return key_file.read_text().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    key = config_mod.generate_secret_key()
-    config_mod.write_private(key_file, key)
+    try:
+        if key_file.exists():
+            return key_file.read_text().strip()
+        data_dir.mkdir(parents=True, exist_ok=True)
+        key = config_mod.generate_secret_key()
+        config_mod.write_private(key_file, key)
+    except OSError as exc:
+        raise errors.CannotCreate(path=key_file, reason=exc.strerror) from None
     return key
 
 
@@ -273,19 +401,38 @@ def _config_and_data(config_file: Path | None, data_dir: Path | None):
 def doctor(
     config_file: Path | None = typer.Option(None, "--config", help="Config file."),
     data_dir: Path | None = typer.Option(None, "--data-dir", help="Data directory."),
+    online: bool = typer.Option(False, "--online", help="Also log the bot in to Telegram: "
+                                "checks the token and that Telegram can be reached."),
+    timeout: float = typer.Option(30.0, "--timeout", min=1, max=600,
+                                  help="Seconds --online waits for Telegram."),
 ) -> None:
     """Check the config, LibreOffice, the data dir, the database and the secret key."""
+    # Exit 78 when the config is (among) the problem(s), 69 when only something else is.
+    import asyncio
+
     from smetabot import maintenance
 
+    _quiet_logs()
+    logging.getLogger("pyrogram").setLevel(logging.CRITICAL)  # the check says it in a line
     try:
         cfg, data = _config_and_data(config_file, data_dir)
         checks = maintenance.doctor(cfg, data)
+        if online:
+            missing = [key for key in cfg.missing() if key.startswith("telegram.")]
+            if missing:
+                checks.append(maintenance.Check("Telegram", False, "not checked: "
+                                                + ", ".join(missing) + " not set"))
+            else:
+                checks.append(asyncio.run(maintenance.check_telegram(cfg, timeout)))
     except errors.SmetaBotError as exc:
         fail(exc)
     for check in checks:
         typer.echo(f"{'✓' if check.ok else '✗'} {check.name}: {check.detail}")
-    if not all(check.ok for check in checks):
-        raise typer.Exit(1)
+    failed = {check.name for check in checks if not check.ok}
+    if failed & {"config", "secret key"}:
+        raise typer.Exit(errors.EXIT_CONFIG)
+    if failed:
+        raise typer.Exit(errors.EXIT_UNAVAILABLE)
 
 
 @app.command()
@@ -295,7 +442,8 @@ def backup(
     config_file: Path | None = typer.Option(None, "--config", help="Config file."),
     data_dir: Path | None = typer.Option(None, "--data-dir", help="Data directory."),
 ) -> None:
-    """Save the database and the encrypted sessions into one archive (safe while serving)."""
+    """Save the database and the sealed sessions in one archive (0600; safe while serving)."""
+    # Exit 73: the archive cannot be written; 74: the data cannot be read.
     import time
 
     from smetabot import maintenance
@@ -306,10 +454,80 @@ def backup(
         path, size = maintenance.backup(data, target)
     except errors.SmetaBotError as exc:
         fail(exc)
-    except OSError as exc:
-        fail(errors.StartupError(problem=f"cannot write the backup: {exc.strerror}"))
     typer.echo(f"Backup written: {path} ({_human_size(size)}). Keep the secret key apart: "
                "the sessions open only with it.")
+
+
+@app.command()
+def restore(
+    file: Path = typer.Argument(..., help="A backup written by `smetabot backup`."),
+    config_file: Path | None = typer.Option(None, "--config", help="Config file (its "
+                                               "security.secret_key must open the sessions)."),
+    data_dir: Path | None = typer.Option(None, "--data-dir", help="Data directory."),
+) -> None:
+    """Put a backup back into a stopped data dir, after checking its database and sessions."""
+    # What it replaces is moved aside into before-restore-<time>/, not deleted.
+    from smetabot import maintenance
+
+    try:
+        cfg, data = _config_and_data(config_file, data_dir)
+        if not file.is_file():
+            typer.echo(f"Error: no such file: {file}", err=True)
+            raise typer.Exit(errors.EXIT_USAGE)
+        key = cfg["security.secret_key"]
+        if not key and (data / "sandbox.key").is_file():
+            key = (data / "sandbox.key").read_text().strip()  # a sandbox's data dir
+        if not key:
+            raise errors.ConfigError(problem=(
+                f"security.secret_key is not set in {config_mod.config_path(config_file)}: "
+                "restore needs the key that sealed the backup's sessions"))
+        restored = maintenance.restore(file, data, key)
+    except errors.SmetaBotError as exc:
+        fail(exc)
+    summary = (f"Restored {file} into {data}: {restored.contractors} contractor(s), "
+               f"{restored.channels} channel(s), {restored.sessions} session(s) checked with "
+               "the secret key.")
+    if restored.previous:
+        summary += f" What was there before is in {restored.previous}."
+    if restored.pending:
+        summary += (f" {len(restored.pending)} database migration(s) will be applied when "
+                    "serve starts.")
+    typer.echo(summary + " Next: smetabot serve")
+
+
+@app.command("install-service")
+def install_service(
+    user: str = typer.Option("smetabot", "--user", help="The system user serve runs as "
+                             "(created if missing)."),
+    config_file: Path | None = typer.Option(None, "--config", help="Config file "
+                                               "(default: ./config.toml)."),
+    data_dir: Path | None = typer.Option(None, "--data-dir", help="Data directory (default: "
+                                            "storage.data_dir of the config)."),
+    root: Path = typer.Option(Path("/"), "--root", help="Install under this root (packaging): "
+                              "writes the unit only, creates no user."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the unit and what would be "
+                                 "done; change nothing."),
+) -> None:
+    """Install the systemd unit that runs `smetabot serve` as a dedicated, sandboxed user."""
+    from smetabot import service
+
+    try:
+        path = config_mod.config_path(config_file).absolute()
+        if not path.is_file():
+            raise errors.ConfigError(problem=f"no config at {path}: run `smetabot init` first "
+                                             "(or pass --config)")
+        _, data = _config_and_data(path, data_dir)
+        plan = service.Plan(user=user, binary=service.this_binary(), config=path,
+                            data_dir=data.absolute(), root=root)
+        if dry_run:
+            typer.echo(plan.unit_text(), nl=False)
+            for step in plan.steps():
+                typer.echo(f"# would: {step}")
+            return
+        for step in plan.install():
+            typer.echo(step)
+    except errors.SmetaBotError as exc:
+        fail(exc)
 
 
 @app.command()

@@ -49,7 +49,11 @@ def _fail(message: str, code: int = errors.EXIT_USAGE) -> None:
 async def _open(config_file: Path | None, data_dir: Path | None) -> AsyncIterator[_Store]:
     from smetabot.datadir import DataDir
 
-    cfg = config_mod.load(config_mod.config_path(config_file))
+    config_at = config_mod.config_path(config_file)
+    if data_dir is None and not config_at.exists():
+        raise errors.ConfigError(problem=f"no config at {config_at}: run `smetabot init` "
+                                         "(or pass --config or --data-dir)")
+    cfg = config_mod.load(config_at)
     path = DataDir(data_dir or Path(cfg["storage.data_dir"])).database
     if not path.exists():
         raise errors.ConfigError(problem=f"no database at {path}: pass --data-dir, or run "
@@ -123,17 +127,23 @@ def contractors_list(config_file: Path | None = _CONFIG,
 @plan_cli.command("list")
 def plan_list(config_file: Path | None = _CONFIG,
               data_dir: Path | None = _DATA_DIR) -> None:
-    """The plans of the config and their limits."""
-
-    async def main() -> None:
-        async with _open(config_file, data_dir) as store:
-            rows = [["PLAN", "TITLE", "CHANNELS", "PUBLICATIONS/MONTH"]]
-            for plan in await store.billing.plans():
-                rows.append([plan.code, plan.title, _or_dash(plan.max_channels),
-                             _or_dash(plan.max_publications)])
-            typer.echo(_table(rows))
-
-    _run(main())
+    """The plans of the config and their limits (read from the config: works before the first
+    `smetabot serve`)."""
+    del data_dir  # accepted like the other commands'; the plans live in the config
+    config_at = config_mod.config_path(config_file)
+    try:
+        cfg = config_mod.load(config_at)
+    except errors.SmetaBotError as exc:
+        _fail(exc.message("en"), exc.exit_code)
+    rows = [["PLAN", "TITLE", "CHANNELS", "PUBLICATIONS/MONTH"]]
+    for code, plan in cfg["billing.plans"].items():
+        rows.append([code, plan["title"], _or_dash(plan.get("channels")),
+                     _or_dash(plan.get("publications"))])
+    typer.echo(_table(rows))
+    typer.echo(f"\nWithout a plan of their own, contractors are on {cfg['billing.default_plan']}.")
+    if not config_at.exists():
+        typer.echo(f"\nNo config at {config_at}: these are the built-in plans. Run `smetabot "
+                   "init` to write a config with your own.")
 
 
 @plan_cli.command("set")

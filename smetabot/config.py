@@ -33,6 +33,8 @@ class Key:
     default: Any = None
     required: bool = False
     secret: bool = False
+    #: the type of a list's items
+    item: type = int
 
 
 SCHEMA: dict[str, dict[str, Key]] = {
@@ -40,6 +42,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "bot_token": Key(str, required=True, secret=True),
         "api_id": Key(int, required=True),
         "api_hash": Key(str, required=True, secret=True),
+        "proxy": Key(str, "", secret=True),
     },
     "server": {
         "host": Key(str, "127.0.0.1"),
@@ -55,6 +58,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
     },
     "admins": {
         "telegram_ids": Key(list, []),
+        "usernames": Key(list, [], item=str),
     },
     "billing": {
         "contact": Key(str, ""),
@@ -119,8 +123,14 @@ def _coerce(dotted: str, spec: Key, value: Any, *, from_env: bool) -> Any:
     try:
         if spec.type is list:
             if from_env:
-                return [int(part) for part in str(value).replace(",", " ").split()]
+                value = str(value).replace(",", " ").split()
             if not isinstance(value, list):
+                raise TypeError
+            if spec.item is str:
+                if not all(isinstance(item, str) for item in value):
+                    raise TypeError
+                return [item.strip() for item in value]
+            if any(isinstance(item, (bool, float)) for item in value):
                 raise TypeError
             return [int(item) for item in value]
         if spec.type is dict:
@@ -142,12 +152,14 @@ def _coerce(dotted: str, spec: Key, value: Any, *, from_env: bool) -> Any:
     except (TypeError, ValueError):
         shown = "<hidden>" if spec.secret else repr(value)
         raise ConfigError(problem=(
-            f"{dotted} must be {_type_word(spec.type)}, got {shown}")) from None
+            f"{dotted} must be {_type_word(spec)}, got {shown}")) from None
 
 
-def _type_word(kind: type) -> str:
+def _type_word(spec: Key) -> str:
+    if spec.type is list:
+        return "a list of strings" if spec.item is str else "a list of integers"
     return {int: "an integer", float: "a number", str: "a string", bool: "true or false",
-            list: "a list of integers", dict: "a table (JSON in the environment)"}[kind]
+            dict: "a table (JSON in the environment)"}[spec.type]
 
 
 def load(path: Path | None = None, env: Mapping[str, str] | None = None,
@@ -222,6 +234,14 @@ def _validate(config: Config) -> None:
                                   f"{', '.join(config['billing.plans'])}")
     if config["channels.admin_retry_seconds"] <= 0:
         raise ConfigError(problem="channels.admin_retry_seconds must be positive")
+    # Checked before anything connects: Telegram would only say "invalid" after a round trip,
+    # and a pasted token with a space or a missing character is the usual mistake.
+    for dotted in ("telegram.bot_token", "telegram.proxy"):
+        if config[dotted]:
+            section, key = dotted.split(".")
+            config.values[section][key] = check_format(dotted, config[dotted])
+    config.values["admins"]["usernames"] = [check_format("admins.usernames", name)
+                                            for name in config["admins.usernames"]]
 
 
 #: the plan every install has; [billing.plans.free] in the config may change its limits
@@ -266,12 +286,21 @@ def config_path(explicit: Path | None = None) -> Path:
 
 # --- writing a config (smetabot init) -------------------------------------------------------
 
+#: a bot token is the bot's id, a colon and 35 characters of base64url
+BOT_TOKEN = r"^[0-9]{5,16}:[A-Za-z0-9_-]{35}$"
 _CHECKS: dict[str, tuple[str, str]] = {
-    "telegram.bot_token": (r"^\d{5,}:[A-Za-z0-9_-]{30,}$",
-                           "looks like 123456789:AA… (from @BotFather)"),
+    "telegram.bot_token": (BOT_TOKEN, (
+        "is not a bot token: @BotFather gives one like 123456789:AAH… (digits, a colon, "
+        "35 characters)")),
+    "telegram.proxy": (
+        r"^(socks5|socks4|http)://([^\s:@/]+(:[^\s@/]*)?@)?[^\s:@/]+:[0-9]{1,5}$",
+        ("must look like socks5://host:1080 (or socks4://, http://; user:password@ before the "
+         "host if needed)")),
+    "admins.usernames": (r"^@?[A-Za-z][A-Za-z0-9_]{3,31}$",
+                         "holds a @username that cannot be one (5-32 letters, digits, _)"),
     "telegram.api_hash": (r"^[0-9a-fA-F]{32}$", "is 32 hexadecimal characters (my.telegram.org)"),
-    "server.public_url": (r"^https://[^\s/]+", "starts with https:// (Telegram opens WebApps "
-                                                "over HTTPS only)"),
+    "server.public_url": (r"^https://[^\s/]+", ("starts with https:// (Telegram opens WebApps "
+                                                "over HTTPS only)")),
 }
 
 
@@ -284,11 +313,35 @@ def check_value(dotted: str, value: Any) -> Any:
     else:
         coerced = _coerce(dotted, spec, value, from_env=isinstance(value, str)
                           and spec.type is not str)
-    if dotted in _CHECKS and not re.match(_CHECKS[dotted][0], str(coerced)):
-        raise ConfigError(problem=f"{dotted} {_CHECKS[dotted][1]}")
+    if dotted in _CHECKS and spec.type is not list:
+        check_format(dotted, coerced)
     if dotted == "telegram.api_id" and coerced <= 0:
         raise ConfigError(problem="telegram.api_id must be a positive integer")
     return coerced
+
+
+def check_format(dotted: str, value: str) -> str:
+    """``value`` if it has the form ``dotted`` needs, else ConfigError naming the key (never
+    showing a secret); usernames come back without their "@"."""
+    pattern, words = _CHECKS[dotted]
+    if not re.match(pattern, value.strip()):
+        shown = "" if SCHEMA[dotted.split(".")[0]][dotted.split(".")[1]].secret \
+            else f": {value!r}"
+        raise ConfigError(problem=f"{dotted} {words}{shown}")
+    return value.strip().lstrip("@") if dotted == "admins.usernames" else value.strip()
+
+
+def telegram_proxy(config: Config) -> dict[str, Any] | None:
+    """``telegram.proxy`` as pyrogram's ``Client(proxy=...)`` takes it; None without one."""
+    url = config["telegram.proxy"]
+    if not url:
+        return None
+    match = re.match(r"^(\w+)://(?:([^:@/]+)(?::([^@/]*))?@)?([^:@/]+):([0-9]+)$", url)
+    scheme, username, password, hostname, port = match.groups()
+    proxy: dict[str, Any] = {"scheme": scheme, "hostname": hostname, "port": int(port)}
+    if username:
+        proxy.update(username=username, password=password or "")
+    return proxy
 
 
 def generate_secret_key() -> str:
@@ -305,7 +358,9 @@ def to_toml(values: Mapping[str, Mapping[str, Any]]) -> str:
             if isinstance(value, str):
                 lines.append(f"{key} = {json.dumps(value, ensure_ascii=False)}")
             elif isinstance(value, list):
-                lines.append(f"{key} = [{', '.join(str(int(v)) for v in value)}]")
+                items = (json.dumps(v, ensure_ascii=False) if isinstance(v, str) else str(int(v))
+                         for v in value)
+                lines.append(f"{key} = [{', '.join(items)}]")
             elif isinstance(value, bool):
                 lines.append(f"{key} = {'true' if value else 'false'}")
             else:
@@ -327,3 +382,21 @@ def write_private(path: Path, text: str) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
+
+
+#: the plans `smetabot init` writes: the free one, and a paid one to uncomment
+SAMPLE_PLANS = '''# Plans: [billing.plans.<code>] with a title, `channels` (how many channels a contractor may
+# have at once; archived ones do not count) and `publications` (per calendar month). Leave a
+# limit out for no limit. Assign one with `smetabot plan set <contractor> <plan> [--until DATE]`
+# or /plan in the bot; contractors without one are on billing.default_plan ("free").
+[billing.plans.free]
+title = "Бесплатный"
+channels = 3
+publications = 20
+
+# A paid plan: remove the "# " in front of the next four lines, adjust, restart serve.
+# [billing.plans.pro]
+# title = "Pro"
+# channels = 30
+# publications = 500
+'''

@@ -3,6 +3,11 @@
     SmetaBotError
     ├── ConfigError            the operator's config is wrong (names the key)
     ├── StartupError           the appliance cannot start (data dir, database, ...)
+    │   └── DataDirBusy            another `smetabot serve` holds the data dir
+    ├── CannotCreate           an output (file, data dir) cannot be written: names the path
+    ├── BackupError            `smetabot backup` / `restore` failed (their own exit code)
+    │   └── BadBackup              the archive is not a sound SmetaBot backup
+    ├── BadPhoneNumber         a phone number that is not one (the user's typing)
     ├── DocumentError          the user's file cannot be rendered: their file, not our fault
     │   ├── UnsupportedFile        not a document type we take (or not a document at all)
     │   ├── FileTooLarge           over the size limit
@@ -45,6 +50,8 @@ EXIT_USAGE = 64
 EXIT_DOCUMENT = 65  # EX_DATAERR: the input file is the problem
 EXIT_UNAVAILABLE = 69  # EX_UNAVAILABLE: a needed program (LibreOffice) is missing
 EXIT_INTERNAL = 70  # EX_SOFTWARE: our fault
+EXIT_CANTCREAT = 73  # EX_CANTCREAT: an output file or folder cannot be created
+EXIT_IOERR = 74  # EX_IOERR: a backup or restore failed while reading or writing
 EXIT_CONFIG = 78  # EX_CONFIG
 
 
@@ -86,6 +93,37 @@ class StartupError(SmetaBotError):
     exit_code = EXIT_UNAVAILABLE
     en = "Cannot start: {problem}"
     ru = "Не удалось запуститься: {problem}"
+
+
+class DataDirBusy(StartupError):
+    en = ("the data dir {data_dir} is in use by a running `smetabot serve` (pid {pid}); "
+          "stop it first")
+    ru = "папка данных {data_dir} занята запущенным `smetabot serve` (pid {pid}); сначала остановите его"
+
+
+class CannotCreate(SmetaBotError):
+    exit_code = EXIT_CANTCREAT
+    en = "Cannot write {path}: {reason}"
+    ru = "Не удаётся записать {path}: {reason}"
+
+
+class BackupError(SmetaBotError):
+    exit_code = EXIT_IOERR
+    en = "Backup failed: {problem}"
+    ru = "Резервная копия не удалась: {problem}"
+
+
+class BadBackup(BackupError):
+    exit_code = EXIT_DOCUMENT
+    en = "{path} is not a sound SmetaBot backup: {problem}"
+    ru = "{path} — не исправная резервная копия SmetaBot: {problem}"
+
+
+class BadPhoneNumber(SmetaBotError):
+    exit_code = EXIT_USAGE
+    show_detail = False
+    en = "“{phone}” does not look like a phone number. Type it like +7 925 123-45-67."
+    ru = "«{phone}» не похоже на номер телефона. Введите его так: +7 925 123-45-67."
 
 
 class DocumentError(SmetaBotError):

@@ -99,9 +99,36 @@ def test_plan_set_by_username_until_a_date_then_listed(config_file, data_dir):
 def test_plan_list_shows_the_config_plans(config_file):
     code, out, _ = smetabot("plan", "list", "--config", str(config_file))
     assert code == 0
-    assert [line.split()[:4] for line in out.splitlines()] == [
+    assert [line.split()[:4] for line in out.splitlines()[:3]] == [
         ["PLAN", "TITLE", "CHANNELS", "PUBLICATIONS/MONTH"], ["free", "Free", "3", "20"],
         ["pro", "Pro", "30", "500"]]
+    assert "Without a plan of their own, contractors are on free." in out
+
+
+def test_plan_list_before_the_first_serve(tmp_path, monkeypatch):
+    # A config written by init, no data dir yet: the plans come from the config.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "config.toml").write_text(
+        f'[storage]\ndata_dir = "{tmp_path / "not-yet"}"\n' + config.SAMPLE_PLANS.replace(
+            "# [billing.plans.pro]\n# title", "[billing.plans.pro]\ntitle").replace(
+            "# channels = 30\n# publications", "channels = 30\npublications"))
+    code, out, err = smetabot("plan", "list")
+    assert code == 0, err
+    assert [line.split()[:4] for line in out.splitlines()[:3]] == [
+        ["PLAN", "TITLE", "CHANNELS", "PUBLICATIONS/MONTH"], ["free", "Бесплатный", "3", "20"],
+        ["pro", "Pro", "30", "500"]]
+    assert not (tmp_path / "not-yet").exists()
+    # No config at all: the built-in plan, and what to do.
+    (tmp_path / "config.toml").unlink()
+    code, out, err = smetabot("plan", "list")
+    assert code == 0 and "Traceback" not in out + err
+    assert out.splitlines()[1].split() == ["free", "Free", "3", "20"]
+    assert "No config at config.toml: these are the built-in plans. Run `smetabot init`" in out
+    # The commands that need the database say so.
+    code, _, err = smetabot("contractors", "list")
+    assert code == 78
+    assert err.strip() == ("Error: Configuration error: no config at config.toml: run `smetabot "
+                           "init` (or pass --config or --data-dir)")
 
 
 @pytest.mark.parametrize("args,words", [

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import sqlite3
 import stat
 import tarfile
+import time
 
+import pytest
 from typer.testing import CliRunner
 
 from smetabot.cli import app
@@ -51,7 +54,7 @@ def test_doctor_names_what_is_wrong(tmp_path):
     config.write_text(config.read_text().replace('api_id = 1\n', '')
                       + '[render]\nsoffice = "/nowhere/soffice"\n')
     result = cli.invoke(app, ["doctor", "--config", str(config)])
-    assert result.exit_code == 1
+    assert result.exit_code == 78  # EX_CONFIG: the config is (among) the problem(s)
     assert "✗ config: missing: telegram.api_id" in result.stdout
     assert "✗ LibreOffice:" in result.stdout
     assert "✗ secret key:" in result.stdout and "not the one" in result.stdout
@@ -73,4 +76,116 @@ def test_backup_holds_database_and_sealed_sessions_only(tmp_path):
     with sqlite3.connect(tmp_path / "restored/smetabot.db") as restored:
         assert restored.execute("SELECT id FROM core_contractors").fetchall() == [(ivan,)]
     result = cli.invoke(app, ["backup", "--data-dir", str(tmp_path / "empty")])
-    assert result.exit_code != 0 and "nothing to back up" in result.stderr
+    assert result.exit_code == 74 and "nothing to back up" in result.stderr
+
+
+def test_doctor_without_libreoffice_only_is_unavailable_not_config(tmp_path):
+    config = write_config(tmp_path)
+    make_data(tmp_path)
+    config.write_text(config.read_text() + '[render]\nsoffice = "/nowhere/soffice"\n')
+    result = cli.invoke(app, ["doctor", "--config", str(config)])
+    assert result.exit_code == 69
+    assert "✗ LibreOffice:" in result.stdout and "✓ config: complete" in result.stdout
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_doctor_online_says_there_is_no_route_to_telegram(tmp_path):
+    """Nothing leaves this machine: the route to Telegram goes through a proxy that is not
+    there, as when a firewall stands in the way."""
+    config = write_config(tmp_path)
+    make_data(tmp_path)
+    port = closed_port()
+    config.write_text(config.read_text().replace(
+        "api_id = 1\n", f'api_id = 1\nproxy = "socks5://user:pr0xyPa55@127.0.0.1:{port}"\n'))
+    started = time.monotonic()
+    result = cli.invoke(app, ["doctor", "--online", "--timeout", "20", "--config", str(config)])
+    assert time.monotonic() - started < 30
+    assert result.exit_code == 69, result.stdout
+    [line] = [line for line in result.stdout.splitlines() if "Telegram:" in line]
+    assert line.startswith(f"✗ Telegram: no route to Telegram through the proxy in "
+                           f"telegram.proxy (127.0.0.1:{port}): ")
+    assert "check that proxy" in line
+    assert "pr0xyPa55" not in result.stdout + result.stderr  # the proxy's password stays hidden
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_doctor_online_is_refused_a_malformed_token_before_connecting(tmp_path):
+    config = write_config(tmp_path)
+    config.write_text(config.read_text().replace(
+        "123456:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "123456:AAAA AAAA"))
+    result = cli.invoke(app, ["doctor", "--online", "--config", str(config)])
+    assert result.exit_code == 78
+    assert result.stderr.strip() == (
+        "Error: Configuration error: telegram.bot_token is not a bot token: @BotFather gives "
+        "one like 123456789:AAH… (digits, a colon, 35 characters)")
+
+
+def test_a_token_telegram_rejects_is_told_apart_from_no_route(tmp_path):
+    """Through the emulator: Telegram answers ACCESS_TOKEN_INVALID."""
+    from pyrogram import Client
+
+    from smetabot import config as config_mod
+    from smetabot.maintenance import check_telegram
+    from smetabot.telegram.emulator import Emulator
+
+    emulator = Emulator()
+    token = emulator.create_bot("smetabot", "SmetaBot")
+    cfg = config_mod.load(write_config(tmp_path), env={})
+
+    async def check(bot_token: str):
+        client = emulator.attach(Client("doctor", bot_token=bot_token, in_memory=True,
+                                        workdir=str(tmp_path)))
+        return await check_telegram(cfg, 10, client=client)
+
+    rejected = asyncio.run(check(token.split(":")[0] + ":" + "B" * 35))
+    assert not rejected.ok
+    assert rejected.detail == ("Telegram rejected the bot token (ACCESS_TOKEN_INVALID): check "
+                               "telegram.bot_token against @BotFather (/mybots → API Token)")
+    accepted = asyncio.run(check(token))
+    assert accepted.ok and accepted.detail == "the bot @smetabot logs in"
+
+
+@pytest.mark.parametrize("exc,words", [
+    (ConnectionRefusedError(111, "Connection refused"),
+     "no route to Telegram: Connection refused; check this machine's network"),
+    (TimeoutError(), "no route to Telegram: no answer within 30 s;"),
+    (KeyError(0), "no route to Telegram: the connection was answered, but not by Telegram"),
+])
+def test_startup_failures_in_one_sentence(exc, words):
+    from smetabot.maintenance import telegram_failure
+
+    sentence = telegram_failure(exc, timeout=30)
+    assert sentence.startswith(words) and "\n" not in sentence
+    assert sentence.endswith("`smetabot serve --sandbox` works without Telegram")
+
+
+def test_admin_usernames_are_resolved_when_the_bot_has_logged_in(tmp_path):
+    """What serve does after its bot logs in (`maintenance.resolve_admin_usernames`)."""
+    from pyrogram import Client
+
+    from smetabot import config as config_mod
+    from smetabot.maintenance import resolve_admin_usernames
+    from smetabot.telegram.emulator import Emulator
+
+    emulator = Emulator()
+    token = emulator.create_bot("smetabot", "SmetaBot")
+    boss = emulator.create_user("Иван", username="Ivan_Foreman", language_code="ru")
+    cfg = config_mod.load(None, env={"SMETABOT_ADMINS_TELEGRAM_IDS": "42",
+                                     "SMETABOT_ADMINS_USERNAMES": "@ivan_foreman,nobody_here"})
+
+    async def resolve():
+        bot = emulator.attach(Client("bot", bot_token=token, in_memory=True,
+                                     workdir=str(tmp_path)))
+        await bot.start()
+        try:
+            return await resolve_admin_usernames(cfg, bot)
+        finally:
+            await bot.stop()
+
+    assert asyncio.run(resolve()) == ["nobody_here"]
+    assert cfg["admins.telegram_ids"] == [42, boss]

@@ -108,7 +108,7 @@ def test_serve_sandbox_over_http_and_stops_on_sigterm(serve, tmp_path):
 
 def test_serve_without_config_says_what_to_do(tmp_path):
     result = subprocess.run([sys.executable, "-m", "smetabot", "serve"], cwd=tmp_path,
-                            capture_output=True, text=True, timeout=60)
+                            capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == errors.EXIT_CONFIG
     assert "smetabot init" in result.stderr and "--sandbox" in result.stderr
     assert "Traceback" not in result.stderr
@@ -122,7 +122,41 @@ def test_serve_on_a_busy_port_is_one_clear_message(tmp_path):
         result = subprocess.run(
             [sys.executable, "-m", "smetabot", "serve", "--sandbox", "--port", str(port),
              "--data-dir", str(tmp_path / "d")], cwd=tmp_path, capture_output=True, text=True,
-            timeout=60)
+            timeout=60, check=False)
     assert result.returncode == errors.EXIT_UNAVAILABLE
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_running_serve_holds_its_data_dir(serve, tmp_path):
+    """restore refuses to write under it, and a second serve on it is refused, naming the pid."""
+    base, process = serve
+    data = tmp_path / "data"
+    config = tmp_path / "config.toml"
+    # No secret key in the config: restore takes the sandbox's own, beside its data.
+    config.write_text(f'[storage]\ndata_dir = "{data}"\n')
+    backup = subprocess.run([sys.executable, "-m", "smetabot", "backup", "--config", str(config),
+                             "--out", str(tmp_path / "b.tar.gz")], capture_output=True, text=True,
+                            timeout=60, check=False)
+    assert backup.returncode == 0, backup.stderr  # a backup is fine while serving
+    before = (data / "smetabot.db").stat().st_mtime_ns
+    restore = subprocess.run([sys.executable, "-m", "smetabot", "restore",
+                              str(tmp_path / "b.tar.gz"), "--config", str(config)],
+                             capture_output=True, text=True, timeout=60, check=False)
+    assert restore.returncode == errors.EXIT_UNAVAILABLE
+    assert restore.stderr == (f"Error: the data dir {data} is in use by a running `smetabot "
+                              f"serve` (pid {process.pid}); stop it first\n")
+    second = subprocess.run([sys.executable, "-m", "smetabot", "serve", "--sandbox", "--port",
+                             str(free_port()), "--data-dir", str(data)], capture_output=True,
+                            text=True, timeout=60, check=False)
+    assert second.returncode == errors.EXIT_UNAVAILABLE
+    assert f"is in use by a running `smetabot serve` (pid {process.pid})" in second.stderr
+    assert (data / "smetabot.db").stat().st_mtime_ns == before
+    assert call(base, "/healthz")[0] == 200
+    # Stopped, the data dir is free again: restore goes through.
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=20) == 0
+    restore = subprocess.run([sys.executable, "-m", "smetabot", "restore",
+                              str(tmp_path / "b.tar.gz"), "--config", str(config)],
+                             capture_output=True, text=True, timeout=60, check=False)
+    assert restore.returncode == 0, restore.stderr
