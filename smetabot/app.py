@@ -16,9 +16,8 @@ from typing import Any
 
 from aiohttp import web
 from pyrogram import Client
-from pyrogram import errors as tg_errors
 
-from smetabot import __version__
+from smetabot import __version__, maintenance
 from smetabot.billing import Billing
 from smetabot.bot import account, admin, cabinet, channels, menu, publish
 from smetabot.bot.notices import Notices
@@ -147,24 +146,13 @@ class App:
         self.router.install(self.bot)
         try:
             await self.bot.start()
-        except (tg_errors.AccessTokenInvalid, tg_errors.AccessTokenExpired,
-                tg_errors.BotMethodInvalid, tg_errors.AuthKeyUnregistered) as exc:
-            raise StartupError(problem=(
-                "Telegram refused the bot token (telegram.bot_token): check it with "
-                f"@BotFather ({type(exc).__name__})")) from exc
-        except tg_errors.ApiIdInvalid as exc:
-            raise StartupError(problem="Telegram refused telegram.api_id / telegram.api_hash "
-                                       "(see my.telegram.org)") from exc
-        except (OSError, TimeoutError, ConnectionError) as exc:
-            raise StartupError(problem=(
-                "cannot reach Telegram's servers from this machine "
-                f"({type(exc).__name__}: {exc or 'no answer'}); check the network, or try "
-                "`smetabot serve --sandbox`")) from exc
         except Exception as exc:
-            # Without a route to Telegram, pyrogram may fail while parsing an empty answer.
-            raise StartupError(problem=(
-                f"the bot could not log in to Telegram ({type(exc).__name__}: {exc}); check "
-                "the network and telegram.bot_token, or try `smetabot serve --sandbox`")) from exc
+            raise StartupError(problem=maintenance.telegram_failure(
+                exc, proxy=self.config["telegram.proxy"])) from exc
+        unresolved = await maintenance.resolve_admin_usernames(self.config, self.bot)
+        if unresolved:
+            log.warning("admins.usernames: Telegram does not know %s (the bot can resolve only "
+                        "people who exist and have a public username)", ", ".join(unresolved))
         await self.router.register_commands(self.bot)
 
     async def _start_web(self) -> None:

@@ -1,6 +1,6 @@
 """The ``smetabot`` command line."""
 
-# ruff: noqa: B008 - typer.Option()/Argument() as defaults is typer's way of declaring options
+
 
 from __future__ import annotations
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import socket
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -88,13 +87,6 @@ def settings() -> RenderSettings:
     return RenderSettings()
 
 
-def leftovers() -> set[str]:
-    """Our temporary directories and files in the system temp dir."""
-    return {name for name in os.listdir(tempfile.gettempdir())
-            if name.startswith(("smetabot-", "lu", "OSL_PIPE"))}
-
-
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run",
                  "--disable-quic"]

@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -108,11 +109,16 @@ class ServeProcess:
     """A real `smetabot serve --sandbox` subprocess on one data dir and a free port: started,
     killed (SIGKILL, as a crash) and started again at will, talked to over its port."""
 
-    def __init__(self, data: Path) -> None:
-        self.data = data
+    @staticmethod
+    def free_port() -> int:
+        """A TCP port nothing listens on now."""
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
+            return probe.getsockname()[1]
+
+    def __init__(self, data: Path) -> None:
+        self.data = data
+        self.port = self.free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
         data.parent.mkdir(parents=True, exist_ok=True)
@@ -181,3 +187,12 @@ class ServeProcess:
                 return value
             time.sleep(every)
         raise AssertionError(f"timed out after {timeout} s")
+
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+
+
+def leftovers() -> set[str]:
+    """Our temporary directories and files in the system temp dir."""
+    return {name for name in os.listdir(tempfile.gettempdir())
+            if name.startswith(("smetabot-", "lu", "OSL_PIPE"))}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from smetabot.billing import Billing
 from smetabot.cli import app as cli_app
 from smetabot.contractors import Contractors
 from smetabot.db import Database
+from tests.helpers import run
 
 cli = CliRunner()
 
@@ -36,7 +36,7 @@ def data_dir(tmp_path: Path) -> Path:
                              "VALUES (700000002, 'x', ?)", (status,))
         await db.close()
 
-    asyncio.run(fill())
+    run(fill())
     return root
 
 
@@ -64,7 +64,7 @@ def subscriptions(data_dir: Path, contractor: int):
         finally:
             await db.close()
 
-    return asyncio.run(read())
+    return run(read())
 
 
 def test_contractors_list_shows_plans_and_usage(config_file):

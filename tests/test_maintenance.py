@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import socket
 import sqlite3
 import stat
@@ -13,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from smetabot.cli import app
-from tests.helpers import SECRET, sandbox_app
+from tests.helpers import SECRET, run, sandbox_app
 
 cli = CliRunner()
 
@@ -35,7 +34,7 @@ def make_data(tmp_path):
             await app.contractors.touch(ivan, "Иван", None, "ru")
             app.vault.save(ivan, app.emulator.session_string(ivan))
             return ivan
-    return asyncio.run(scenario())
+    return run(scenario())
 
 
 def test_doctor_on_a_healthy_install(tmp_path):
@@ -142,11 +141,11 @@ def test_a_token_telegram_rejects_is_told_apart_from_no_route(tmp_path):
                                         workdir=str(tmp_path)))
         return await check_telegram(cfg, 10, client=client)
 
-    rejected = asyncio.run(check(token.split(":")[0] + ":" + "B" * 35))
+    rejected = run(check(token.split(":")[0] + ":" + "B" * 35))
     assert not rejected.ok
     assert rejected.detail == ("Telegram rejected the bot token (ACCESS_TOKEN_INVALID): check "
                                "telegram.bot_token against @BotFather (/mybots → API Token)")
-    accepted = asyncio.run(check(token))
+    accepted = run(check(token))
     assert accepted.ok and accepted.detail == "the bot @smetabot logs in"
 
 
@@ -187,5 +186,5 @@ def test_admin_usernames_are_resolved_when_the_bot_has_logged_in(tmp_path):
         finally:
             await bot.stop()
 
-    assert asyncio.run(resolve()) == ["nobody_here"]
+    assert run(resolve()) == ["nobody_here"]
     assert cfg["admins.telegram_ids"] == [42, boss]

@@ -13,7 +13,7 @@ from smetabot import errors
 from smetabot.cli import app
 from smetabot.render import jobs, pipeline
 from smetabot.render.pipeline import RenderSettings
-from tests.conftest import leftovers
+from tests.helpers import leftovers
 
 cli = CliRunner()
 

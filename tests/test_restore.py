@@ -3,7 +3,6 @@ and every way a restore is refused, with nothing changed."""
 
 from __future__ import annotations
 
-import asyncio
 import io
 import os
 import shutil
@@ -18,7 +17,7 @@ from typer.testing import CliRunner
 from smetabot.cli import app as cli_app
 from smetabot.maintenance import ServeLock
 from smetabot.telegram.emulator import Emulator
-from tests.sandbox import SECRET, labels, press, sandbox_app, say
+from tests.helpers import SECRET, labels, press, run, sandbox_app, say
 
 cli = CliRunner()
 OTHER_KEY = "b3RoZXIta2V5LW90aGVyLWtleS1vdGhlci1rZXktMzJi"
@@ -33,10 +32,6 @@ def write_config(tmp_path: Path, data: Path, secret: str = SECRET) -> Path:
     config = tmp_path / "config.toml"
     config.write_text(f'[security]\nsecret_key = "{secret}"\n[storage]\ndata_dir = "{data}"\n')
     return config
-
-
-def run(coro):
-    return asyncio.run(asyncio.wait_for(coro, 90))
 
 
 async def new_channel(app, uid: int, title: str) -> None:

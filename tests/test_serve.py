@@ -2,73 +2,26 @@
 
 from __future__ import annotations
 
-import json
-import os
 import signal
 import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 
 import pytest
 
 from smetabot import errors
+from tests.helpers import ServeProcess, call
 
 
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def call(base: str, path: str, body: dict | None = None) -> tuple[int, object]:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(base + path, data=data, method="POST" if data else "GET",
-                                     headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read())
-
-
-def wait_for(predicate, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("timed out")
+    return ServeProcess.free_port()
 
 
 @pytest.fixture
-def serve(tmp_path):
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "smetabot", "serve", "--sandbox", "--port", str(port),
-         "--data-dir", str(tmp_path / "data")],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    base = f"http://127.0.0.1:{port}"
-
-    def healthy():
-        if process.poll() is not None:
-            raise AssertionError(process.stderr.read())
-        try:
-            return call(base, "/healthz")[0] == 200
-        except OSError:
-            return False
-
-    wait_for(healthy)
-    yield base, process
-    if process.poll() is None:
-        process.kill()
-        process.wait()
-    process.stdout.close()
-    process.stderr.close()
+def serve(serve_process, tmp_path):
+    """A `serve --sandbox` subprocess on tmp_path/data: (base URL, its process)."""
+    box = serve_process(tmp_path / "data")
+    return box.base, box.process
 
 
 def test_serve_sandbox_over_http_and_stops_on_sigterm(serve, tmp_path):
@@ -87,7 +40,7 @@ def test_serve_sandbox_over_http_and_stops_on_sigterm(serve, tmp_path):
         return [m for m in call(base, f"/sandbox/api/users/{user}/chat?after="
                                       f"{sent['message_id']}")[1] if m["from"] == "bot"]
 
-    [reply] = wait_for(bot_replied)
+    [reply] = ServeProcess.wait(bot_replied)
     assert reply["buttons"][0][0]["text"] == "🔐 Подключить аккаунт"
     assert reply["buttons"][0][0]["kind"] == "web_app"
 
@@ -99,9 +52,9 @@ def test_serve_sandbox_over_http_and_stops_on_sigterm(serve, tmp_path):
 
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=20) == 0
-    out = process.stdout.read()
+    out = (tmp_path / f"serve-{base.rsplit(':', 1)[1]}.log").read_text()
     assert "SmetaBot stopped." in out
-    assert "Traceback" not in process.stderr.read()
+    assert "Traceback" not in out
     # The database is there, migrated; nothing else is running.
     assert (tmp_path / "data/smetabot.db").exists()
 

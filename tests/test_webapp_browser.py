@@ -7,7 +7,7 @@ import urllib.request
 
 import pytest
 
-from tests.conftest import ARTIFACTS
+from tests.helpers import ARTIFACTS
 
 SHOTS = ARTIFACTS / "webapp"
 

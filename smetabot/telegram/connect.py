@@ -12,13 +12,17 @@ from typing import Any
 
 from pyrogram import Client
 
+from smetabot.config import telegram_proxy
+
 
 class Telegram:
     """Makes the bot's and the contractors' clients, for real Telegram or the emulator."""
 
     def __init__(self, *, api_id: int | None, api_hash: str | None, bot_token: str,
-                 workdir: Path, emulator: Any = None) -> None:
+                 workdir: Path, emulator: Any = None,
+                 proxy: dict[str, Any] | None = None) -> None:
         self.api_id, self.api_hash = api_id, api_hash
+        self.proxy = proxy
         self.bot_token = bot_token
         self.workdir = workdir
         #: the emulated Telegram in sandbox mode (the sandbox's web API plays its users)
@@ -41,7 +45,7 @@ class Telegram:
         kwargs: dict[str, Any] = {"bot_token": self.bot_token, "in_memory": True,
                                   "workdir": str(self.workdir)}
         if self.emulator is None:
-            kwargs.update(api_id=self.api_id, api_hash=self.api_hash)
+            kwargs.update(api_id=self.api_id, api_hash=self.api_hash, proxy=self.proxy)
         return self._attach(Client("bot", **kwargs))
 
     def user_client(self, name: str, session_string: str | None = None) -> Client:
@@ -51,7 +55,7 @@ class Telegram:
         if session_string:
             kwargs["session_string"] = session_string
         if self.emulator is None:
-            kwargs.update(api_id=self.api_id, api_hash=self.api_hash)
+            kwargs.update(api_id=self.api_id, api_hash=self.api_hash, proxy=self.proxy)
         return self._attach(Client(name, **kwargs))
 
 
@@ -63,7 +67,8 @@ def choose(config: Any, data_dir: Path, workdir: Path, *, sandbox: bool,
     if not sandbox:
         section = config.section("telegram")
         return Telegram(api_id=section["api_id"], api_hash=section["api_hash"],
-                        bot_token=section["bot_token"], workdir=workdir)
+                        bot_token=section["bot_token"], workdir=workdir,
+                        proxy=telegram_proxy(config))
     if emulator is None:
         from smetabot.telegram.emulator import Emulator
         from smetabot.telegram.emulator.persist import Snapshot
