@@ -32,15 +32,12 @@ from smetabot.billing import Billing, iso, utcnow
 from smetabot.channel_records import ClientChannel, Records
 from smetabot.errors import (
     AccountError,
-    AccountRestricted,
-    BotNotAdmin,
     Busy,
     FloodWaitError,
     LimitReached,
     SetupDeferred,
     SmetaBotError,
     TelegramRefused,
-    TooManyChannels,
 )
 from smetabot.statuses import ChannelStatus
 from smetabot.userclients import UserClients
@@ -56,17 +53,13 @@ MAX_ATTEMPTS = 10
 INVITE_NAME_LIMIT = 32  # Telegram's limit on an invite link's name
 
 
-def telegram_error(exc: tg.RPCError) -> SmetaBotError:
-    """A Telegram refusal in words for the contractor."""
+def telegram_error(exc: tg.RPCError, method: str | None = None,
+                   resumes: bool = False) -> SmetaBotError:
+    """A Telegram refusal in words for the contractor (``refusals.py`` has the words);
+    ``resumes``: the work carries on by itself after a flood wait."""
     if isinstance(exc, (tg.FloodWait, tg.FloodPremiumWait)):
-        return FloodWaitError(int(exc.value or 1))
-    if isinstance(exc, tg.ChannelsTooMuch):
-        return TooManyChannels()
-    if isinstance(exc, (tg.UserRestricted, tg.PeerFlood)):
-        return AccountRestricted()
-    if isinstance(exc, tg.ChatAdminRequired):
-        return BotNotAdmin()
-    return TelegramRefused(error=exc.ID or type(exc).__name__)
+        return FloodWaitError(int(exc.value or 1), exc, resumes=resumes)
+    return TelegramRefused(exc, method)
 
 
 async def _ignore(event: str, channel: ClientChannel) -> None:
@@ -192,7 +185,7 @@ class Channels:
     async def _deferred(self, channel: ClientChannel, exc: Exception) -> SetupDeferred:
         ref = uuid.uuid4().hex[:8]
         if isinstance(exc, tg.RPCError):
-            cause: SmetaBotError | None = telegram_error(exc)
+            cause: SmetaBotError | None = telegram_error(exc, resumes=True)
         else:
             cause = exc if isinstance(exc, SmetaBotError) else None
         if cause is None:

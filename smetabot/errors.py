@@ -20,11 +20,8 @@
     ├── AccountError           the contractor's Telegram account cannot act for them
     │   ├── NotConnected           no account connected yet
     │   ├── SessionRevoked         Telegram ended the session (Devices → terminate)
-    │   └── TelegramRefused        Telegram said no to something done in the account
-    │       ├── FloodWaitError         Telegram asks to wait (says how long)
-    │       ├── TooManyChannels        the account is in 500 channels already
-    │       ├── AccountRestricted      Telegram restricted the account (spam)
-    │       └── BotNotAdmin            the bot lacks admin rights in the channel
+    │   └── TelegramRefused        Telegram said no (in the words of refusals.py)
+    │       └── FloodWaitError         Telegram asks to wait (says how long)
     ├── LimitReached           the contractor's plan allows no more of this (says whom to ask)
     ├── BillingError           a plan cannot be assigned as asked (operator's input)
     │   ├── UnknownPlan, DatePassed, UnknownContractor
@@ -42,7 +39,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from smetabot.texts import duration
+from smetabot import refusals
 
 # Exit codes of the CLI (sysexits.h): distinct for "your file" and "our fault".
 EXIT_OK = 0
@@ -221,42 +218,44 @@ class ConversionFailed(ServiceError):
 
 
 class TelegramRefused(AccountError):
-    """Telegram said no to something done in the contractor's account."""
+    """Telegram said no to something done for the contractor: in the words ``refusals.py``
+    gives that refusal (what happened, what to do), never "our side"."""
 
     en = "Telegram refused this ({error}). Please try again later."
     ru = "Telegram не разрешил это действие ({error}). Попробуйте позже."
 
+    def __init__(self, cause: BaseException | None = None, method: str | None = None,
+                 **params: object) -> None:
+        self.cause, self.method = cause, method
+        if cause is not None:
+            params.setdefault("error", refusals.error_id(cause))
+        super().__init__(**params)
+
+    def message(self, lang: str = "en", detail: bool = True) -> str:
+        if self.cause is not None:
+            return refusals.explain(self.cause, "ru" if (lang or "").startswith("ru") else "en",
+                                    self.method)
+        return super().message(lang, detail)
+
 
 class FloodWaitError(TelegramRefused):
-    en = "Telegram asks to wait {wait} before doing this again."
-    ru = "Telegram просит подождать {wait}, прежде чем повторить."
+    """Telegram asks to wait ``seconds`` before the same again. ``resumes``: the bot carries
+    on by itself afterwards (background work); otherwise the contractor is to try again."""
 
-    def __init__(self, seconds: int) -> None:
-        self.seconds = seconds
-        super().__init__(wait=seconds)
+    en = "Telegram asks to wait {wait} before doing this again; then try again."
+    ru = "Telegram просит подождать {wait}, прежде чем повторить; потом попробуйте снова."
 
-    def message(self, lang: str = "en") -> str:
+    def __init__(self, seconds: int, cause: BaseException | None = None,
+                 resumes: bool = False) -> None:
+        self.seconds, self.resumes = seconds, resumes
+        super().__init__(cause, error=f"FLOOD_WAIT_{seconds}")
+
+    def message(self, lang: str = "en", detail: bool = True) -> str:
         ru = (lang or "").lower().startswith("ru")
-        return (self.ru if ru else self.en).format(wait=duration(self.seconds, "ru" if ru else "en"))
-
-
-class TooManyChannels(TelegramRefused):
-    en = ("Your Telegram account is in too many channels and groups (Telegram allows 500). "
-          "Leave the ones you no longer need, then try again.")
-    ru = ("Ваш аккаунт Telegram состоит в слишком многих каналах и группах (Telegram разрешает "
-          "500). Выйдите из ненужных и попробуйте снова.")
-
-
-class AccountRestricted(TelegramRefused):
-    en = ("Telegram has restricted your account, so it cannot create channels now. Check the "
-          "@SpamBot chat in Telegram for details.")
-    ru = ("Telegram ограничил ваш аккаунт, и сейчас он не может создавать каналы. Подробности — "
-          "в чате @SpamBot в Telegram.")
-
-
-class BotNotAdmin(TelegramRefused):
-    en = "The bot is not an admin of this channel yet, so it cannot manage its links."
-    ru = "Бот ещё не администратор этого канала и пока не может управлять ссылками."
+        if self.resumes:
+            return refusals.text_for("group:flood", "ru" if ru else "en", seconds=self.seconds)
+        return (self.ru if ru else self.en).format(
+            wait=refusals.wait_words(self.seconds, "ru" if ru else "en"))
 
 
 class Busy(SmetaBotError):

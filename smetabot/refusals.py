@@ -480,11 +480,18 @@ def wait_words(seconds: int | None, lang: str = "ru") -> str:
     elif seconds < 3600:
         n, unit = math.ceil(seconds / 60), "minute"
     elif seconds < 2 * 86400:
-        n, unit = math.ceil(seconds / 3600), "hour"
+        hours, minutes = divmod(math.ceil(seconds / 60), 60)
+        if minutes:  # "1 час 5 минут": an hour and five is not two hours
+            return f"{_count(hours, 'hour', ru)} {_count(minutes, 'minute', ru)}"
+        n, unit = hours, "hour"
     else:
         n, unit = math.ceil(seconds / 86400), "day"
     if n == 60 and unit == "minute":
         n, unit = 1, "hour"
+    return _count(n, unit, ru)
+
+
+def _count(n: int, unit: str, ru: bool) -> str:
     if ru:
         return f"{n} {ru_plural(n, _RU_UNITS[unit])}"
     return f"{n} {unit}" + ("" if n == 1 else "s")

@@ -196,10 +196,10 @@ def test_free_plan_stops_the_fourth_channel_and_a_plan_change_lets_it_through(tm
 
 
 @pytest.mark.parametrize("code,error,words", [
-    (420, "FLOOD_WAIT_3900", "Telegram просит подождать 1 ч 5 мин"),
+    (420, "FLOOD_WAIT_3900", "Telegram просит подождать 1 час 5 минут, прежде чем повторить"),
     (400, "CHANNELS_TOO_MUCH", "состоит в слишком многих каналах"),
     (403, "USER_RESTRICTED", "Telegram ограничил ваш аккаунт"),
-    (400, "CHAT_TITLE_EMPTY", "Telegram не разрешил это действие (CHAT_TITLE_EMPTY)"),
+    (400, "CHAT_TITLE_EMPTY", "Telegram не принял название канала"),
 ])
 def test_telegram_refusals_are_told_in_words_and_leave_nothing(tmp_path, code, error, words):
     async def scenario():
@@ -280,7 +280,7 @@ def test_a_setup_cut_short_is_finished_after_a_restart(tmp_path):
             ivan = connected(app)
             emulator.inject_flood_wait("messages.ToggleNoForwards", 3900)
             cut = await create(app, ivan, "Магазин", photo=jpeg(), expect="прервать")
-            assert "Telegram просит подождать 1 ч 5 мин" in cut["text"]
+            assert "Подождите 1 час 5 минут — бот продолжит сам" in cut["text"]
             assert "Я закончу её сам" in cut["text"]
             [channel] = emulator.channels()
             assert channel["noforwards"] is False
