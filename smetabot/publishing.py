@@ -121,6 +121,14 @@ class Publishing:
     def runner(self) -> JobRunner:
         return self._runner()
 
+    async def _tell(self, event: str, *args: Any) -> None:
+        """Report to the notifier; a failure to tell never stops the work (its state is in
+        the database, and the channel has the pages)."""
+        try:
+            await getattr(self.notifier, event)(*args)
+        except Exception:
+            log.exception("could not report %s", event)
+
     # -- uploads --------------------------------------------------------------------------
 
     def check_file(self, file_name: str | None, size: int | None) -> None:
@@ -170,13 +178,13 @@ class Publishing:
         upload = await self.records.upload(upload_id)
         if upload is None:
             return
-        await self.notifier.preview_started(upload, resumed)
+        await self._tell("preview_started", upload, resumed)
 
         async def on_previews(items: list[dict]) -> None:
-            await self.notifier.previews(upload, items)
+            await self._tell("previews", upload, items)
 
         async def progress(done: int, total: int) -> None:
-            await self.notifier.preview_progress(upload, done, total)
+            await self._tell("preview_progress", upload, done, total)
 
         try:
             upload = await self.make_previews(upload, on_previews, progress)
@@ -186,9 +194,9 @@ class Publishing:
             else:
                 await self.records.set_upload(upload_id, status=UploadStatus.FAILED,
                                               error=type(exc).__name__)
-            await self.notifier.preview_failed(upload, exc)
+            await self._tell("preview_failed", upload, exc)
             return
-        await self.notifier.previews_ready(upload)
+        await self._tell("previews_ready", upload)
 
     async def make_previews(self, upload: Upload, on_previews: Callable[[list[dict]],
                                                                          Awaitable[None]],
@@ -282,11 +290,11 @@ class Publishing:
         return await self.records.publication(publication_id)
 
     async def retry(self, contractor_id: int, publication_id: int) -> bool:
-        """Try a blocked publication again (the contractor's retry button); False if there
-        is nothing to retry."""
+        """Try a blocked or failed publication again (the contractor's retry button): pages
+        already posted are not posted again; False if there is nothing to retry."""
         publication = await self.records.publication(publication_id)
         if publication is None or publication.contractor_id != contractor_id or \
-                publication.status != PublicationStatus.BLOCKED:
+                publication.status not in (PublicationStatus.BLOCKED, PublicationStatus.FAILED):
             return False
         await self.records.set_publication(publication_id, status=PublicationStatus.PUBLISHING)
         self.spawn(self._publish_job(publication_id), f"publication {publication_id}")
@@ -309,31 +317,31 @@ class Publishing:
             return
         channel = await self.channels.get(publication.channel_id)
         assert channel is not None  # channel rows are archived, never deleted
-        await self.notifier.publication_started(publication, resumed)
+        await self._tell("publication_started", publication, resumed)
 
         async def progress(done: int, total: int) -> None:
-            await self.notifier.publication_progress(publication, done, total)
+            await self._tell("publication_progress", publication, done, total)
 
         try:
             files = await self.render_pages(publication, progress)
             await self.records.set_publication(publication_id,
                                                status=PublicationStatus.PUBLISHING)
-            await self.notifier.publication_sending(publication, channel)
+            await self._tell("publication_sending", publication, channel)
             ids = await self.send_pages(publication, channel.telegram_id, files)
         except (tg.ChatAdminRequired, tg.ChannelPrivate, tg.ChatWriteForbidden) as exc:
             log.info("publication %s blocked: %s", publication_id, exc)
             await self.records.set_publication(publication_id, status=PublicationStatus.BLOCKED,
                                                error=type(exc).__name__)
-            await self.notifier.publication_blocked(publication, channel)
+            await self._tell("publication_blocked", publication, channel)
             return
         except Exception as exc:  # noqa: BLE001  (any failure is reported to the contractor)
             await self.records.set_publication(publication_id, status=PublicationStatus.FAILED,
                                                error=type(exc).__name__)
-            await self.notifier.publication_failed(publication, exc)
+            await self._tell("publication_failed", publication, exc)
             return
         await self.records.set_publication(publication_id, status=PublicationStatus.PUBLISHED)
         link = post_link(channel.telegram_id, ids[0] if ids else None)
-        await self.notifier.publication_done(publication, channel, link, len(files))
+        await self._tell("publication_done", publication, channel, link, len(files))
 
     async def render_pages(self, publication: Publication, progress: Progress) -> list[Path]:
         """The publication's watermarked 300-DPI pages (rendered now unless already there)."""

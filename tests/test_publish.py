@@ -322,3 +322,73 @@ def test_lost_admin_rights_get_a_clear_message_and_a_retry(tmp_path):
             assert len(posts) == 3
 
     run(scenario())
+
+
+def test_a_refused_album_is_told_in_words_and_retry_completes_it_once(tmp_path):
+    async def scenario():
+        async with sandbox_app(tmp_path) as app:
+            ivan, channel_id, _ = await contractor_with_channel(app)
+            sent = await send_file(app, ivan, SAMPLES / "smeta-remont-kvartiry.pdf")
+            [picker] = await wait_text(app, ivan, "Какие страницы", after=sent)
+            [question] = await press(app, ivan, picker["id"], "Далее ➡️")
+            [choice] = await press(app, ivan, question["id"], "✅ Оставить")
+            app.emulator.inject_error("messages.SendMultiMedia", 400, "MEDIA_EMPTY")
+            await app.emulator.user_press(ivan, choice["id"], "📢 Квартира на Ленина")
+            [failed] = await wait_text(app, ivan, "❌", after=sent)
+            assert "на нашей стороне" not in failed["text"]
+            assert "Traceback" not in failed["text"] and "MEDIA_EMPTY" not in failed["text"]
+            assert labels(failed) == ["🔁 Повторить"]
+            await app.emulator.user_press(ivan, failed["id"], "🔁 Повторить")
+            await wait_text(app, ivan, "✅ Документ опубликован", after=sent)
+            posts = [p for p in app.emulator.channel(channel_id)["posts"] if p["media"]]
+            assert len(posts) == 3
+            row = await app.db.fetchone("SELECT status FROM core_publications")
+            assert row["status"] == "published"
+
+    run(scenario())
+
+
+def test_a_contractor_who_blocked_the_bot_still_gets_the_publication_done(tmp_path):
+    async def scenario():
+        async with sandbox_app(tmp_path) as app:
+            ivan, channel_id, _ = await contractor_with_channel(app)
+            sent = await send_file(app, ivan, SAMPLES / "smeta-remont-kvartiry.pdf")
+            [picker] = await wait_text(app, ivan, "Какие страницы", after=sent)
+            [question] = await press(app, ivan, picker["id"], "Далее ➡️")
+            [choice] = await press(app, ivan, question["id"], "✅ Оставить")
+            await app.emulator.user_press(ivan, choice["id"], "📢 Квартира на Ленина")
+            # The contractor blocks the bot as soon as the publication is under way: from
+            # then on every message to them fails.
+            while await app.db.fetchone("SELECT id FROM core_publications") is None:
+                await asyncio.sleep(0.01)
+            for method in ("messages.SendMessage", "messages.EditMessage"):
+                app.emulator.inject_error(method, 403, "USER_IS_BLOCKED", times=50)
+
+            async def published():
+                row = await app.db.fetchone("SELECT status FROM core_publications")
+                return row is not None and row["status"] == "published"
+
+            for _ in range(600):
+                if await published():
+                    break
+                await asyncio.sleep(0.05)
+            assert await published()
+            posts = [p for p in app.emulator.channel(channel_id)["posts"] if p["media"]]
+            assert len(posts) == 3
+
+    run(scenario())
+
+
+def test_a_deleted_progress_message_is_replaced_and_work_goes_on(tmp_path):
+    async def scenario():
+        async with sandbox_app(tmp_path) as app:
+            ivan, channel_id, _ = await contractor_with_channel(app)
+            app.emulator.inject_error("messages.EditMessage", 400, "MESSAGE_ID_INVALID",
+                                      times=3)
+            sent = await choose_all_and_publish(app, ivan,
+                                                SAMPLES / "smeta-remont-kvartiry.pdf")
+            await wait_text(app, ivan, "✅ Документ опубликован", after=sent)
+            assert len([p for p in app.emulator.channel(channel_id)["posts"]
+                        if p["media"]]) == 3
+
+    run(scenario())

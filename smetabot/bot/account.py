@@ -63,7 +63,7 @@ async def disconnect(ctx: Ctx) -> None:
 async def on_callback(ctx: Ctx, action: str) -> None:
     """The disconnect button and its confirmation."""
     assert ctx.callback is not None
-    await ctx.callback.answer()
+    await ctx.answer()
     if action == "ask":
         from pyrogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 

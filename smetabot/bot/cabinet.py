@@ -53,7 +53,7 @@ async def show(ctx: Ctx) -> None:
 async def on_callback(ctx: Ctx, action: str) -> None:
     """Buttons of the cabinet card."""
     assert ctx.callback is not None
-    await ctx.callback.answer()
+    await ctx.answer()
     if action == "watermark" and await require_account(ctx):
         await ctx.set_state(FLOW, "text")
         await ctx.reply(ctx.t("watermark.ask", limit=WATERMARK_LIMIT))

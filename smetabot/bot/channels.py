@@ -218,22 +218,22 @@ async def on_callback(ctx: Ctx, data: str) -> None:
     assert ctx.callback is not None
     action, _, rest = data.partition(":")
     if not await require_account(ctx):
-        await ctx.callback.answer()
+        await ctx.answer()
         return
     if action == "p":
-        await ctx.callback.answer()
+        await ctx.answer()
         await _edit(ctx, *await _list_view(ctx, int(rest) if rest.isdigit() else 0))
         return
     channel_id, _, invite_id = rest.partition(":")
     channel = await ctx.svc.channels.get(int(channel_id)) if channel_id.isdigit() else None
     if channel is None or channel.contractor_id != ctx.user_id or channel.status in (
             "archived", "failed"):
-        await ctx.callback.answer(ctx.t("mych.gone"), show_alert=True)
+        await ctx.answer(ctx.t("mych.gone"), show_alert=True)
         return
     try:
         await _act(ctx, action, channel, invite_id)
     except SmetaBotError as exc:
-        await ctx.callback.answer()
+        await ctx.answer()
         await send(ctx.client, ctx.user_id, "❌ " + exc.message(ctx.lang))
 
 
@@ -241,10 +241,10 @@ async def _act(ctx: Ctx, action: str, channel: ClientChannel, invite_id: str) ->
     assert ctx.callback is not None
     channels, uid = ctx.svc.channels, ctx.user_id
     if action == "c":
-        await ctx.callback.answer()
+        await ctx.answer()
         await send(ctx.client, uid, *await _card_view(ctx, channel))
     elif action == "n":
-        await ctx.callback.answer()
+        await ctx.answer()
         link = await channels.new_link(channel)
         fresh = await channels.get(channel.id)
         await send(ctx.client, uid, ctx.t("mych.new_link", title=channel.title, link=link),
@@ -254,7 +254,7 @@ async def _act(ctx: Ctx, action: str, channel: ClientChannel, invite_id: str) ->
         if len(invites) == 1:
             await _revoke(ctx, channel, invites[0].id)
             return
-        await ctx.callback.answer()
+        await ctx.answer()
         rows = [[InlineKeyboardButton(f"🚫 {n}. …{i.link[-12:]}",
                                       callback_data=f"ch:r:{channel.id}:{i.id}")]
                 for n, i in enumerate(invites, 1)]
@@ -263,7 +263,7 @@ async def _act(ctx: Ctx, action: str, channel: ClientChannel, invite_id: str) ->
     elif action == "r":
         await _revoke(ctx, channel, int(invite_id))
     elif action == "a":
-        await ctx.callback.answer()
+        await ctx.answer()
         await send(ctx.client, uid, ctx.t("mych.archive_confirm", title=channel.title),
                    InlineKeyboardMarkup([[
                        InlineKeyboardButton(ctx.t("btn.archive_yes"),
@@ -271,20 +271,20 @@ async def _act(ctx: Ctx, action: str, channel: ClientChannel, invite_id: str) ->
                        InlineKeyboardButton(ctx.t("btn.archive_no"),
                                             callback_data=f"ch:k:{channel.id}")]]))
     elif action == "A":
-        await ctx.callback.answer()
+        await ctx.answer()
         await channels.archive(channel)
         await _edit(ctx, ctx.t("mych.archived", title=channel.title), None)
     elif action == "k":
-        await ctx.callback.answer()
+        await ctx.answer()
         await _edit(ctx, ctx.t("mych.kept"), None)
     else:
-        await ctx.callback.answer()
+        await ctx.answer()
 
 
 async def _revoke(ctx: Ctx, channel: ClientChannel, invite_id: int) -> None:
     assert ctx.callback is not None
     await ctx.svc.channels.revoke_link(channel, invite_id)
-    await ctx.callback.answer(ctx.t("mych.revoked"))
+    await ctx.answer(ctx.t("mych.revoked"))
     fresh = await ctx.svc.channels.get(channel.id)
     await send(ctx.client, ctx.user_id, *await _card_view(ctx, fresh))
 

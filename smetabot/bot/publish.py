@@ -23,7 +23,7 @@ from pyrogram.types import (
     Message,
 )
 
-from smetabot import errors, texts
+from smetabot import errors, refusals, texts
 from smetabot.bot import channels
 from smetabot.bot.menu import main_menu, require_account
 from smetabot.bot.router import Ctx, Router
@@ -60,14 +60,23 @@ def ranges(numbers: list[int]) -> str:
 
 
 def failure_text(lang: str, exc: BaseException) -> str:
-    """What to tell the contractor about a failed job (logged once when it is our fault)."""
-    if isinstance(exc, errors.SmetaBotError) and not type(exc) is errors.ServiceError:
+    """What to tell the contractor about a failed job: the file's fault, Telegram's refusal
+    (in refusals.py's words), or — logged once with a reference — ours."""
+    if isinstance(exc, errors.SmetaBotError) and type(exc) is not errors.ServiceError:
         return "❌ " + exc.message(lang, detail=False)
+    if isinstance(exc, (tg.RPCError, TimeoutError)):
+        return "❌ " + refusals.explain(exc, lang)
     ref = uuid.uuid4().hex[:8]
     trace = getattr(exc, "trace", None)
     log.error("job failed (reference %s)%s", ref, f"\nIn the worker:\n{trace}" if trace else "",
               exc_info=exc)
     return texts.t("error", lang, ref=ref)
+
+
+def retryable(exc: BaseException) -> bool:
+    """Whether trying the same publication again may work (Telegram refused or had trouble;
+    not a problem of the file)."""
+    return isinstance(exc, (tg.RPCError, TimeoutError, errors.TelegramRefused))
 
 
 class StatusMessage:
@@ -83,14 +92,21 @@ class StatusMessage:
             return
         self._shown, self._at = text, time.monotonic()
         try:
-            if self.message_id is None:
-                sent = await self.bot.send_message(self.chat_id, text, reply_markup=reply_markup)
-                self.message_id = sent.id
-            else:
-                await self.bot.edit_message_text(self.chat_id, self.message_id, text,
-                                                 reply_markup=reply_markup)
-        except tg.MessageNotModified:
-            pass
+            if self.message_id is not None:
+                try:
+                    await self.bot.edit_message_text(self.chat_id, self.message_id, text,
+                                                     reply_markup=reply_markup)
+                    return
+                except tg.MessageNotModified:
+                    return
+                except (tg.MessageIdInvalid, tg.MessageEditTimeExpired):
+                    self.message_id = None  # deleted by the contractor, or too old: a new one
+            sent = await self.bot.send_message(self.chat_id, text, reply_markup=reply_markup)
+            self.message_id = sent.id
+        except (tg.UserIsBlocked, tg.InputUserDeactivated, tg.PeerIdInvalid) as exc:
+            # The contractor blocked the bot (or is gone): the work goes on; the result waits
+            # in the database and in the channel.
+            log.info("cannot tell %s about the work (%s)", self.chat_id, exc.ID)
 
 
 # -- receiving a document ---------------------------------------------------------------------
@@ -243,24 +259,24 @@ async def on_callback(ctx: Ctx, action: str) -> None:
     assert ctx.callback is not None
     parts = action.split(":")
     if parts[0] == "retry" and len(parts) == 2 and parts[1].isdigit():
-        await ctx.callback.answer()
+        await ctx.answer()
         await retry(ctx, int(parts[1]))
         return
     if len(parts) != 3:  # a button of an older version of this wizard
-        await ctx.callback.answer(ctx.t("stale"))
+        await ctx.answer(ctx.t("stale"))
         return
     upload_id, command, argument = parts
     if command == "back":
-        await ctx.callback.answer()
+        await ctx.answer()
         await back_to_document(ctx, upload_id)
         return
     current = ctx.state.data.get("upload_id") if ctx.state and ctx.state.flow == FLOW else None
     if current != upload_id:
-        await ctx.callback.answer(ctx.t("stale"))
+        await ctx.answer(ctx.t("stale"))
         return
     upload = await _current_upload(ctx)
     if upload is None:
-        await ctx.callback.answer()
+        await ctx.answer()
         return
     assert ctx.state is not None
     data = ctx.state.data
@@ -268,7 +284,7 @@ async def on_callback(ctx: Ctx, action: str) -> None:
     step_buttons = {"pages": ("t", "all", "none", "nav", "next"),
                     "watermark": ("wm", "title"), "channel": ("ch", "newch")}
     if command not in step_buttons.get(ctx.state.step, ()):
-        await ctx.callback.answer(ctx.t("stale"))
+        await ctx.answer(ctx.t("stale"))
         return
     if command in ("t", "all", "none", "nav"):
         selected = set(data.get("selected", []))
@@ -281,20 +297,20 @@ async def on_callback(ctx: Ctx, action: str) -> None:
         elif command == "nav" and argument.isdigit():
             await ctx.set_state(FLOW, "pages", offset=min(int(argument), max(total - 1, 0)))
         await ctx.set_state(FLOW, "pages", selected=sorted(selected))
-        await ctx.callback.answer()
+        await ctx.answer()
         text, keyboard = picker(ctx, upload)
         with contextlib.suppress(tg.MessageNotModified):
             await ctx.callback.message.edit_text(text, reply_markup=keyboard)
         return
     if command == "next":
         if not data.get("selected"):
-            await ctx.callback.answer(ctx.t("publish.pick_something"), show_alert=True)
+            await ctx.answer(ctx.t("publish.pick_something"), show_alert=True)
             return
-        await ctx.callback.answer()
+        await ctx.answer()
         await _close_keyboard(ctx)
         await ask_watermark(ctx, upload)
         return
-    await ctx.callback.answer()
+    await ctx.answer()
     await _close_keyboard(ctx)
     if command == "wm" and argument == "keep":
         await ask_channel(ctx, upload)
@@ -544,7 +560,10 @@ class PublishingNotices:
         buffer.clear()
 
     async def previews_ready(self, upload: Upload) -> None:
-        await self._flush(upload)
+        try:
+            await self._flush(upload)
+        except tg.RPCError as exc:  # the last thumbnails did not go; the picker still does
+            log.info("last previews of %s not sent: %s", upload.id, exc.ID)
         self._thumbs.pop(upload.id, None)
         svc = self.svc
         chat = upload.contractor_id
@@ -613,7 +632,11 @@ class PublishingNotices:
                                  error: BaseException) -> None:
         status = self._publication_status(publication)
         self._done("publication", publication.id)
-        await status.show(failure_text(publication.lang, error), force=True)
+        keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(
+            texts.t("btn.retry", publication.lang),
+            callback_data=f"pub:retry:{publication.id}")]]) if retryable(error) else None
+        await status.show(failure_text(publication.lang, error), force=True,
+                          reply_markup=keyboard)
 
 
 def register(router: Router) -> None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pyrogram import Client, filters
+from pyrogram import errors as tg
 from pyrogram.handlers import CallbackQueryHandler, MessageHandler
 from pyrogram.types import BotCommand, CallbackQuery, Message
 
@@ -45,8 +46,22 @@ class Ctx:
         return texts.t(key, self.lang, **params)
 
     async def reply(self, text: str, reply_markup: Any = None) -> Message:
-        """Send ``text`` to the user."""
-        return await self.client.send_message(self.user_id, text, reply_markup=reply_markup)
+        """Send ``text`` to the user; a text over Telegram's 4096 characters goes as several
+        messages, split between lines, the buttons under the last."""
+        parts = split_text(text)
+        for part in parts[:-1]:
+            await self.client.send_message(self.user_id, part)
+        return await self.client.send_message(self.user_id, parts[-1], reply_markup=reply_markup)
+
+    async def answer(self, text: str | None = None, show_alert: bool = False) -> None:
+        """Answer the button press (a late answer Telegram no longer takes is dropped: the
+        press is still acted on, and nothing retries it)."""
+        if self.callback is None:
+            return
+        try:
+            await self.callback.answer(text, show_alert=show_alert)
+        except tg.QueryIdInvalid:
+            log.info("a late answer to a button press of %s was refused", self.user_id)
 
     async def set_state(self, flow: str, step: str, **data: Any) -> None:
         """Enter (or move within) a wizard."""
@@ -72,6 +87,20 @@ class Ctx:
     def connected(self) -> bool:
         """Whether the contractor has a stored Telegram session."""
         return self.svc.vault.exists(self.user_id)
+
+
+MESSAGE_LIMIT = 4096  # Telegram's limit on a message's text, in characters
+
+
+def split_text(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """``text`` in pieces Telegram takes, cut between lines where it can."""
+    parts: list[str] = []
+    while len(text) > limit:
+        cut = text.rfind("\n", 0, limit)
+        cut = cut if cut > limit // 2 else limit
+        parts.append(text[:cut].rstrip("\n"))
+        text = text[cut:].lstrip("\n")
+    return [*parts, text]
 
 
 Handler = Callable[[Ctx], Awaitable[None]]
@@ -151,7 +180,7 @@ class Router:
             prefix, _, rest = (callback.data or "").partition(":")
             handler = self.callbacks.get(prefix)
             if handler is None:
-                await callback.answer()
+                await ctx.answer()
                 return
             await handler(ctx, rest)
 
@@ -197,7 +226,7 @@ class Router:
             log.exception("update from %s failed (reference %s)", ctx.user_id, ref)
             try:
                 if ctx.callback is not None:
-                    await ctx.callback.answer()
+                    await ctx.answer()
                 await ctx.reply(ctx.t("error", ref=ref))
             except Exception:
                 log.exception("could not tell %s about reference %s", ctx.user_id, ref)
