@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -24,6 +25,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from PIL import Image, ImageOps
 from pyrogram import Client
 from pyrogram import errors as tg
 from pyrogram.types import ChatPrivileges
@@ -116,9 +118,13 @@ class Channels:
     async def _create(self, row_id: int, contractor_id: int, title: str,
                       photo: bytes | None) -> ClientChannel:
         if photo:
-            path = self._avatar(row_id)
-            path.parent.mkdir(exist_ok=True)
-            path.write_bytes(photo)
+            jpeg = _avatar_jpeg(photo)
+            if jpeg is None:  # not a picture Telegram could take (SVG, HEIC, broken)
+                await self._tell("photo_refused", (await self.records.get(row_id)))
+            else:
+                path = self._avatar(row_id)
+                path.parent.mkdir(exist_ok=True)
+                path.write_bytes(jpeg)
         try:
             async with self.user_clients.use(contractor_id) as client:
                 chat = await client.create_channel(title)
@@ -153,17 +159,25 @@ class Channels:
                     with contextlib.suppress(tg.ChatNotModified):
                         await client.set_chat_protected_content(chat_id, True)
                     await self.records.update(row_id, protected=1)
-                avatar = self._avatar(row_id)
-                if avatar.exists():
-                    await client.set_chat_photo(chat_id, photo=str(avatar))
-                    avatar.unlink()
+                # The bot first: a picture Telegram refuses must not stand in its way.
+                waiting_for_admin = False
                 if not channel.bot_is_admin:
                     try:
                         await client.promote_chat_member(chat_id, self.bot.me.username,
                                                          BOT_RIGHTS)
+                        await self.records.update(row_id, bot_is_admin=1)
                     except tg.FreshChangeAdminsForbidden:
-                        return await self._wait_for_admin(channel)
-                    await self.records.update(row_id, bot_is_admin=1)
+                        waiting_for_admin = True
+                avatar = self._avatar(row_id)
+                if avatar.exists():
+                    try:
+                        await client.set_chat_photo(chat_id, photo=str(avatar))
+                    except tg.BadRequest as exc:  # the photo is optional: the channel is not
+                        log.info("channel %s: photo refused (%s)", row_id, exc.ID)
+                        await self._tell("photo_refused", channel)
+                    avatar.unlink()
+                if waiting_for_admin:
+                    return await self._wait_for_admin(channel)
             link = channel.link or await self._new_invite(channel)
             return await self.records.counted(channel, ChannelStatus.READY, link=link,
                                               link_name=self._link_name(channel))
@@ -334,6 +348,25 @@ class Channels:
         changed = await self.records.member(channel.id, user.id, name, user.username, link,
                                             joined)
         return channel if changed and joined else None
+
+
+AVATAR_SIDE = 1280  # Telegram shows channel photos small; a big one only costs upload time
+
+
+def _avatar_jpeg(data: bytes) -> bytes | None:
+    """The picture as a JPEG Telegram takes for a channel photo, or None when it is not a
+    picture Pillow can read (an SVG, a HEIC, a broken file)."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image = ImageOps.exif_transpose(image).convert("RGB")
+            if min(image.size) < 160:  # Telegram refuses tiny photos (PHOTO_CROP_SIZE_SMALL)
+                return None
+            image.thumbnail((AVATAR_SIDE, AVATAR_SIDE))
+            out = io.BytesIO()
+            image.save(out, "JPEG", quality=90)
+            return out.getvalue()
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return None
 
 
 def _later(seconds: float) -> str:

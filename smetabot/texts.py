@@ -263,6 +263,14 @@ TEXTS: dict[str, dict[str, str]] = {
              "there or make a link yet. I will try again every {every} (the restriction is "
              "usually lifted within a day) and tell you when the channel is ready."),
     },
+    "newch.photo_refused": {
+        RU: ("🖼 Картинку для «{title}» не удалось поставить аватаром (нужно фото JPEG или PNG "
+             "не меньше 160 px). Канал работает и без неё; аватар можно сменить в настройках "
+             "канала в Telegram."),
+        EN: ("🖼 The picture for “{title}” could not be set as its photo (a JPEG or PNG of at "
+             "least 160 px is needed). The channel works without it; the photo can be changed in "
+             "the channel's settings in Telegram."),
+    },
     "newch.deferred": {
         RU: ("Канал «{title}» создан, но настройку пришлось прервать. {reason}\n"
              "Я закончу её сам и напишу, когда канал будет готов."),
