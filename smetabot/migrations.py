@@ -169,5 +169,16 @@ ALTER TABLE core_publications ADD COLUMN title TEXT NOT NULL DEFAULT '';
 ALTER TABLE core_publications ADD COLUMN replaced_by INTEGER REFERENCES core_publications(id);
 ALTER TABLE core_publications ADD COLUMN finished_at TEXT;
 ALTER TABLE core_uploads ADD COLUMN sheets TEXT;
+ALTER TABLE core_uploads ADD COLUMN previews_sent INTEGER NOT NULL DEFAULT 0;
+-- a document being received (downloaded and checked) before it has an upload row: a crash
+-- then leaves this, and the next start tells the contractor to send it again
+CREATE TABLE core_receipts (
+    id                INTEGER PRIMARY KEY AUTOINCREMENT,
+    contractor_id     INTEGER NOT NULL,
+    file_name         TEXT NOT NULL,
+    status_message_id INTEGER,
+    lang              TEXT NOT NULL DEFAULT 'ru',
+    created_at        TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
 """),
 ]

@@ -33,6 +33,7 @@ class Upload:
     status_message_id: int | None
     error: str | None
     pdf_path: str | None
+    previews_sent: int = 0
 
     @property
     def folder(self) -> Path:
@@ -75,7 +76,7 @@ def document_title(file_name: str) -> str:
 
 
 _UPLOAD_COLUMNS = ("id, contractor_id, file_name, kind, size, path, pages, status, expires_at, "
-                   "status_message_id, error, pdf_path")
+                   "status_message_id, error, pdf_path, previews_sent")
 _PUBLICATION_COLUMNS = ("id, contractor_id, channel_id, upload_id, file_name, pages, watermark, "
                         "tracking_code, message_ids, random_ids, sent_albums, status, "
                         "status_message_id, lang, title, replaced_by, created_at")
@@ -138,6 +139,27 @@ class PublicationRecords:
             f"SELECT {_UPLOAD_COLUMNS} FROM core_uploads WHERE status IN (?, ?)",
             (UploadStatus.RECEIVED, UploadStatus.PREVIEWING))
         return [Upload(**dict(row)) for row in rows]
+
+    async def all_upload_ids(self) -> set[str]:
+        rows = await self.db.fetchall("SELECT id FROM core_uploads")
+        return {row["id"] for row in rows}
+
+    # -- receipts: documents being received before they have an upload row ----------------
+
+    async def add_receipt(self, contractor_id: int, file_name: str,
+                          status_message_id: int | None, lang: str) -> int:
+        return await self.db.execute(
+            "INSERT INTO core_receipts (contractor_id, file_name, status_message_id, lang) "
+            "VALUES (?, ?, ?, ?)", (contractor_id, file_name, status_message_id, lang))
+
+    async def drop_receipt(self, receipt_id: int) -> None:
+        await self.db.execute("DELETE FROM core_receipts WHERE id = ?", (receipt_id,))
+
+    async def take_receipts(self) -> list[dict[str, Any]]:
+        """Receipts a crash interrupted (all of them: called once at start), removed."""
+        rows = [dict(row) for row in await self.db.fetchall("SELECT * FROM core_receipts")]
+        await self.db.execute("DELETE FROM core_receipts")
+        return rows
 
     # -- publications ---------------------------------------------------------------------
 

@@ -142,7 +142,12 @@ class Publishing:
                       download: Callable[[Path], Awaitable[Any]], lang: str,
                       status_message_id: int | None = None) -> Upload:
         """Store a received file and start making its previews (in the background)."""
-        upload = await self.create_upload(contractor_id, file_name, size, download)
+        receipt = await self.records.add_receipt(contractor_id, file_name, status_message_id,
+                                                 lang)
+        try:
+            upload = await self.create_upload(contractor_id, file_name, size, download)
+        finally:
+            await self.records.drop_receipt(receipt)
         if status_message_id is not None:
             await self.records.set_upload(upload.id, status_message_id=status_message_id)
             upload.status_message_id = status_message_id
@@ -301,7 +306,15 @@ class Publishing:
         return True
 
     async def resume(self, language_of: Callable[[int], Awaitable[str]]) -> None:
-        """After a restart: finish what was under way (previews and publications)."""
+        """After a restart: clear what a crash left half-received, then finish what was under
+        way (previews and publications)."""
+        known = await self.records.all_upload_ids()
+        if self.uploads_dir.is_dir():
+            for folder in self.uploads_dir.iterdir():
+                if folder.name not in known:  # downloaded, never recorded: nobody needs it
+                    shutil.rmtree(folder, ignore_errors=True)
+        for receipt in await self.records.take_receipts():
+            await self._tell("receipt_interrupted", receipt)
         for upload in await self.records.unfinished_uploads():
             lang = await language_of(upload.contractor_id)
             self.spawn(self._preview_job(upload.id, lang, resumed=True), f"preview {upload.id}")

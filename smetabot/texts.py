@@ -211,6 +211,16 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "publish.resumed": {RU: "🔁 Продолжаю публикацию «{file}» после перезапуска сервера.",
                         EN: "🔁 Resuming the publication of “{file}” after a server restart."},
+    "publish.interrupted": {
+        RU: "⏸ Прервано перезапуском сервера — продолжение ниже.",
+        EN: "⏸ Interrupted by a server restart — continued below.",
+    },
+    "publish.receive_interrupted": {
+        RU: ("⚠️ Сервер перезапустился, пока принимал «{file}», и файл не сохранился. "
+             "Пришлите его ещё раз."),
+        EN: ("⚠️ The server restarted while receiving “{file}”, and the file was not kept. "
+             "Please send it again."),
+    },
     "publish.resumed_preview": {
         RU: "🔁 Продолжаю подготовку «{file}» после перезапуска сервера.",
         EN: "🔁 Resuming the preparation of “{file}” after a server restart.",

@@ -137,6 +137,9 @@ def test_kill_9_mid_work_publishes_each_document_exactly_once(sandbox, corpus):
     assert len(kills) == 6 and kills[::2] == ["rendering"] * 3  # each caught mid-render
     assert len(posts) == 36  # 3 × 12 pages, none lost and none twice
     assert all(p["protected"] for p in posts)
-    resumed = [m for m in box.chat(ivan) if "после перезапуска" in (m["text"] or "")]
-    assert len(resumed) >= 3  # each document was caught mid-work at least once
+    interrupted = [m for m in box.chat(ivan) if "Прервано перезапуском" in (m["text"] or "")]
+    assert len(interrupted) >= 3  # each document was caught mid-work at least once
+    frozen = [m["text"] for m in box.chat(ivan)
+              if m["from"] == "bot" and (m["text"] or "").startswith(("⏳ Готовлю", "⏳ Публикую", "⏳ Открываю", "📤"))]
+    assert frozen == []  # no progress message left frozen
     assert not os.listdir(box.data / "tmp")

@@ -204,9 +204,13 @@ def test_crashes_at_random_points_publish_everything_exactly_once(tmp_path, corp
             told = [m for m in emulator.user_chat(ivan)
                     if m["from"] == "bot" and "✅ Документ опубликован" in (m["text"] or "")]
             assert len(told) == 3
-            resumed = [m for m in emulator.user_chat(ivan)
-                       if "после перезапуска" in (m["text"] or "")]
-            assert resumed  # the stops did land in the middle of the work
+            interrupted = [m for m in emulator.user_chat(ivan)
+                           if "Прервано перезапуском" in (m["text"] or "")]
+            assert interrupted  # the stops did land in the middle of the work
+            # No progress message is left frozen: each says how its work ended.
+            frozen = [m["text"] for m in emulator.user_chat(ivan)
+                      if m["from"] == "bot" and (m["text"] or "").startswith(("⏳ Готовлю", "⏳ Публикую", "⏳ Открываю", "📤"))]
+            assert frozen == []
 
     run(scenario(), timeout=120)
 

@@ -534,6 +534,12 @@ class PublishingNotices:
         await self._upload_status(upload).show(
             texts.t("publish.checking", lang, file=upload.file_name), force=True)
 
+    async def receipt_interrupted(self, receipt: dict) -> None:
+        """A document was being received when the server stopped: ask for it again."""
+        text = texts.t("publish.receive_interrupted", receipt["lang"], file=receipt["file_name"])
+        await StatusMessage(self.svc.bot, receipt["contractor_id"],
+                            receipt["status_message_id"]).show(text, force=True)
+
     async def preview_progress(self, upload: Upload, done: int, total: int) -> None:
         lang = await self.svc.contractors.language_of(upload.contractor_id)
         await self._upload_status(upload).show(texts.t("publish.previewing", lang, done=done,
@@ -542,6 +548,8 @@ class PublishingNotices:
     async def previews(self, upload: Upload, items: list[dict]) -> None:
         buffer = self._thumbs.setdefault(upload.id, [])
         for item in items:
+            if item["page"] <= upload.previews_sent:
+                continue  # sent before a restart: not again
             buffer.append(item)
             if len(buffer) == ALBUM:
                 await self._flush(upload)
@@ -557,6 +565,10 @@ class PublishingNotices:
             await self.svc.bot.send_photo(chat, media[0].media, caption=media[0].caption)
         elif media:
             await self.svc.bot.send_media_group(chat, media)
+        if buffer:
+            upload.previews_sent = buffer[-1]["page"]
+            await self.svc.publishing.records.set_upload(upload.id,
+                                                         previews_sent=upload.previews_sent)
         buffer.clear()
 
     async def previews_ready(self, upload: Upload) -> None:
@@ -595,10 +607,20 @@ class PublishingNotices:
     # -- publications ----------------------------------------------------------------
 
     async def publication_started(self, publication: Publication, resumed: bool) -> None:
-        status = self._publication_status(publication, fresh=resumed)
-        if resumed:
-            await status.show(texts.t("publish.resumed", publication.lang,
-                                      file=publication.file_name), force=True)
+        if not resumed:
+            self._publication_status(publication)
+            return
+        if publication.status_message_id:
+            # The old progress message would stay frozen on "11 из 36…": say what happened.
+            await StatusMessage(self.svc.bot, publication.contractor_id,
+                                publication.status_message_id).show(
+                texts.t("publish.interrupted", publication.lang), force=True)
+        status = self._publication_status(publication, fresh=True)
+        await status.show(texts.t("publish.resumed", publication.lang,
+                                  file=publication.file_name), force=True)
+        if status.message_id is not None:  # the message a next restart would find
+            await self.svc.publishing.records.set_publication(
+                publication.id, status_message_id=status.message_id)
 
     async def publication_progress(self, publication: Publication, done: int,
                                    total: int) -> None:
