@@ -118,6 +118,19 @@ async def press(request: web.Request) -> web.Response:
 
 
 @_json_errors
+async def menu_button(request: web.Request) -> web.Response:
+    return web.json_response(_emulator(request).menu_button(_user_id(request)))
+
+
+@_json_errors
+async def open_menu(request: web.Request) -> web.Response:
+    body = await _body(request) if request.can_read_body else {}
+    result = await _emulator(request).user_open_menu(
+        _user_id(request), **({"platform": body["platform"]} if body.get("platform") else {}))
+    return web.json_response(result)
+
+
+@_json_errors
 async def scan(request: web.Request) -> web.Response:
     body = await _body(request)
     return web.json_response(await _emulator(request).user_scan_qr(_user_id(request),
@@ -218,6 +231,8 @@ def add_routes(webapp: web.Application) -> None:
     webapp.router.add_post(f"{base}/users/{{user_id:\\d+}}/send", send)
     webapp.router.add_get(f"{base}/users/{{user_id:\\d+}}/chat", chat)
     webapp.router.add_post(f"{base}/users/{{user_id:\\d+}}/press", press)
+    webapp.router.add_get(f"{base}/users/{{user_id:\\d+}}/menu", menu_button)
+    webapp.router.add_post(f"{base}/users/{{user_id:\\d+}}/menu", open_menu)
     webapp.router.add_post(f"{base}/users/{{user_id:\\d+}}/scan", scan)
     webapp.router.add_get(f"{base}/users/{{user_id:\\d+}}/codes", codes)
     webapp.router.add_post(f"{base}/users/{{user_id:\\d+}}/join", join)

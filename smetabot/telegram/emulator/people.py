@@ -127,10 +127,14 @@ class Emulator(Server):
             return await self._callback_query(user, msg, kind.data)
         if isinstance(kind, raw.types.InlineButtonTypeUrl):
             return {"url": kind.url}
-        if isinstance(kind, (raw.types.InlineButtonTypeWebView,
-                             raw.types.ButtonTypeSimpleWebView)):
-            inline = isinstance(kind, raw.types.InlineButtonTypeWebView)
-            return {"web_app_url": self.web_app_url(user_id, kind.url, inline, platform)}
+        if isinstance(kind, raw.types.InlineButtonTypeWebView):
+            # keyboardButtonWebView (inline): requestWebView, user data sent
+            # https://core.telegram.org/constructor/keyboardButtonWebView
+            return {"web_app_url": self.web_app_url(user_id, kind.url, "inline", platform)}
+        if isinstance(kind, raw.types.ButtonTypeSimpleWebView):
+            # keyboardButtonSimpleWebView (reply keyboard): "without sending user information"
+            # https://core.telegram.org/constructor/keyboardButtonSimpleWebView
+            return {"web_app_url": self.web_app_url(user_id, kind.url, "keyboard", platform)}
         if isinstance(kind, raw.types.ButtonTypeDefault):
             return {"message_id": await self.user_send_text(user_id, text)}
         self.refuse(f"pressing a {type(kind).__name__} button")
@@ -151,20 +155,46 @@ class Emulator(Server):
         finally:
             self.callback_waiters.pop(query_id, None)
 
-    def web_app_url(self, user_id: int, url: str, inline: bool = False,
+    def web_app_url(self, user_id: int, url: str, launch: str = "menu",
                     platform: str = "tdesktop") -> str:
-        """``url`` as Telegram opens it for this user, with signed initData in the fragment."""
+        """``url`` as Telegram opens it for this user from ``launch``: "inline" (an inline
+        keyboard's web_app button), "menu" (the bot's menu button) or "keyboard" (a reply
+        keyboard's web_app button, which gets no initData at all)."""
         user, bot = self._person(user_id), self.bot
+        if launch == "keyboard":
+            # "It is empty if the Mini App was launched from a keyboard button"
+            # https://core.telegram.org/bots/webapps#webappinitdata
+            return web_app_url(url, None, platform)
+        if launch not in ("inline", "menu"):
+            raise ValueError(f"unknown Mini App launch {launch!r}")
+        # query_id, user, auth_date, hash for inline and menu-button launches
+        # https://core.telegram.org/bots/webapps#webappinitdata
         fields = {
+            "query_id": "AAH" + secrets.token_urlsafe(12),
             "user": user_json(user.id, user.first_name, user.last_name, user.username,
                               user.lang_code),
-            "chat_instance": str(chat_instance(user.id, bot.id)),
-            "chat_type": "private" if inline else "sender",
             "auth_date": str(self.now()),
         }
-        if inline:
-            fields["query_id"] = "AAH" + secrets.token_urlsafe(12)
         return web_app_url(url, sign_init_data(bot.bot_token, fields), platform)
+
+    def menu_button(self, user_id: int) -> dict[str, Any] | None:
+        """The bot's menu button as this user's chat shows it (bots.setBotMenuButton):
+        ``{"kind": "web_app", "text", "url"}``, ``{"kind": "commands"}`` or None (default)."""
+        user = self._person(user_id)
+        button = self.bot.menu_buttons.get(user.id, self.bot.menu_buttons.get(0))
+        if isinstance(button, raw.types.BotMenuButton):
+            return {"kind": "web_app", "text": button.text, "url": button.url}
+        if isinstance(button, raw.types.BotMenuButtonCommands):
+            return {"kind": "commands"}
+        return None
+
+    async def user_open_menu(self, user_id: int, platform: str = "tdesktop") -> dict[str, Any]:
+        """The user taps the bot's menu button; a web_app one opens with signed initData
+        (https://core.telegram.org/api/bots/menu)."""
+        button = self.menu_button(user_id)
+        if button is None or button["kind"] != "web_app":
+            raise bad_request("BUTTON_NOT_FOUND")
+        return {"web_app_url": self.web_app_url(user_id, button["url"], "menu", platform)}
 
     async def user_web_app_send_data(self, user_id: int, button_text: str, data: str) -> int:
         """The WebApp opened from a reply-keyboard button calls ``Telegram.WebApp.sendData``."""

@@ -230,7 +230,8 @@ def get_full_user(call: Call, q):
     bot_info = None
     if user.is_bot:
         bot_info = raw.types.BotInfo(user_id=user.id, description=user.bot_description,
-                                     commands=user.bot_commands.get(("default", ""), []))
+                                     commands=user.bot_commands.get(("default", ""), []),
+                                     menu_button=_menu_button(user, 0))
     full = raw.types.UserFull(
         id=user.id, settings=raw.types.PeerSettings(),
         notify_settings=raw.types.PeerNotifySettings(), common_chats_count=0,
@@ -310,3 +311,44 @@ def reset_bot_commands(call: Call, q):
         raise bad_request("USER_BOT_REQUIRED")
     call.me.bot_commands.pop((_scope_key(q.scope), q.lang_code), None)
     return True
+
+
+# https://core.telegram.org/method/bots.setBotMenuButton (user_id inputUserEmpty: default)
+def _menu_button(bot: Account, user_id: int):
+    return bot.menu_buttons.get(user_id, bot.menu_buttons.get(0,
+                                                             raw.types.BotMenuButtonDefault()))
+
+
+def _menu_user(call: Call, input_user) -> int:
+    """0 (every chat) for inputUserEmpty, or for the bot itself: kurigram's
+    set_chat_menu_button() sends "me" for the default (pyrogram/methods/bots/set_chat_menu_button.py)."""
+    if isinstance(input_user, raw.types.InputUserEmpty):
+        return 0
+    user = resolve_user(call, input_user)
+    return 0 if user.id == call.me.id else user.id
+
+
+@handler("bots.SetBotMenuButton")
+def set_bot_menu_button(call: Call, q):
+    if not call.me.is_bot:
+        raise bad_request("USER_BOT_REQUIRED")
+    user_id = _menu_user(call, q.user_id)
+    if isinstance(q.button, raw.types.BotMenuButton):
+        from .rpc_messages import check_url
+
+        if not q.button.text:
+            raise bad_request("BUTTON_TEXT_INVALID")
+        check_url(q.button.url, web_app=True)
+    if isinstance(q.button, raw.types.BotMenuButtonDefault):
+        call.me.menu_buttons.pop(user_id, None)
+    else:
+        call.me.menu_buttons[user_id] = q.button
+    call.emu.notify()
+    return True
+
+
+@handler("bots.GetBotMenuButton")
+def get_bot_menu_button(call: Call, q):
+    if not call.me.is_bot:
+        raise bad_request("USER_BOT_REQUIRED")
+    return _menu_button(call.me, _menu_user(call, q.user_id))

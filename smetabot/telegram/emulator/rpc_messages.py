@@ -69,11 +69,16 @@ def check_text(emu: Server, text: str, caption: bool) -> None:
         raise bad_request("MEDIA_CAPTION_TOO_LONG" if caption else "MESSAGE_TOO_LONG")
 
 
+def random_id_duplicate() -> TelegramError:
+    """Telegram answers a reused random_id with a 500, which kurigram's session retries and
+    then raises as TimeoutError (pyrogram/errors/exceptions/internal_server_error_500.py:
+    RandomIdDuplicate500; pyrogram/session/session.py: Session.invoke)."""
+    return TelegramError(500, "RANDOM_ID_DUPLICATE")
+
+
 def use_random_id(me: Account, random_id: int) -> None:
-    # Telegram answers 500 here; pyrogram has the same error as 400 too, which it does not
-    # retry for ten seconds: RandomIdDuplicate catches both.
     if random_id in me.random_ids:
-        raise bad_request("RANDOM_ID_DUPLICATE")
+        raise random_id_duplicate()
     me.random_ids.add(random_id)
 
 
@@ -191,7 +196,7 @@ def send_multi_media(call: Call, q):
     # An album is sent whole or not at all: a duplicate anywhere refuses all of it.
     ids = [m.random_id for m in q.multi_media]
     if len(set(ids)) != len(ids) or any(rid in call.me.random_ids for rid in ids):
-        raise bad_request("RANDOM_ID_DUPLICATE")
+        raise random_id_duplicate()
     sent, users, chats = [], [], []
     for single, content in zip(q.multi_media, items):
         msg, update, users, chats = send(call, q.peer, {**content, "grouped_id": grouped_id},

@@ -35,6 +35,8 @@ from .wire import HANDLERS, NO_AUTH, TelegramError, bad_request, method_name
 log = logging.getLogger(__name__)
 
 UNSET: Any = object()
+FIRST_USER_ID = 5_000_000_000
+FIRST_CHANNEL_ID = 2_147_483_649
 
 
 @dataclass
@@ -97,8 +99,10 @@ class Server:
         self.calls: list[str] = []  # every function called, in order
         self.refused: list[str] = []  # functions refused as not implemented
         self._clock_offset = 0.0
-        self._next_user_id = 700_000_001
-        self._next_channel_id = 1_900_000_001
+        # User ids are above 2^32 now and new channel ids above 2^31 (bot API -100 + 10 digits)
+        # https://core.telegram.org/api/bots/ids
+        self._next_user_id = FIRST_USER_ID
+        self._next_channel_id = FIRST_CHANNEL_ID
         self._changed = asyncio.Event()
         #: called after every change when the state is kept on disk (see ``persist.py``)
         self.persist: Callable[[], None] | None = None

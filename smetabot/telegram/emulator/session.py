@@ -16,17 +16,15 @@ every answer and raises RPC errors through ``RPCError.raise_it``; updates reach 
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 from typing import TYPE_CHECKING, Any
 
 import pyrogram
-from pyrogram.errors import FloodPremiumWait, FloodWait
 from pyrogram.raw.core import TLObject
 from pyrogram.session import Session
 
 from .state import DC_ID
-from .wire import TelegramError, method_name, raise_as_pyrogram, roundtrip, unwrap
+from .wire import TelegramError, raise_as_pyrogram, roundtrip, unwrap
 
 if TYPE_CHECKING:
     from .server import Server as Emulator
@@ -34,7 +32,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SERVER_ADDRESS = "emulator.invalid"  # never resolved: nothing here opens a socket
-_INVOKE_SIGNATURE = inspect.signature(Session.invoke)
 
 
 class EmulatorSession:
@@ -73,27 +70,23 @@ class EmulatorSession:
         await self.stop()
         await self.start()
 
-    async def invoke(self, query: TLObject, *args: Any, **kwargs: Any) -> Any:
-        """pyrogram's ``Session.invoke`` contract: sleep out short FLOOD_WAITs, raise long ones."""
-        try:
-            given = _INVOKE_SIGNATURE.bind_partial(self, query, *args, **kwargs).arguments
-        except TypeError:  # a keyword a later pyrogram added: only the known ones matter
-            given = kwargs
-        sleep_threshold = given.get("sleep_threshold", Session.SLEEP_THRESHOLD)
-        retries = given.get("retries", Session.MAX_RETRIES)
-        for _ in range(max(retries, 1)):
-            try:
-                return await self._call(query)
-            except (FloodWait, FloodPremiumWait) as e:
-                if e.value is None or e.value > sleep_threshold >= 0:
-                    raise
-                log.warning("[%s] Waiting %s s (required by %s)", self.client.name, e.value,
-                            method_name(unwrap(query)))
-                await asyncio.sleep(e.value)
-        raise TimeoutError(f"Failed to invoke {method_name(unwrap(query))} after {retries} retries")
+    # The client side of a call is kurigram's own: Session.invoke sleeps out FLOOD_WAITs up to
+    # sleep_threshold, retries 500s (RANDOM_ID_DUPLICATE among them) and OSErrors ``retries``
+    # times ``retry_delay`` apart, then raises TimeoutError (pyrogram/session/session.py).
+    WAIT_TIMEOUT = Session.WAIT_TIMEOUT
+    SLEEP_THRESHOLD = Session.SLEEP_THRESHOLD
+    MAX_RETRIES = Session.MAX_RETRIES
+    RETRY_DELAY = getattr(Session, "RETRY_DELAY", 1)
+    invoke = Session.invoke
+
+    async def send(self, data: TLObject, wait_response: bool = True,
+                   timeout: float | None = None) -> Any:
+        """What ``Session.send`` does for ``invoke``: one request, one answer or RPC error."""
+        return await self._call(data)
 
     async def _call(self, query: TLObject) -> Any:
         if not self.is_started.is_set():
+            # What a real session's send does without a connection (an OSError, retried)
             raise ConnectionError("Session is not started")
         received = roundtrip(query)  # the server reads bytes, never pyrogram's objects
         inner = unwrap(received)

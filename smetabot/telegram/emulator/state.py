@@ -123,6 +123,7 @@ class Account:
     login_codes: list[LoginCode] = field(default_factory=list)
     bot_commands: dict[tuple[str, str], list[Any]] = field(default_factory=dict)
     bot_description: str = ""
+    menu_buttons: dict[int, Any] = field(default_factory=dict)  # user id (0: everyone) -> button
 
 
 @dataclass
