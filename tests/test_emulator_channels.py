@@ -211,3 +211,21 @@ def test_a_user_is_in_at_most_500_channels():
         await user.stop()
 
     run(main())
+
+
+def test_ids_are_real_sized():
+    async def main():
+        emu = Emulator()
+        bot, user, contractor, channel, _ = await setup_world(emu)
+        assert contractor >= 5_000_000_000 and emu.bot.id >= 5_000_000_000
+        assert str(channel.id).startswith("-100") and len(str(channel.id)) == 14
+        assert -channel.id - 1_000_000_000_000 > 2**31
+        # Both clients work with those ids: the bot posts, the owner reads it back.
+        sent = await bot.send_message(channel.id, "Смета")
+        got = await user.get_messages(chat_id=channel.id, message_ids=sent.id)
+        assert got.text == "Смета" and got.chat.id == channel.id
+        assert emu.channel(channel.id)["id"] == channel.id
+        await bot.stop()
+        await user.stop()
+
+    run(main())

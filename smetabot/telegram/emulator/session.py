@@ -24,7 +24,7 @@ from pyrogram.raw.core import TLObject
 from pyrogram.session import Session
 
 from .state import DC_ID
-from .wire import TelegramError, raise_as_pyrogram, roundtrip, unwrap
+from .wire import TelegramError, raise_as_pyrogram, read_query, roundtrip, unwrap
 
 if TYPE_CHECKING:
     from .server import Server as Emulator
@@ -88,7 +88,7 @@ class EmulatorSession:
         if not self.is_started.is_set():
             # What a real session's send does without a connection (an OSError, retried)
             raise ConnectionError("Session is not started")
-        received = roundtrip(query)  # the server reads bytes, never pyrogram's objects
+        received = read_query(query)  # the server reads bytes, never pyrogram's objects
         inner = unwrap(received)
         try:
             answer = await self.emulator.dispatch(self, inner)
