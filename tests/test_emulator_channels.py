@@ -60,6 +60,7 @@ async def setup_world(emu: Emulator, rights: ChatPrivileges = BOT_RIGHTS):
     channel = await user.create_channel("Ремонт на Ленина, 5", "Смета и документы")
     await user.set_chat_protected_content(channel.id, True)
     await user.promote_chat_member(channel.id, "smetabot", rights)
+    await emu.settle()  # the bot took in the update that made it admin (and the channel's hash)
     return bot, user, contractor, channel, member_updates
 
 

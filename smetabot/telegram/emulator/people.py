@@ -144,9 +144,11 @@ class Emulator(Server):
         query_id = secrets.randbits(63)
         future = asyncio.get_running_loop().create_future()
         self.callback_waiters[query_id] = (bot.id, future)
-        self.push(bot.id, [raw.types.UpdateBotCallbackQuery(
+        # Kept in the bot's queue like chat_member updates: a bot that was away gets it from
+        # updates.getDifference while the user still waits (https://core.telegram.org/api/bots/buttons)
+        self.push_qts(bot, lambda qts: raw.types.UpdateBotCallbackQuery(
             query_id=query_id, user_id=user.id, peer=raw.types.PeerUser(user_id=user.id),
-            msg_id=msg.twin.id, chat_instance=chat_instance(user.id, bot.id), data=data)],
+            msg_id=msg.twin.id, chat_instance=chat_instance(user.id, bot.id), data=data),
             [user.id])
         try:
             return await asyncio.wait_for(future, self.callback_timeout)

@@ -10,7 +10,7 @@ from pyrogram import raw
 from . import tl
 from .server import Call, Server
 from .srp import P_BYTES, G, challenge, verify
-from .state import DC_ID, Account, LoginCode, LoginToken, SrpChallenge
+from .state import DC_ID, Account, LoginCode, LoginToken, SrpChallenge, peer_hash
 from .wire import TelegramError, bad_request, handler
 
 BOT_COMMAND = re.compile(r"^[a-z0-9_]{1,32}$")
@@ -200,25 +200,55 @@ def get_state(call: Call, q):
 
 @handler("updates.GetDifference")
 def get_difference(call: Call, q):
+    """What happened in this account's box after the client's pts and qts
+    (https://core.telegram.org/method/updates.getDifference).
+
+    kurigram's recover_gaps asks with qts=0 (pyrogram/methods/advanced/recover_gaps.py); the
+    emulator then starts after the last qts update a session of this auth key took in.
+    """
     emu, me = call.emu, call.me
     box = me.box
+    since_qts = q.qts if q.qts > 0 else call.key.delivered_qts
     pending = [u for pts, u in box.log if pts > q.pts]
+    queued = [entry for entry in box.qts_log if entry[0] > since_qts]
+    call.key.delivered_qts = max(call.key.delivered_qts, box.qts)
     state = raw.types.updates.State(pts=box.pts, qts=box.qts, date=emu.now(), seq=0,
                                     unread_count=0)
-    if not pending:
+    if not pending and not queued:
         return raw.types.updates.DifferenceEmpty(date=emu.now(), seq=0)
     messages = [u.message for u in pending if isinstance(u, raw.types.UpdateNewMessage)]
     others = [u for u in pending if not isinstance(u, raw.types.UpdateNewMessage)]
+    others += [update for _, update, _, _ in queued]
     peers = {m.peer for m in box.messages.values()} | {me.id}
+    peers |= {u for _, _, users, _ in queued for u in users if u in emu.accounts}
+    chats = {c for _, _, _, chats in queued for c in chats if c in emu.channels_by_id}
     return raw.types.updates.Difference(
-        new_messages=messages, new_encrypted_messages=[], other_updates=others, chats=[],
+        new_messages=messages, new_encrypted_messages=[], other_updates=others,
+        chats=[tl.channel(me.id, emu.channels_by_id[c]) for c in chats],
         users=[tl.user(me.id, emu.accounts[p]) for p in peers], state=state)
 
 
 @handler("updates.GetChannelDifference")
 def get_channel_difference(call: Call, q):
-    ch = call.emu.channel_by_id(q.channel.channel_id)
-    return raw.types.updates.ChannelDifferenceEmpty(pts=ch.pts, final=True, timeout=30)
+    """A channel's posts, edits and deletions after the client's pts
+    (https://core.telegram.org/method/updates.getChannelDifference)."""
+    from .rpc_messages import channel_of
+
+    emu, me = call.emu, call.me
+    ch = channel_of(call, q.channel)
+    if q.pts <= 0:
+        raise bad_request("PERSISTENT_TIMESTAMP_INVALID")
+    pending = [u for pts, u in ch.log if pts > q.pts][:max(q.limit, 1)]
+    if not pending:
+        return raw.types.updates.ChannelDifferenceEmpty(pts=ch.pts, final=True, timeout=30)
+    last = next(pts for pts, u in ch.log if u is pending[-1])
+    messages = [u.message for u in pending if isinstance(u, raw.types.UpdateNewChannelMessage)]
+    others = [u for u in pending if not isinstance(u, raw.types.UpdateNewChannelMessage)]
+    senders = {m.from_id.user_id for m in messages if getattr(m, "from_id", None)} | {me.id}
+    return raw.types.updates.ChannelDifference(
+        pts=last, final=last == ch.pts or None, timeout=30, new_messages=messages,
+        other_updates=others, chats=[tl.channel(me.id, ch)],
+        users=[tl.user(me.id, emu.accounts[u]) for u in senders if u in emu.accounts])
 
 
 # -- users and bots ----------------------------------------------------------------------
@@ -273,7 +303,8 @@ def resolve_user(call: Call, input_user) -> Account:
     known_to_bot = me.is_bot and input_user.access_hash == 0 and account.id in (
         {m.peer for m in me.box.messages.values()}
         | {m for c in me.channels for m in emu.channels_by_id[c].members})
-    if input_user.access_hash != account.access_hash and not known_to_bot:
+    # https://core.telegram.org/api/peers: access hashes are per account
+    if input_user.access_hash != peer_hash(account.access_hash, me.id) and not known_to_bot:
         raise bad_request("USER_ID_INVALID")
     return account
 

@@ -10,9 +10,9 @@ from pyrogram import raw
 
 from . import tl
 from .rpc_auth import resolve_user
-from .rpc_messages import assemble, resolve_peer, stored_media
+from .rpc_messages import assemble, channel_of, resolve_peer, stored_media
 from .server import Call, Server
-from .state import Account, Admin, Channel, Invite, Member, new_access_hash
+from .state import Account, Admin, Channel, Invite, Member, new_access_hash, peer_hash
 from .wire import bad_request, handler
 
 INVITE_LINK = re.compile(r"(?:t\.me/(?:\+|joinchat/)|tg://join\?invite=)([\w-]+)")
@@ -52,15 +52,13 @@ def change_participant(emu: Server, ch: Channel, user_id: int, actor_id: int,
     prev = {bot: state(bot) for bot in before}
     mutate()
     for bot_id in before | bots():
-        bot = emu.accounts[bot_id]
-        bot.box.qts += 1
-        update = raw.types.UpdateChannelParticipant(
-            channel_id=ch.id, date=emu.now(), actor_id=actor_id, user_id=user_id,
-            qts=bot.box.qts, prev_participant=prev.get(bot_id), new_participant=state(bot_id),
-            invite=tl.invite(invite) if invite else None)
         users = [user_id, actor_id] + ([invite.admin_id] if invite else [])
         users += [a.promoted_by for a in ch.admins.values() if a.promoted_by in emu.accounts]
-        emu.push(bot_id, [update], users, [ch.id])
+        emu.push_qts(emu.accounts[bot_id], lambda qts, bot_id=bot_id: (
+            raw.types.UpdateChannelParticipant(
+                channel_id=ch.id, date=emu.now(), actor_id=actor_id, user_id=user_id,
+                qts=qts, prev_participant=prev.get(bot_id), new_participant=state(bot_id),
+                invite=tl.invite(invite) if invite else None)), users, [ch.id])
     emu.notify()
 
 
@@ -118,12 +116,7 @@ def resolve_channel(call: Call, input_channel) -> Channel:
     # pyrogram passes an InputPeerChannel where an InputChannel is due; Telegram takes it.
     if not isinstance(input_channel, (raw.types.InputChannel, raw.types.InputPeerChannel)):
         raise bad_request("CHANNEL_INVALID")
-    ch = call.emu.channels_by_id.get(input_channel.channel_id)
-    if ch is None or ch.access_hash != input_channel.access_hash:
-        raise bad_request("CHANNEL_INVALID")
-    if call.me.id not in ch.members:
-        raise bad_request("CHANNEL_PRIVATE")
-    return ch
+    return channel_of(call, input_channel)
 
 
 def require_right(ch: Channel, user_id: int, right: str) -> None:
@@ -225,10 +218,12 @@ def get_participants(call: Call, q):
 def get_channels(call: Call, q):
     chats = []
     for input_channel in q.id:
+        # access_hash=0 (kurigram's resolve_peer for an unknown id) is refused like any
+        # hash this account was not given (https://core.telegram.org/method/channels.getChannels)
         ch = call.emu.channels_by_id.get(input_channel.channel_id)
-        if ch and (ch.access_hash == input_channel.access_hash or (
-                input_channel.access_hash == 0 and call.me.id in ch.members)):
-            chats.append(tl.channel(call.me.id, ch))
+        if ch is None or input_channel.access_hash != peer_hash(ch.access_hash, call.me.id):
+            raise bad_request("CHANNEL_INVALID")
+        chats.append(tl.channel(call.me.id, ch))
     return raw.types.messages.Chats(chats=chats)
 
 

@@ -12,7 +12,7 @@ from pyrogram import raw
 from . import tl
 from .rpc_auth import resolve_user
 from .server import Call, Server, text_length
-from .state import Account, Channel, Msg, StoredFile
+from .state import Account, Channel, Msg, StoredFile, peer_hash
 from .wire import TelegramError, bad_request, handler
 
 MAX_PART = 512 * 1024
@@ -21,20 +21,29 @@ LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 
 def resolve_peer(call: Call, peer) -> Account | Channel:
     """The user or channel an InputPeer names; PEER_ID_INVALID if the caller can't see it."""
-    emu = call.emu
     if isinstance(peer, (raw.types.InputPeerUser, raw.types.InputPeerSelf)):
         try:
             return resolve_user(call, peer)
         except TelegramError:
             raise bad_request("PEER_ID_INVALID") from None
     if isinstance(peer, raw.types.InputPeerChannel):
-        ch = emu.channels_by_id.get(peer.channel_id)
-        if ch is None or ch.access_hash != peer.access_hash:
-            raise bad_request("PEER_ID_INVALID")
-        if call.me.id not in ch.members:
-            raise bad_request("CHANNEL_PRIVATE")
-        return ch
+        return channel_of(call, peer)
     raise bad_request("PEER_ID_INVALID")
+
+
+def channel_of(call: Call, input_channel) -> Channel:
+    """The channel an InputChannel/InputPeerChannel names, with this account's own hash.
+
+    Hashes belong to the account that received them; access_hash=0 is no hash
+    (https://core.telegram.org/api/peers, https://core.telegram.org/method/channels.getChannels
+    errors: CHANNEL_INVALID); a non-member gets CHANNEL_PRIVATE.
+    """
+    ch = call.emu.channels_by_id.get(getattr(input_channel, "channel_id", None))
+    if ch is None or input_channel.access_hash != peer_hash(ch.access_hash, call.me.id):
+        raise bad_request("CHANNEL_INVALID")
+    if call.me.id not in ch.members:
+        raise bad_request("CHANNEL_PRIVATE")
+    return ch
 
 
 def check_url(url: str, web_app: bool = False) -> None:
@@ -380,6 +389,7 @@ def delete_channel_messages(call: Call, q):
         ch.pts += 1
         update = raw.types.UpdateDeleteChannelMessages(
             channel_id=ch.id, messages=[m.id for m in msgs], pts=ch.pts, pts_count=1)
+        emu.log_channel(ch, update)
         for member_id in list(ch.members):
             emu.push(member_id, [update], chats=[ch.id], exclude=call.session)
     emu.notify()

@@ -253,12 +253,53 @@ class Server:
     def push(self, account_id: int, updates: list[Any], users: list[int] = (),
              chats: list[int] = (), exclude: EmulatorSession | None = None) -> None:
         """Deliver updates to every connected session of ``account_id`` but ``exclude``."""
-        targets = [s for s in self.sessions
-                   if s is not exclude and not s.is_media and s.account_id == account_id]
+        targets = [s for s in self._connected(account_id) if s is not exclude]
         if targets:
             packed = self.updates(account_id, updates, users, chats)
             for session in targets:
                 session.push(packed)
+
+    def push_qts(self, account: Account, make: Callable[[int], Any], users: list[int] = (),
+                 chats: list[int] = ()) -> Any:
+        """Queue an update in a bot's qts sequence (chat_member, callback queries) and deliver
+        it; a session that was away gets it from updates.getDifference
+        (https://core.telegram.org/api/updates#update-sequences)."""
+        account.box.qts += 1
+        qts = account.box.qts
+        update = make(qts)
+        account.box.qts_log.append((qts, update, list(users), list(chats)))
+        for session in self._connected(account.id):
+            key = self.auth_keys.get(session.auth_key)
+            if key is not None:
+                key.delivered_qts = max(key.delivered_qts, qts)
+        self.push(account.id, [update], users, chats)
+        return update
+
+    def log_channel(self, ch: Channel, update: Any) -> None:
+        """Remember a channel's update by its pts, for updates.getChannelDifference."""
+        ch.log.append((ch.pts, update))
+
+    def _connected(self, account_id: int) -> list[EmulatorSession]:
+        return [s for s in self.sessions if not s.is_media and not s.cut
+                and s.account_id == account_id]
+
+    def disconnect(self, client: pyrogram.Client) -> None:
+        """Cut ``client``'s connection: its calls fail as a dropped network does (OSError,
+        which kurigram retries) and updates pushed meanwhile never reach it."""
+        for session in self._sessions_of(client):
+            session.cut = True
+
+    def reconnect(self, client: pyrogram.Client) -> None:
+        """Restore ``client``'s connection. Updates it missed are not resent: the client
+        catches up with updates.getDifference (kurigram: recover_gaps)."""
+        for session in self._sessions_of(client):
+            session.cut = False
+
+    def _sessions_of(self, client: pyrogram.Client) -> list[EmulatorSession]:
+        sessions = [s for s in self.sessions if s.client is client]
+        if not sessions:
+            raise ValueError("that client has no session on this emulator")
+        return sessions
 
     def push_to_key(self, key: bytes, update: Any) -> None:
         """Deliver an UpdateShort to the sessions of one auth key (e.g. UpdateLoginToken)."""
@@ -350,6 +391,8 @@ class Server:
         ch.next_id += 1
         ch.messages[msg.id] = msg
         ch.pts += 1
+        self.log_channel(ch, raw.types.UpdateNewChannelMessage(
+            message=tl.message(msg), pts=ch.pts, pts_count=1))
         for member_id in list(ch.members):
             update = raw.types.UpdateNewChannelMessage(
                 message=tl.message(msg, member_id), pts=ch.pts, pts_count=1)
@@ -371,6 +414,8 @@ class Server:
         if msg.in_channel:
             ch = self.channels_by_id[msg.peer]
             ch.pts += 1
+            self.log_channel(ch, raw.types.UpdateEditChannelMessage(
+                message=tl.message(msg), pts=ch.pts, pts_count=1))
             for member_id in list(ch.members):
                 update = raw.types.UpdateEditChannelMessage(
                     message=tl.message(msg, member_id), pts=ch.pts, pts_count=1)

@@ -49,6 +49,7 @@ class EmulatorSession:
         self.server_address = SERVER_ADDRESS
         self.port = 443
         self.is_started = asyncio.Event()
+        self.cut = False  # Server.disconnect: the network between client and server is down
         self._update_tasks: set[asyncio.Task] = set()
 
     @property
@@ -88,6 +89,8 @@ class EmulatorSession:
         if not self.is_started.is_set():
             # What a real session's send does without a connection (an OSError, retried)
             raise ConnectionError("Session is not started")
+        if self.cut:
+            raise ConnectionResetError("Telegram emulator: connection cut (Emulator.disconnect)")
         received = read_query(query)  # the server reads bytes, never pyrogram's objects
         inner = unwrap(received)
         try:
@@ -106,7 +109,7 @@ class EmulatorSession:
 
     def push(self, updates: TLObject) -> None:
         """Deliver an Updates object to the client, as a real session does for a push."""
-        if not self.is_started.is_set() or self.is_media:
+        if not self.is_started.is_set() or self.is_media or self.cut:
             return
         task = asyncio.get_running_loop().create_task(
             self.client.handle_updates(roundtrip(updates))

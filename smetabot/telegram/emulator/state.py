@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +21,13 @@ ADMIN_RIGHTS = tuple(
 def new_access_hash() -> int:
     """A random signed 64-bit access hash, as Telegram hands out."""
     return secrets.randbits(63) - (1 << 62)
+
+
+def peer_hash(secret: int, viewer_id: int | None) -> int:
+    """The access hash of a user or channel as one account receives it: each account gets its
+    own, and a hash is refused from any other account (https://core.telegram.org/api/peers)."""
+    digest = hashlib.sha256(f"{secret}:{viewer_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "little", signed=True) or 1
 
 
 @dataclass
@@ -83,6 +91,7 @@ class Box:
     qts: int = 0
     messages: dict[int, Msg] = field(default_factory=dict)
     log: list[tuple[int, Any]] = field(default_factory=list)  # (pts, update)
+    qts_log: list[tuple[int, Any]] = field(default_factory=list)  # (qts, update): bots' box
 
 
 @dataclass
@@ -174,6 +183,7 @@ class Channel:
     invites: dict[str, Invite] = field(default_factory=dict)  # by hash
     next_id: int = 1
     pts: int = 1
+    log: list[tuple[int, Any]] = field(default_factory=list)  # (pts, update as a member sees it)
 
     def rights_of(self, user_id: int) -> set[str]:
         """The admin rights ``user_id`` holds here: all of them for the owner."""
@@ -192,6 +202,7 @@ class AuthKey:
     user_id: int | None = None
     password_pending_for: int | None = None  # signed in but 2FA not yet passed
     login_token: bytes | None = None
+    delivered_qts: int = 0  # the last qts update a session of this key took in
 
 
 @dataclass

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pyrogram import raw
 
-from .state import ADMIN_RIGHTS, DC_ID, Account, Channel, Msg, StoredFile
+from .state import ADMIN_RIGHTS, DC_ID, Account, Channel, Msg, StoredFile, peer_hash
 
 
 def user(viewer_id: int, account: Account) -> raw.types.User:
@@ -17,7 +17,7 @@ def user(viewer_id: int, account: Account) -> raw.types.User:
         # `bot_info_version` shares its flag bit with `bot`: set both or neither.
         bot_info_version=1 if account.is_bot else None,
         bot_nochats=None,
-        access_hash=account.access_hash,
+        access_hash=peer_hash(account.access_hash, viewer_id),
         first_name=account.first_name,
         last_name=account.last_name,
         username=account.username,
@@ -53,7 +53,7 @@ def channel(viewer_id: int, ch: Channel) -> raw.types.Channel:
         left=viewer_id not in ch.members or None,
         broadcast=True,
         noforwards=ch.noforwards or None,
-        access_hash=ch.access_hash,
+        access_hash=peer_hash(ch.access_hash, viewer_id),
         admin_rights=admin_rights(rights) if rights else None,
         participants_count=len(ch.members),
     )
