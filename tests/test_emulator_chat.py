@@ -301,6 +301,10 @@ def test_flood_wait_is_injectable():
         with pytest.raises(errors.FloodWait) as caught:
             await bot.send_message(alice, "one")
         assert caught.value.value == 30
+        with pytest.raises(errors.FloodWait) as caught:  # still waiting
+            await bot.send_message(alice, "one")
+        assert 28 <= caught.value.value <= 30
+        emu.advance_time(30)
         # Below the client's sleep_threshold pyrogram waits and retries by itself.
         bot.sleep_threshold = 5
         emu.inject_flood_wait("messages.SendMessage", 1)

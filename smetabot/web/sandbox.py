@@ -158,6 +158,16 @@ async def web_app_data(request: web.Request) -> web.Response:
 
 
 @_json_errors
+async def inject(request: web.Request) -> web.Response:
+    """The next ``times`` calls of a Telegram method fail with the given error."""
+    body = await _body(request)
+    method, error = str(body["method"]), str(body["error"])
+    code, times = int(body.get("code", 400)), int(body.get("times", 1))
+    _emulator(request).inject_error(method, code, error, times)
+    return web.json_response({"method": method, "error": error, "code": code, "times": times})
+
+
+@_json_errors
 async def user_channels(request: web.Request) -> web.Response:
     user_id = _user_id(request)
     return web.json_response([
@@ -240,6 +250,7 @@ def add_routes(webapp: web.Application) -> None:
     webapp.router.add_get(f"{base}/users/{{user_id:\\d+}}/channels", user_channels)
     webapp.router.add_get(f"{base}/users/{{user_id:\\d+}}/channels/{{channel_id:-?\\d+}}",
                           view_channel)
+    webapp.router.add_post(f"{base}/inject", inject)
     webapp.router.add_get(f"{base}/channels", channels)
     webapp.router.add_get(f"{base}/channels/{{channel_id:-?\\d+}}", channel)
     webapp.router.add_get(f"{base}/files/{{file_id}}", file)

@@ -302,25 +302,27 @@ def set_bot_callback_answer(call: Call, q):
 # -- files ------------------------------------------------------------------------------
 
 
-def _save_part(call: Call, file_id: int, part: int, data: bytes) -> bool:
+async def _save_part(call: Call, file_id: int, part: int, data: bytes) -> bool:
+    # Parts may arrive in any order and in parallel (https://core.telegram.org/api/files)
     if len(data) > MAX_PART:
         raise bad_request("FILE_PART_TOO_BIG")
     if not 0 <= part < 8000:
         raise bad_request("FILE_PART_INVALID")
+    await call.emu.uplink(len(data))
     call.emu.uploads.setdefault((call.key.key, file_id), {})[part] = data
     return True
 
 
 @handler("upload.SaveFilePart")
-def save_file_part(call: Call, q):
-    return _save_part(call, q.file_id, q.file_part, q.bytes)
+async def save_file_part(call: Call, q):
+    return await _save_part(call, q.file_id, q.file_part, q.bytes)
 
 
 @handler("upload.SaveBigFilePart")
-def save_big_file_part(call: Call, q):
+async def save_big_file_part(call: Call, q):
     if not 0 <= q.file_part < q.file_total_parts:
         raise bad_request("FILE_PART_INVALID")
-    return _save_part(call, q.file_id, q.file_part, q.bytes)
+    return await _save_part(call, q.file_id, q.file_part, q.bytes)
 
 
 @handler("upload.GetFile")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import math
 import os
 import secrets
 import time
@@ -83,9 +84,23 @@ class Server:
     API_ID = 2040
     API_HASH = "b18441a1ff607e10a989891a5462e627"
 
-    def __init__(self, *, callback_timeout: float = 10.0) -> None:
+    def __init__(self, *, callback_timeout: float = 10.0, latency: float = 0.0,
+                 uplink_bytes_per_s: float | None = None, clock_skew: float = 0.0,
+                 fake_clock: bool = False) -> None:
+        """``latency``: seconds added to every call; ``uplink_bytes_per_s``: upload throughput
+        shared by every file part in flight (None: unlimited); ``clock_skew``: how far
+        Telegram's clock is ahead of the host's; ``fake_clock``: ``sleep`` jumps the clock
+        forward instead of waiting, so waiting out a 3,000 s flood wait takes no time (the
+        clock still runs with the host's, so kurigram's own short sleeps work as usual)."""
         self.limits = Limits()
         self.callback_timeout = callback_timeout
+        self.latency = latency
+        self.uplink_bytes_per_s = uplink_bytes_per_s
+        self.clock_skew = clock_skew
+        self.fake_clock = fake_clock
+        self._uplink_free_at = 0.0
+        #: (account id, method) -> when its flood wait ends (emulator clock)
+        self.flood_until: dict[tuple[int, str], float] = {}
         self.accounts: dict[int, Account] = {}
         self.channels_by_id: dict[int, Channel] = {}
         self.files: dict[int, StoredFile] = {}
@@ -109,13 +124,38 @@ class Server:
 
     # -- clock, keys, accounts ------------------------------------------------------------
 
+    def time(self) -> float:
+        """Telegram's clock: the host's (or a fake one) plus the skew and any advance."""
+        return time.time() + self.clock_skew + self._clock_offset
+
     def now(self) -> int:
-        """The emulator's clock (unix seconds); ``advance_time`` moves it."""
-        return int(time.time() + self._clock_offset)
+        """The emulator's clock (unix seconds), used wherever Telegram answers with its time
+        (dates, config, update states, token expiries); ``advance_time`` moves it."""
+        return int(self.time())
 
     def advance_time(self, seconds: float) -> None:
         """Move the clock forward, e.g. to expire a QR login token."""
         self._clock_offset += seconds
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait ``seconds`` of the emulator's time: at once with a fake clock (which jumps
+        forward), else for real. A sandboxed product can wait out flood waits with it."""
+        if self.fake_clock:
+            self.advance_time(seconds)
+            self._changed.set()
+            await asyncio.sleep(0)
+        else:
+            await asyncio.sleep(seconds)
+
+    async def uplink(self, size: int) -> None:
+        """Hold a file part until the shared uplink has carried its ``size`` bytes."""
+        rate = self.uplink_bytes_per_s
+        if not rate:
+            return
+        loop = asyncio.get_running_loop()
+        start = max(loop.time(), self._uplink_free_at)
+        self._uplink_free_at = start + size / rate
+        await asyncio.sleep(self._uplink_free_at - loop.time())
 
     def new_auth_key(self) -> bytes:
         """A fresh, not yet signed-in authorization."""
@@ -188,11 +228,32 @@ class Server:
 
     def inject_error(self, method: str, code: int, message: str, times: int = 1) -> None:
         """Make the next ``times`` calls of ``method`` (e.g. "messages.SendMessage") fail."""
+        target: Any = raw.functions
+        for part in method.split("."):
+            target = getattr(target, part, None)
+        if not isinstance(target, type) or not hasattr(target, "QUALNAME"):
+            raise ValueError(f"{method!r} is not a Telegram function (e.g. messages.SendMedia)")
+        if not 300 <= code < 600 and code not in (-503,) or times < 1:
+            raise ValueError("code must be Telegram's (303..599) and times at least 1")
+        if not message or not message.replace("_", "").isalnum() or not message.isupper():
+            raise ValueError("error must be Telegram's upper-case name, e.g. MEDIA_EMPTY")
         self.injected.setdefault(method, []).extend([TelegramError(code, message)] * times)
 
     def inject_flood_wait(self, method: str, seconds: int, times: int = 1) -> None:
-        """Make the next ``times`` calls of ``method`` fail with FLOOD_WAIT_<seconds>."""
+        """Make the next ``times`` calls of ``method`` fail with FLOOD_WAIT_<seconds>; the
+        caller stays refused (with the seconds left) until the emulator's clock passes it."""
         self.inject_error(method, 420, f"FLOOD_WAIT_{seconds}", times)
+
+    def _flood_check(self, account_id: int | None, name: str) -> None:
+        # A call during a flood wait is refused with the seconds still to wait
+        # (https://core.telegram.org/api/errors#420-flood)
+        until = self.flood_until.get((account_id, name))
+        if until is None:
+            return
+        left = math.ceil(until - self.time())
+        if left > 0:
+            raise TelegramError(420, f"FLOOD_WAIT_{left}")
+        del self.flood_until[(account_id, name)]
 
     # -- dispatch -------------------------------------------------------------------------
 
@@ -200,9 +261,17 @@ class Server:
         """Answer one Telegram function call coming from ``session``."""
         name = method_name(query)
         self.calls.append(name)
+        if self.latency:
+            await asyncio.sleep(self.latency)
+        account_id = self.user_of_key(session.auth_key)
+        self._flood_check(account_id, name)
         injected = self.injected.get(name)
         if injected:
-            raise injected.pop(0)
+            error = injected.pop(0)
+            if error.code == 420 and error.message.startswith("FLOOD_WAIT_"):
+                seconds = int(error.message.rpartition("_")[2])
+                self.flood_until[(account_id, name)] = self.time() + seconds
+            raise error
         func = HANDLERS.get(name)
         if func is None:
             self.refuse(name)
