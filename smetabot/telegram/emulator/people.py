@@ -20,7 +20,7 @@ from . import rpc_auth, rpc_channels, rpc_messages  # noqa: F401  (registers the
 from .rpc_auth import accept_login_token
 from .rpc_channels import join
 from .server import Server
-from .state import DC_ID, Account, Channel, Msg
+from .state import Account, Channel, Msg
 from .webapp import sign_init_data, user_json, web_app_url
 from .wire import TelegramError, bad_request
 
@@ -63,7 +63,7 @@ class Emulator(Server):
         if not data:
             raise bad_request("FILE_PARTS_INVALID")
         rpc_messages.check_text(self, caption or "", caption=True)
-        file = self.store_file(kind, data, name, mime_type)
+        file = self.store_file(kind, data, name, mime_type, dc_id=user.dc_id)
         msg, _ = self.post_private(user, self.bot, media=file, text=caption or "")
         return msg.id
 
@@ -258,9 +258,9 @@ class Emulator(Server):
         """A pyrogram session string already signed in as ``user_id`` (a shortcut for tests
         and sandbox fixtures that skip the login flow)."""
         account = self.account(user_id)
-        key = self.new_auth_key()
+        key = self.new_auth_key(account.dc_id)
         self.auth_keys[key].user_id = account.id
-        packed = struct.pack(Storage.SESSION_STRING_FORMAT, DC_ID, self.API_ID, False, key,
+        packed = struct.pack(Storage.SESSION_STRING_FORMAT, account.dc_id, self.API_ID, False, key,
                              account.id, account.is_bot)
         return base64.urlsafe_b64encode(packed).decode().rstrip("=")
 

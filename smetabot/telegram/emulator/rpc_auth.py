@@ -10,7 +10,7 @@ from pyrogram import raw
 from . import tl
 from .server import Call, Server
 from .srp import P_BYTES, G, challenge, verify
-from .state import DC_ID, Account, LoginCode, LoginToken, SrpChallenge, peer_hash
+from .state import DC_IDS, Account, ExportedAuth, LoginCode, LoginToken, SrpChallenge, peer_hash
 from .wire import TelegramError, bad_request, handler
 
 BOT_COMMAND = re.compile(r"^[a-z0-9_]{1,32}$")
@@ -36,10 +36,10 @@ def get_config(call: Call, q) -> raw.types.Config:
     now = call.emu.now()
     limits = call.emu.limits
     return raw.types.Config(
-        date=now, expires=now + 3600, test_mode=False, this_dc=DC_ID,
-        dc_options=[raw.types.DcOption(id=DC_ID, ip_address="127.0.0.1", port=443),
-                    raw.types.DcOption(id=DC_ID, ip_address="127.0.0.1", port=443,
-                                       media_only=True)],
+        date=now, expires=now + 3600, test_mode=False, this_dc=call.session.dc_id,
+        dc_options=[raw.types.DcOption(id=dc, ip_address="127.0.0.1", port=443,
+                                       media_only=media or None)
+                    for dc in DC_IDS for media in (False, True)],
         dc_txt_domain_name="", chat_size_max=200, megagroup_size_max=200000,
         forwarded_count_max=100, online_update_period_ms=210000,
         offline_blur_timeout_ms=5000, offline_idle_timeout_ms=30000,
@@ -51,7 +51,7 @@ def get_config(call: Call, q) -> raw.types.Config:
         call_ring_timeout_ms=90000, call_connect_timeout_ms=30000,
         call_packet_timeout_ms=10000, me_url_prefix="https://t.me/",
         caption_length_max=limits.caption_length, message_length_max=limits.message_length,
-        webfile_dc_id=DC_ID,
+        webfile_dc_id=4,
     )
 
 
@@ -61,7 +61,15 @@ def import_bot_authorization(call: Call, q):
                 if a.is_bot and a.bot_token == q.bot_auth_token), None)
     if bot is None:
         raise bad_request("ACCESS_TOKEN_INVALID")
+    _home_dc(call, bot, "USER_MIGRATE")
     return authorization(call.emu, call, bot)
+
+
+def _home_dc(call: Call, account: Account, error: str) -> None:
+    """An account signs in on its home DC: elsewhere Telegram answers 303 <error>_<dc>
+    (https://core.telegram.org/api/datacenter#authorization)."""
+    if call.key.dc_id != account.dc_id:
+        raise TelegramError(303, f"{error}_{account.dc_id}")
 
 
 @handler("auth.SendCode", auth=False)
@@ -69,6 +77,7 @@ def send_code(call: Call, q):
     user = call.emu.find_phone(q.phone_number)
     if user is None or user.is_bot:
         raise bad_request("PHONE_NUMBER_INVALID")
+    _home_dc(call, user, "PHONE_MIGRATE")
     code = LoginCode(code=f"{secrets.randbelow(100000):05d}",
                      phone_code_hash=secrets.token_hex(9), date=call.emu.now())
     user.login_codes.append(code)
@@ -92,6 +101,7 @@ def sign_in(call: Call, q):
         raise bad_request("PHONE_CODE_EXPIRED")
     if code.code != q.phone_code:
         raise bad_request("PHONE_CODE_INVALID")
+    _home_dc(call, user, "PHONE_MIGRATE")
     code.used = True
     return _signed_in_or_password(emu, call, user)
 
@@ -145,15 +155,60 @@ def export_login_token(call: Call, q):
     emu = call.emu
     current = emu.login_tokens.get(call.key.login_token or b"")
     if current is not None and current.accepted_by is not None:
+        user = emu.accounts[current.accepted_by]
+        if user.dc_id != call.key.dc_id:
+            # https://core.telegram.org/api/qr-login: continue on the user's DC
+            return raw.types.auth.LoginTokenMigrateTo(dc_id=user.dc_id, token=current.token)
         del emu.login_tokens[current.token]
         call.key.login_token = None
         return raw.types.auth.LoginTokenSuccess(
-            authorization=_signed_in_or_password(emu, call, emu.accounts[current.accepted_by]))
+            authorization=_signed_in_or_password(emu, call, user))
     token = LoginToken(token=secrets.token_bytes(32), auth_key=call.key.key,
                        expires=emu.now() + emu.limits.login_token_seconds)
     emu.login_tokens[token.token] = token
     call.key.login_token = token.token
     return raw.types.auth.LoginToken(expires=token.expires, token=token.token)
+
+
+@handler("auth.ImportLoginToken", auth=False)
+def import_login_token(call: Call, q):
+    """The migrated half of a QR login, on the user's own DC (https://core.telegram.org/api/qr-login)."""
+    emu = call.emu
+    token = emu.login_tokens.get(q.token)
+    if token is None or emu.now() > token.expires + 60:
+        raise bad_request("AUTH_TOKEN_EXPIRED" if token else "AUTH_TOKEN_INVALID")
+    if token.accepted_by is None:
+        return raw.types.auth.LoginToken(expires=token.expires, token=token.token)
+    user = emu.accounts[token.accepted_by]
+    if user.dc_id != call.key.dc_id:
+        return raw.types.auth.LoginTokenMigrateTo(dc_id=user.dc_id, token=token.token)
+    del emu.login_tokens[token.token]
+    old = emu.auth_keys.get(token.auth_key)
+    if old is not None:
+        old.login_token = None
+    return raw.types.auth.LoginTokenSuccess(authorization=_signed_in_or_password(emu, call, user))
+
+
+@handler("auth.ExportAuthorization")
+def export_authorization(call: Call, q):
+    """Carry this account's authorization to another DC (https://core.telegram.org/method/auth.exportAuthorization)."""
+    if q.dc_id not in DC_IDS or q.dc_id == call.key.dc_id:
+        raise bad_request("DC_ID_INVALID")
+    data = secrets.token_bytes(128)
+    call.emu.exported_auths[data] = ExportedAuth(user_id=call.me.id, dc_id=q.dc_id,
+                                                 expires=call.emu.now() + 300)
+    return raw.types.auth.ExportedAuthorization(id=call.me.id, bytes=data)
+
+
+@handler("auth.ImportAuthorization", auth=False)
+def import_authorization(call: Call, q):
+    """https://core.telegram.org/method/auth.importAuthorization: AUTH_BYTES_INVALID unless
+    the bytes were exported for this DC and this user."""
+    exported = call.emu.exported_auths.pop(q.bytes, None)
+    if (exported is None or exported.user_id != q.id or exported.dc_id != call.key.dc_id
+            or call.emu.now() > exported.expires):
+        raise bad_request("AUTH_BYTES_INVALID")
+    return authorization(call.emu, call, call.emu.accounts[exported.user_id])
 
 
 def accept_login_token(emu: Server, user: Account, token_bytes: bytes) -> LoginToken:

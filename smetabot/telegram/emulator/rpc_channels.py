@@ -253,7 +253,7 @@ def edit_photo(call: Call, q):
         if q.photo.video is not None:
             emu.refuse("channels.EditPhoto with a video")
         ch.photo = emu.store_file("photo", assemble(call, q.photo.file), "photo.jpg",
-                                  "image/jpeg")
+                                  "image/jpeg", dc_id=call.me.dc_id)
     elif isinstance(q.photo, raw.types.InputChatPhoto):
         ch.photo = stored_media(call, raw.types.InputMediaPhoto(id=q.photo.id))
     elif isinstance(q.photo, raw.types.InputChatPhotoEmpty):

@@ -162,9 +162,11 @@ def stored_media(call: Call, media) -> StoredFile:
     if isinstance(media, raw.types.InputMediaUploadedDocument):
         name = next((a.file_name for a in media.attributes
                      if isinstance(a, raw.types.DocumentAttributeFilename)), media.file.name)
-        return emu.store_file("document", assemble(call, media.file), name, media.mime_type)
+        return emu.store_file("document", assemble(call, media.file), name, media.mime_type,
+                              dc_id=call.me.dc_id)
     if isinstance(media, raw.types.InputMediaUploadedPhoto):
-        return emu.store_file("photo", assemble(call, media.file), media.file.name, "image/jpeg")
+        return emu.store_file("photo", assemble(call, media.file), media.file.name, "image/jpeg",
+                              dc_id=call.me.dc_id)
     if isinstance(media, (raw.types.InputMediaDocument, raw.types.InputMediaPhoto)):
         kind = "document" if isinstance(media, raw.types.InputMediaDocument) else "photo"
         file = emu.files.get(media.id.id)
@@ -341,6 +343,9 @@ def get_file(call: Call, q):
             raise bad_request("LOCATION_INVALID")
     else:
         emu.refuse(f"upload.GetFile of {type(location).__name__}")
+    if file.dc_id != call.session.dc_id:
+        # a file is served by its own DC (https://core.telegram.org/api/files#downloading-files)
+        raise TelegramError(303, f"FILE_MIGRATE_{file.dc_id}")
     if q.limit <= 0 or q.limit > 1024 * 1024 or (not q.precise and (
             q.limit % 4096 or (1024 * 1024) % q.limit or q.offset % 4096)):
         raise bad_request("LIMIT_INVALID")

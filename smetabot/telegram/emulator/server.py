@@ -21,9 +21,12 @@ from .files import image_size, process_photo
 from .session import EmulatorSession, attach
 from .srp import make_verifier
 from .state import (
+    DC_ID,
+    DC_IDS,
     Account,
     AuthKey,
     Channel,
+    ExportedAuth,
     LoginToken,
     Msg,
     Password,
@@ -37,6 +40,7 @@ log = logging.getLogger(__name__)
 
 UNSET: Any = object()
 FIRST_USER_ID = 5_000_000_000
+USER_DCS = (2, 4, 1)  # where new sandbox users live, in turn
 FIRST_CHANNEL_ID = 2_147_483_649
 
 
@@ -107,6 +111,7 @@ class Server:
         self.auth_keys: dict[bytes, AuthKey] = {}
         self.login_tokens: dict[bytes, LoginToken] = {}
         self.srp_challenges: dict[int, SrpChallenge] = {}
+        self.exported_auths: dict[bytes, ExportedAuth] = {}
         self.uploads: dict[tuple[bytes, int], dict[int, bytes]] = {}
         self.sessions: set[EmulatorSession] = set()
         self.callback_waiters: dict[int, tuple[int, asyncio.Future]] = {}
@@ -157,10 +162,12 @@ class Server:
         self._uplink_free_at = start + size / rate
         await asyncio.sleep(self._uplink_free_at - loop.time())
 
-    def new_auth_key(self) -> bytes:
-        """A fresh, not yet signed-in authorization."""
+    def new_auth_key(self, dc_id: int = DC_ID) -> bytes:
+        """A fresh, not yet signed-in authorization on ``dc_id`` (each DC has its own keys)."""
+        if dc_id not in DC_IDS:
+            raise ValueError(f"no DC{dc_id}")
         key = os.urandom(256)
-        self.auth_keys[key] = AuthKey(key=key, created=self.now())
+        self.auth_keys[key] = AuthKey(key=key, created=self.now(), dc_id=dc_id)
         return key
 
     def user_of_key(self, key: bytes) -> int | None:
@@ -179,13 +186,20 @@ class Server:
 
     def create_user(self, first_name: str, username: str | None = None,
                     language_code: str | None = None, phone: str | None = None,
-                    password: str | None = None, last_name: str | None = None) -> int:
-        """Register a Telegram user; ``password`` turns on 2FA. Returns the user id."""
+                    password: str | None = None, last_name: str | None = None,
+                    dc_id: int | None = None) -> int:
+        """Register a Telegram user; ``password`` turns on 2FA; ``dc_id`` is their home DC
+        (by default users are spread over DC2, DC4 and DC1, as real accounts are). Returns
+        the user id."""
+        if dc_id is None:
+            dc_id = USER_DCS[sum(1 for a in self.accounts.values() if not a.is_bot) % 3]
+        if dc_id not in DC_IDS:
+            raise bad_request("DC_ID_INVALID")
         if username and self.find_username(username):
             raise bad_request("USERNAME_OCCUPIED")
         if phone and self.find_phone(phone):
             raise bad_request("PHONE_NUMBER_OCCUPIED")
-        user = self._new_account(first_name=first_name, username=username,
+        user = self._new_account(first_name=first_name, username=username, dc_id=dc_id,
                                  lang_code=language_code, last_name=last_name,
                                  phone="".join(c for c in phone if c.isdigit()) if phone else None)
         if password:
@@ -276,7 +290,9 @@ class Server:
         if func is None:
             self.refuse(name)
         key = self.auth_keys.get(session.auth_key)
-        if key is None:
+        if key is None or key.dc_id != session.dc_id:
+            # an auth key is known only to the DC it was made with
+            # (https://core.telegram.org/api/datacenter)
             raise TelegramError(401, "AUTH_KEY_UNREGISTERED")
         me = self.accounts.get(key.user_id) if key.user_id else None
         if me is None and name not in NO_AUTH:
@@ -504,7 +520,8 @@ class Server:
 
     # -- files ----------------------------------------------------------------------------
 
-    def store_file(self, kind: str, data: bytes, name: str, mime_type: str) -> StoredFile:
+    def store_file(self, kind: str, data: bytes, name: str, mime_type: str,
+                   dc_id: int = DC_ID) -> StoredFile:
         """Keep a document, or a photo after Telegram-like recompression to JPEG."""
         width = height = 0
         if kind == "photo":
@@ -516,6 +533,6 @@ class Server:
             width, height = image_size(data)
         file = StoredFile(id=secrets.randbits(62), access_hash=new_access_hash(), kind=kind,
                           data=data, name=name, mime_type=mime_type, date=self.now(),
-                          width=width, height=height)
+                          width=width, height=height, dc_id=dc_id)
         self.files[file.id] = file
         return file

@@ -20,6 +20,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 import pyrogram
+from pyrogram import raw
 from pyrogram.raw.core import TLObject
 from pyrogram.session import Session
 
@@ -148,19 +149,34 @@ def attach(client: pyrogram.Client, emulator: Emulator) -> pyrogram.Client:
         await storage.is_bot(None)
 
     async def get_session(dc_id: int | None = None, is_media: bool = False,
-                          is_cdn: bool = False, *args: Any, temporary: bool = False,
-                          **kwargs: Any) -> EmulatorSession:
-        dc_id = dc_id or await client.storage.dc_id()
-        if not temporary and not is_media and client.session is not None:
+                          is_cdn: bool = False, business_connection_id: str | None = None,
+                          export_authorization: bool = True, *args: Any,
+                          temporary: bool = False, **kwargs: Any) -> EmulatorSession:
+        # kurigram's Client.get_session, with the emulator's keys instead of Auth().create()
+        # (pyrogram/client.py): another DC gets its own auth key, and the account's
+        # authorization is carried there with auth.exportAuthorization/importAuthorization.
+        home = await client.storage.dc_id()
+        dc_id = dc_id or home
+        is_current_dc = dc_id == home
+        if not temporary and is_current_dc and not is_media and client.session is not None:
             return client.session
         sessions = client.media_sessions if is_media else client.sessions
         if not temporary and sessions.get(dc_id):
             return sessions[dc_id]
-        session = EmulatorSession(emulator, client, dc_id, await client.storage.auth_key(),
-                                  is_media=is_media)
+        if is_media:
+            auth_key = (await get_session(dc_id)).auth_key
+        elif not is_current_dc:
+            auth_key = emulator.new_auth_key(dc_id)
+        else:
+            auth_key = await client.storage.auth_key()
+        session = EmulatorSession(emulator, client, dc_id, auth_key, is_media=is_media)
         if not temporary:
             sessions[dc_id] = session
         await session.start()
+        if not is_current_dc and not is_media and export_authorization:
+            exported = await client.invoke(raw.functions.auth.ExportAuthorization(dc_id=dc_id))
+            await session.invoke(raw.functions.auth.ImportAuthorization(
+                id=exported.id, bytes=exported.bytes))
         return session
 
     if not client.api_id:

@@ -9,7 +9,9 @@ from typing import Any
 
 from pyrogram import raw
 
-DC_ID = 2
+DC_ID = 2  # where a new client connects first
+#: Telegram's production DCs (https://core.telegram.org/api/datacenter)
+DC_IDS = (1, 2, 3, 4, 5)
 #: every right a ChatAdminRights can carry, in the order of the TL constructor
 ADMIN_RIGHTS = tuple(
     name
@@ -43,6 +45,7 @@ class StoredFile:
     date: int
     width: int = 0
     height: int = 0
+    dc_id: int = DC_ID  # files live on the DC of the account that uploaded them
     file_reference: bytes = field(default_factory=lambda: secrets.token_bytes(16))
 
     @property
@@ -132,6 +135,7 @@ class Account:
     login_codes: list[LoginCode] = field(default_factory=list)
     bot_commands: dict[tuple[str, str], list[Any]] = field(default_factory=dict)
     bot_description: str = ""
+    dc_id: int = DC_ID  # the account's home DC
     menu_buttons: dict[int, Any] = field(default_factory=dict)  # user id (0: everyone) -> button
 
 
@@ -199,6 +203,7 @@ class AuthKey:
 
     key: bytes
     created: int
+    dc_id: int = DC_ID  # an auth key belongs to one DC (https://core.telegram.org/api/datacenter)
     user_id: int | None = None
     password_pending_for: int | None = None  # signed in but 2FA not yet passed
     login_token: bytes | None = None
@@ -211,6 +216,15 @@ class LoginToken:
     auth_key: bytes
     expires: int
     accepted_by: int | None = None
+
+
+@dataclass
+class ExportedAuth:
+    """auth.exportAuthorization's answer, waiting for auth.importAuthorization on ``dc_id``."""
+
+    user_id: int
+    dc_id: int
+    expires: int
 
 
 @dataclass

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pyrogram import raw
 
-from .state import ADMIN_RIGHTS, DC_ID, Account, Channel, Msg, StoredFile, peer_hash
+from .state import ADMIN_RIGHTS, Account, Channel, Msg, StoredFile, peer_hash
 
 
 def user(viewer_id: int, account: Account) -> raw.types.User:
@@ -38,7 +38,7 @@ def rights_names(rights: raw.types.ChatAdminRights) -> set[str]:
 def chat_photo(channel: Channel) -> raw.base.ChatPhoto:
     if channel.photo is None:
         return raw.types.ChatPhotoEmpty()
-    return raw.types.ChatPhoto(photo_id=channel.photo.id, dc_id=DC_ID)
+    return raw.types.ChatPhoto(photo_id=channel.photo.id, dc_id=channel.photo.dc_id)
 
 
 def channel(viewer_id: int, ch: Channel) -> raw.types.Channel:
@@ -70,7 +70,7 @@ def photo(file: StoredFile) -> raw.types.Photo:
                 type=file.photo_size_type, w=file.width, h=file.height, size=file.size
             )
         ],
-        dc_id=DC_ID,
+        dc_id=file.dc_id,
     )
 
 
@@ -87,7 +87,7 @@ def document(file: StoredFile) -> raw.types.Document:
         date=file.date,
         mime_type=file.mime_type,
         size=file.size,
-        dc_id=DC_ID,
+        dc_id=file.dc_id,
         attributes=attributes,
     )
 
