@@ -195,8 +195,10 @@ async def view_channel(request: web.Request) -> web.Response:
 
 @_json_errors
 async def file(request: web.Request) -> web.Response:
-    data = _emulator(request).file_bytes(request.match_info["file_id"])
-    return web.Response(body=data, content_type="application/octet-stream")
+    thumb = request.query.get("thumb") in ("1", "true")
+    data = _emulator(request).file_bytes(request.match_info["file_id"], thumb=thumb)
+    return web.Response(body=data, content_type="image/jpeg" if thumb
+                        else "application/octet-stream")
 
 
 ASSETS = "sandbox_assets"

@@ -88,7 +88,10 @@ class Emulator(Server):
                      "file_name": msg.media.name, "mime_type": msg.media.mime_type,
                      "size": msg.media.size, "protected": msg.noforwards,
                      # a picture's size in pixels (photos, image documents), else None
-                     "width": msg.media.width or None, "height": msg.media.height or None}
+                     "width": msg.media.width or None, "height": msg.media.height or None,
+                     # a document's thumbnail as apps show it, or None (grey file icon)
+                     "thumb": {"width": msg.media.thumb_width, "height": msg.media.thumb_height,
+                               "size": len(msg.media.thumb)} if msg.media.thumb else None}
         return {
             "id": msg.id,
             "from": "user" if msg.out else "bot",
@@ -304,12 +307,17 @@ class Emulator(Server):
                 "grouped_id": msg.grouped_id, "views": msg.views, "edited": entry["edited"],
                 "edit_date": msg.edit_date}
 
-    def file_bytes(self, file_id: str | int) -> bytes:
-        """A file's bytes as a member would download them."""
+    def file_bytes(self, file_id: str | int, thumb: bool = False) -> bytes:
+        """A file's bytes (or its thumbnail's) as a member would download them."""
         try:
-            return self.files[int(file_id)].data
+            file = self.files[int(file_id)]
         except (KeyError, ValueError):
             raise bad_request("FILE_ID_INVALID") from None
+        if thumb:
+            if file.thumb is None:
+                raise bad_request("FILE_ID_INVALID")
+            return file.thumb
+        return file.data
 
     def bot_commands(self, scope: str = "default", lang_code: str = "") -> list[dict[str, str]]:
         """The bot's command menu, as set with bots.setBotCommands."""

@@ -10,6 +10,7 @@ from urllib.parse import urlparse
 from pyrogram import raw
 
 from . import tl
+from .files import check_thumb
 from .rpc_auth import resolve_user
 from .server import Call, Server, text_length
 from .state import Account, Channel, Msg, StoredFile, peer_hash
@@ -162,8 +163,18 @@ def stored_media(call: Call, media) -> StoredFile:
     if isinstance(media, raw.types.InputMediaUploadedDocument):
         name = next((a.file_name for a in media.attributes
                      if isinstance(a, raw.types.DocumentAttributeFilename)), media.file.name)
-        return emu.store_file("document", assemble(call, media.file), name, media.mime_type,
+        file = emu.store_file("document", assemble(call, media.file), name, media.mime_type,
                               dc_id=call.me.dc_id)
+        if media.thumb is not None:
+            thumb = assemble(call, media.thumb)
+            size = check_thumb(thumb)
+            if size is None:
+                # The MTProto pages name no error for a thumb that breaks the rules: the
+                # document goes out without it (https://core.telegram.org/bots/api#senddocument)
+                emu.dropped_thumbs.append(file.id)
+            else:
+                file.thumb, (file.thumb_width, file.thumb_height) = thumb, size
+        return file
     if isinstance(media, raw.types.InputMediaUploadedPhoto):
         return emu.store_file("photo", assemble(call, media.file), media.file.name, "image/jpeg",
                               dc_id=call.me.dc_id)
@@ -331,6 +342,7 @@ async def save_big_file_part(call: Call, q):
 def get_file(call: Call, q):
     emu = call.emu
     location = q.location
+    data = None
     if isinstance(location, raw.types.InputPeerPhotoFileLocation):
         target = resolve_peer(call, location.peer)
         file = getattr(target, "photo", None)
@@ -341,6 +353,11 @@ def get_file(call: Call, q):
         file = emu.files.get(location.id)
         if file is None or file.access_hash != location.access_hash:
             raise bad_request("LOCATION_INVALID")
+        thumb_size = getattr(location, "thumb_size", "")
+        if thumb_size and isinstance(location, raw.types.InputDocumentFileLocation):
+            if thumb_size != "m" or file.thumb is None:
+                raise bad_request("LOCATION_INVALID")
+            data = file.thumb
     else:
         emu.refuse(f"upload.GetFile of {type(location).__name__}")
     if file.dc_id != call.session.dc_id:
@@ -349,8 +366,10 @@ def get_file(call: Call, q):
     if q.limit <= 0 or q.limit > 1024 * 1024 or (not q.precise and (
             q.limit % 4096 or (1024 * 1024) % q.limit or q.offset % 4096)):
         raise bad_request("LIMIT_INVALID")
+    if data is None:
+        data = file.data
     return raw.types.upload.File(type=raw.types.storage.FileUnknown(), mtime=file.date,
-                                 bytes=file.data[q.offset:q.offset + q.limit])
+                                 bytes=data[q.offset:q.offset + q.limit])
 
 
 @handler("messages.DeleteMessages")

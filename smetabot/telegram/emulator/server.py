@@ -112,6 +112,7 @@ class Server:
         self.login_tokens: dict[bytes, LoginToken] = {}
         self.srp_challenges: dict[int, SrpChallenge] = {}
         self.exported_auths: dict[bytes, ExportedAuth] = {}
+        self.dropped_thumbs: list[int] = []  # documents whose thumbnail broke the rules
         self.uploads: dict[tuple[bytes, int], dict[int, bytes]] = {}
         self.sessions: set[EmulatorSession] = set()
         self.callback_waiters: dict[int, tuple[int, asyncio.Future]] = {}

@@ -46,6 +46,9 @@ class StoredFile:
     width: int = 0
     height: int = 0
     dc_id: int = DC_ID  # files live on the DC of the account that uploaded them
+    thumb: bytes | None = None  # a document's JPEG thumbnail ("m": at most 320 px)
+    thumb_width: int = 0
+    thumb_height: int = 0
     file_reference: bytes = field(default_factory=lambda: secrets.token_bytes(16))
 
     @property

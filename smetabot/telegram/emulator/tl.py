@@ -89,6 +89,8 @@ def document(file: StoredFile) -> raw.types.Document:
         size=file.size,
         dc_id=file.dc_id,
         attributes=attributes,
+        thumbs=[raw.types.PhotoSize(type="m", w=file.thumb_width, h=file.thumb_height,
+                                    size=len(file.thumb))] if file.thumb else None,
     )
 
 
