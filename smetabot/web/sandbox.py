@@ -71,8 +71,25 @@ async def create_user(request: web.Request) -> web.Response:
     user_id = _emulator(request).create_user(
         str(body["first_name"]), username=body.get("username"),
         language_code=body.get("language_code"), phone=body.get("phone"),
-        password=body.get("password"), last_name=body.get("last_name"))
+        password=body.get("password"), last_name=body.get("last_name"),
+        dc_id=int(body["dc_id"]) if body.get("dc_id") else None)
     return web.json_response({"user_id": user_id}, status=201)
+
+
+@_json_errors
+async def login_settings(request: web.Request) -> web.Response:
+    """How Telegram treats this user's phone login: ``code_delivery`` (app, sms, call,
+    flash_call, missed_call, email, setup_email, fragment, sms_word, sms_phrase, success)
+    and ``login_error`` (PHONE_NUMBER_BANNED, PHONE_NUMBER_FLOOD, ... or null)."""
+    body = await _body(request)
+    emulator, user_id = _emulator(request), _user_id(request)
+    if "code_delivery" in body:
+        emulator.set_code_delivery(user_id, str(body["code_delivery"]))
+    if "login_error" in body:
+        emulator.set_login_error(user_id, body["login_error"] or None)
+    account = emulator.account(user_id)
+    return web.json_response({"code_delivery": account.code_delivery,
+                              "login_error": account.login_error, "dc_id": account.dc_id})
 
 
 @_json_errors
@@ -247,6 +264,7 @@ def add_routes(webapp: web.Application) -> None:
     webapp.router.add_post(f"{base}/users/{{user_id:\\d+}}/menu", open_menu)
     webapp.router.add_post(f"{base}/users/{{user_id:\\d+}}/scan", scan)
     webapp.router.add_get(f"{base}/users/{{user_id:\\d+}}/codes", codes)
+    webapp.router.add_post(f"{base}/users/{{user_id:\\d+}}/login_settings", login_settings)
     webapp.router.add_post(f"{base}/users/{{user_id:\\d+}}/join", join)
     webapp.router.add_post(f"{base}/users/{{user_id:\\d+}}/web_app_data", web_app_data)
     webapp.router.add_get(f"{base}/users/{{user_id:\\d+}}/channels", user_channels)

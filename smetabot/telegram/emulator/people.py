@@ -238,9 +238,27 @@ class Emulator(Server):
         return len(ended)
 
     def user_login_codes(self, user_id: int) -> list[dict[str, Any]]:
-        """The login codes Telegram sent this user, oldest first."""
+        """The login codes Telegram sent this user, oldest first (``kind``: how it travelled)."""
         user = self._person(user_id)
-        return [{"code": c.code, "date": c.date, "used": c.used} for c in user.login_codes]
+        return [{"code": c.code, "date": c.date, "used": c.used, "kind": c.kind}
+                for c in user.login_codes]
+
+    def set_code_delivery(self, user_id: int, kind: str) -> None:
+        """How auth.sendCode sends this user's codes: one of ``rpc_auth.CODE_DELIVERIES``
+        (app, sms, call, flash_call, missed_call, email, setup_email, fragment, sms_word,
+        sms_phrase, success)."""
+        if kind not in rpc_auth.CODE_DELIVERIES:
+            raise ValueError(f"unknown code delivery {kind!r}")
+        self._person(user_id).code_delivery = kind
+        self.notify()
+
+    def set_login_error(self, user_id: int, error: str | None) -> None:
+        """Make auth.sendCode for this user's phone answer ``error`` (one of
+        ``rpc_auth.LOGIN_ERRORS``: PHONE_NUMBER_BANNED, PHONE_NUMBER_FLOOD, ...); None clears."""
+        if error is not None and error not in rpc_auth.LOGIN_ERRORS:
+            raise ValueError(f"unknown login error {error!r}")
+        self._person(user_id).login_error = error
+        self.notify()
 
     async def user_join(self, user_id: int, link: str) -> int:
         """The user taps an invite link and joins; returns the channel id (pyrogram's form)."""

@@ -72,17 +72,69 @@ def _home_dc(call: Call, account: Account, error: str) -> None:
         raise TelegramError(303, f"{error}_{account.dc_id}")
 
 
+#: errors auth.sendCode may answer for a phone, with their codes
+#: (https://core.telegram.org/method/auth.sendCode; kurigram pyrogram/errors/exceptions/all.py)
+LOGIN_ERRORS = {"PHONE_NUMBER_INVALID": 400, "PHONE_NUMBER_BANNED": 400,
+                "PHONE_NUMBER_FLOOD": 400, "PHONE_PASSWORD_FLOOD": 406,
+                "SEND_CODE_UNAVAILABLE": 406, "UPDATE_APP_TO_LOGIN": 406}
+#: how a login code can travel (https://core.telegram.org/type/auth.SentCodeType,
+#: https://core.telegram.org/api/auth#sending-the-verification-code)
+CODE_DELIVERIES = ("app", "sms", "call", "flash_call", "missed_call", "email", "setup_email",
+                   "fragment", "sms_word", "sms_phrase", "success")
+WORDS = ("ремонт", "смета", "кирпич", "окно", "крыша", "паркет", "фасад", "лестница")
+
+
+def _new_code(kind: str) -> str:
+    if kind == "sms_word":
+        return secrets.choice(WORDS)
+    if kind == "sms_phrase":
+        return " ".join(secrets.choice(WORDS) for _ in range(3))
+    digits = {"missed_call": 4, "email": 6}.get(kind, 5)
+    return "".join(str(secrets.randbelow(10)) for _ in range(digits))
+
+
+def _sent_code_type(user: Account, code: str, kind: str):
+    t = raw.types.auth
+    phone = user.phone or ""
+    return {
+        "app": lambda: t.SentCodeTypeApp(length=len(code)),
+        "sms": lambda: t.SentCodeTypeSms(length=len(code)),
+        "call": lambda: t.SentCodeTypeCall(length=len(code)),
+        # the code is the end of the number that calls
+        "flash_call": lambda: t.SentCodeTypeFlashCall(pattern=f"+{phone[:-5]}*****"),
+        "missed_call": lambda: t.SentCodeTypeMissedCall(prefix=f"+{phone[:-4]}",
+                                                        length=len(code)),
+        "email": lambda: t.SentCodeTypeEmailCode(email_pattern="i*****@example.com",
+                                                 length=len(code)),
+        "setup_email": lambda: t.SentCodeTypeSetUpEmailRequired(),
+        "fragment": lambda: t.SentCodeTypeFragmentSms(
+            url=f"https://fragment.com/number/{phone}/code", length=len(code)),
+        "sms_word": lambda: t.SentCodeTypeSmsWord(),
+        "sms_phrase": lambda: t.SentCodeTypeSmsPhrase(),
+    }[kind]()
+
+
 @handler("auth.SendCode", auth=False)
 def send_code(call: Call, q):
     user = call.emu.find_phone(q.phone_number)
     if user is None or user.is_bot:
         raise bad_request("PHONE_NUMBER_INVALID")
+    if user.login_error:
+        raise TelegramError(LOGIN_ERRORS[user.login_error], user.login_error)
     _home_dc(call, user, "PHONE_MIGRATE")
-    code = LoginCode(code=f"{secrets.randbelow(100000):05d}",
-                     phone_code_hash=secrets.token_hex(9), date=call.emu.now())
-    user.login_codes.append(code)
+    kind = user.code_delivery
+    if kind == "success":
+        # auth.sentCodeSuccess: signed in at once (https://core.telegram.org/constructor/auth.sentCodeSuccess)
+        return raw.types.auth.SentCodeSuccess(
+            authorization=_signed_in_or_password(call.emu, call, user))
+    code = LoginCode(code=_new_code(kind), phone_code_hash=secrets.token_hex(9),
+                     date=call.emu.now(), kind=kind)
+    if kind != "setup_email":  # no code leaves until an e-mail address is set up
+        user.login_codes.append(code)
+    else:
+        call.emu.setup_email_hashes.add(code.phone_code_hash)
     call.emu.notify()
-    return raw.types.auth.SentCode(type=raw.types.auth.SentCodeTypeApp(length=5),
+    return raw.types.auth.SentCode(type=_sent_code_type(user, code.code, kind),
                                    phone_code_hash=code.phone_code_hash, timeout=60)
 
 
@@ -96,10 +148,13 @@ def sign_in(call: Call, q):
         raise bad_request("PHONE_CODE_HASH_EMPTY")
     if not q.phone_code:
         raise bad_request("PHONE_CODE_EMPTY")
+    if q.phone_code_hash in emu.setup_email_hashes:
+        emu.refuse("auth.signIn before the login e-mail is set up (account.sendVerifyEmailCode)")
     code = next((c for c in user.login_codes if c.phone_code_hash == q.phone_code_hash), None)
     if code is None or code.used or emu.now() - code.date > emu.limits.login_code_seconds:
         raise bad_request("PHONE_CODE_EXPIRED")
-    if code.code != q.phone_code:
+    # words and phrases (sms_word, sms_phrase) are compared as typed, case aside
+    if code.code.casefold() != q.phone_code.strip().casefold():
         raise bad_request("PHONE_CODE_INVALID")
     _home_dc(call, user, "PHONE_MIGRATE")
     code.used = True

@@ -113,6 +113,7 @@ class Server:
         self.srp_challenges: dict[int, SrpChallenge] = {}
         self.exported_auths: dict[bytes, ExportedAuth] = {}
         self.dropped_thumbs: list[int] = []  # documents whose thumbnail broke the rules
+        self.setup_email_hashes: set[str] = set()  # sendCode answered "set up e-mail first"
         self.uploads: dict[tuple[bytes, int], dict[int, bytes]] = {}
         self.sessions: set[EmulatorSession] = set()
         self.callback_waiters: dict[int, tuple[int, asyncio.Future]] = {}

@@ -116,6 +116,7 @@ class LoginCode:
     phone_code_hash: str
     date: int
     used: bool = False
+    kind: str = "app"
 
 
 @dataclass
@@ -139,6 +140,8 @@ class Account:
     bot_commands: dict[tuple[str, str], list[Any]] = field(default_factory=dict)
     bot_description: str = ""
     dc_id: int = DC_ID  # the account's home DC
+    code_delivery: str = "app"  # how auth.sendCode sends this user's login codes
+    login_error: str | None = None  # an error auth.sendCode answers for this phone
     menu_buttons: dict[int, Any] = field(default_factory=dict)  # user id (0: everyone) -> button
 
 
