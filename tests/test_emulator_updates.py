@@ -144,7 +144,8 @@ def test_bot_catches_up_on_what_happened_while_it_was_cut_off(tmp_path):
 def test_bot_with_session_on_disk_restarts_without_logging_in_and_catches_up(tmp_path):
     async def main():
         emu = Emulator()
-        Snapshot(emu, tmp_path / "telegram").attach()
+        snapshot = Snapshot(emu, tmp_path / "telegram")
+        snapshot.attach()
         token = emu.create_bot("smetabot")
         seen = Seen()
         bot = bot_client(emu, token, tmp_path, seen)
@@ -154,6 +155,7 @@ def test_bot_with_session_on_disk_restarts_without_logging_in_and_catches_up(tmp
         await emu.wait_until(lambda: seen.texts == ["раз"])
         await bot.stop()
         await emu.user_send_text(alice, "два")  # while the bot is down
+        await snapshot.flush()  # as the sandbox API does before it answers
 
         # Telegram itself restarts too: its state comes back from disk.
         again = Emulator()

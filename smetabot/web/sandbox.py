@@ -30,7 +30,11 @@ def _json_errors(route: Route) -> Route:
     @functools.wraps(route)
     async def wrapped(request: web.Request) -> web.StreamResponse:
         try:
-            return await route(request)
+            response = await route(request)
+            persist = _emulator(request).persist
+            if persist is not None:
+                await persist.flush()  # what a person did is kept before they are told
+            return response
         except TelegramError as exc:
             status = 404 if exc.message in ("USER_ID_INVALID", "CHANNEL_INVALID",
                                             "FILE_ID_INVALID") else 400

@@ -173,7 +173,7 @@ def stored_media(call: Call, media) -> StoredFile:
                 # document goes out without it (https://core.telegram.org/bots/api#senddocument)
                 emu.dropped_thumbs.append(file.id)
             else:
-                file.thumb, (file.thumb_width, file.thumb_height) = thumb, size
+                file.set_thumb(thumb, *size)
         return file
     if isinstance(media, raw.types.InputMediaUploadedPhoto):
         return emu.store_file("photo", assemble(call, media.file), media.file.name, "image/jpeg",

@@ -126,8 +126,8 @@ class Server:
         self._next_user_id = FIRST_USER_ID
         self._next_channel_id = FIRST_CHANNEL_ID
         self._changed = asyncio.Event()
-        #: called after every change when the state is kept on disk (see ``persist.py``)
-        self.persist: Callable[[], None] | None = None
+        #: keeps the state on disk when set (a ``persist.Snapshot``)
+        self.persist: Any = None
 
     # -- clock, keys, accounts ------------------------------------------------------------
 
@@ -303,7 +303,8 @@ class Server:
         if inspect.isawaitable(result):
             result = await result
         if self.persist is not None and not _reads_only(name):
-            self.persist()  # durable before the answer leaves, as Telegram's state is
+            self.persist.changed()
+            await self.persist.flush()  # durable before the answer leaves, as Telegram's is
         return result
 
     def refuse(self, what: str):
@@ -404,7 +405,7 @@ class Server:
     def notify(self) -> None:
         """Wake everyone waiting in ``wait_until`` (and save the state, when kept on disk)."""
         if self.persist is not None:
-            self.persist()
+            self.persist.changed()
         self._changed.set()
         self._changed = asyncio.Event()
 

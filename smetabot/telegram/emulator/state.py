@@ -50,6 +50,20 @@ class StoredFile:
     thumb_width: int = 0
     thumb_height: int = 0
     file_reference: bytes = field(default_factory=lambda: secrets.token_bytes(16))
+    sha256: str = ""  # names the bytes on disk when the state is kept (persist.py)
+    thumb_sha256: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.sha256:
+            self.sha256 = hashlib.sha256(self.data).hexdigest()
+
+    def set_thumb(self, data: bytes, width: int, height: int) -> None:
+        self.thumb, self.thumb_width, self.thumb_height = data, width, height
+        self.thumb_sha256 = hashlib.sha256(data).hexdigest()
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Pickled without its bytes, which live once on disk by hash (persist.py).
+        return {**self.__dict__, "data": b"", "thumb": None}
 
     @property
     def size(self) -> int:
