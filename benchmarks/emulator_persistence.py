@@ -49,7 +49,8 @@ async def scenario(documents: int, size: int, folder: Path | None) -> tuple[floa
     for n in range(documents):
         data = os.urandom(size)
         await emu.user_send_document(client, f"smeta-{n}.pdf", data, "application/pdf")
-        message = await emu.wait_until(lambda: received[n] if len(received) > n else None, 60)
+        message = await emu.wait_until(
+            lambda n=n: received[n] if len(received) > n else None, 60)
         got = await bot.download_media(message, in_memory=True)
         upload = io.BytesIO(got.getbuffer())
         upload.name = f"smeta-{n}.pdf"
