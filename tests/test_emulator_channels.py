@@ -230,3 +230,93 @@ def test_ids_are_real_sized():
         await user.stop()
 
     run(main())
+
+
+def test_join_requests_wait_for_the_admins_answer():
+    async def main():
+        emu = Emulator()
+        requests = []
+        bot, user, contractor, channel, updates = await setup_world(emu)
+
+        @bot.on_chat_join_request()
+        async def on_request(client, request):
+            requests.append(request)
+
+        link = await bot.create_chat_invite_link(channel.id, creates_join_request=True)
+        first, second = emu.create_user("Пётр"), emu.create_user("Анна")
+        for person in (first, second):
+            with pytest.raises(TelegramError, match="INVITE_REQUEST_SENT"):
+                await emu.user_join(person, link.invite_link)
+        got = await emu.wait_until(lambda: len(requests) == 2 and requests)
+        assert {r.from_user.id for r in got} == {first, second}
+        assert got[0].invite_link.invite_link == link.invite_link
+        assert [r["user_id"] for r in emu.channel(channel.id)["join_requests"]] == [first, second]
+        assert first not in emu.channel(channel.id)["members"]
+        await bot.approve_chat_join_request(channel.id, first)
+        await bot.decline_chat_join_request(channel.id, second)
+        info = emu.channel(channel.id)
+        assert first in info["members"] and second not in info["members"]
+        assert info["join_requests"] == []
+        with pytest.raises(errors.HideRequesterMissing):  # already answered
+            await bot.approve_chat_join_request(channel.id, second)
+        joined = await emu.wait_until(
+            lambda: [u for u in updates if u.new_chat_member and
+                     u.new_chat_member.user.id == first])
+        assert joined[0].from_user.id == emu.bot.id  # approved by the bot
+        await bot.stop()
+        await user.stop()
+
+    run(main())
+
+
+def test_members_press_callback_buttons_under_channel_posts():
+    from pyrogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+
+    async def main():
+        emu = Emulator()
+        bot, user, contractor, channel, _ = await setup_world(emu)
+
+        @bot.on_callback_query()
+        async def pressed(client, query):
+            await query.answer(f"Спасибо, {query.from_user.first_name}!", show_alert=True)
+
+        post = await bot.send_message(channel.id, "Смета готова", reply_markup=InlineKeyboardMarkup(
+            [[InlineKeyboardButton("👍 Согласовано", callback_data="ok")]]))
+        link = await bot.create_chat_invite_link(channel.id)
+        client = emu.create_user("Пётр")
+        await emu.user_join(client, link.invite_link)
+        posts = await emu.user_view_channel(client, channel.id)
+        assert posts[-1]["buttons"] == [[{"text": "👍 Согласовано", "kind": "callback"}]]
+        answer = await emu.user_press_in_channel(client, channel.id, post.id, "👍 Согласовано")
+        assert answer == {"text": "Спасибо, Пётр!", "alert": True, "url": None}
+        assert emu.channel(channel.id)["posts"][-1]["views"] == 1  # the bot does not count
+        with pytest.raises(TelegramError, match="CHANNEL_PRIVATE"):
+            await emu.user_press_in_channel(emu.create_user("Чужой"), channel.id, post.id,
+                                            "👍 Согласовано")
+        await bot.stop()
+        await user.stop()
+
+    run(main())
+
+
+def test_start_with_a_deep_link_parameter():
+    async def main():
+        emu = Emulator()
+        bot = emu.attach(Client("bot", bot_token=emu.create_bot("smetabot"), in_memory=True))
+        seen = []
+
+        @bot.on_message()
+        async def on_message(client, message):
+            seen.append(message.text)
+
+        await bot.start()
+        alice = emu.create_user("Alice")
+        await emu.user_start(alice, "invite-42")
+        await emu.user_start(alice)
+        await emu.wait_until(lambda: len(seen) == 2)
+        assert seen == ["/start invite-42", "/start"]
+        with pytest.raises(TelegramError, match="START_PARAM_INVALID"):
+            await emu.user_start(alice, "no spaces allowed")
+        await bot.stop()
+
+    run(main())

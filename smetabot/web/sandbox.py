@@ -215,6 +215,22 @@ async def view_channel(request: web.Request) -> web.Response:
 
 
 @_json_errors
+async def channel_press(request: web.Request) -> web.Response:
+    body = await _body(request)
+    result = await _emulator(request).user_press_in_channel(
+        _user_id(request), int(request.match_info["channel_id"]), int(body["message_id"]),
+        str(body["text"]))
+    return web.json_response(result)
+
+
+@_json_errors
+async def start(request: web.Request) -> web.Response:
+    body = await _body(request) if request.can_read_body else {}
+    message_id = await _emulator(request).user_start(_user_id(request), body.get("param"))
+    return web.json_response({"message_id": message_id})
+
+
+@_json_errors
 async def file(request: web.Request) -> web.Response:
     thumb = request.query.get("thumb") in ("1", "true")
     data = _emulator(request).file_bytes(request.match_info["file_id"], thumb=thumb)
@@ -275,6 +291,9 @@ def add_routes(webapp: web.Application) -> None:
     webapp.router.add_get(f"{base}/users/{{user_id:\\d+}}/channels/{{channel_id:-?\\d+}}",
                           view_channel)
     webapp.router.add_post(f"{base}/inject", inject)
+    webapp.router.add_post(
+        f"{base}/users/{{user_id:\\d+}}/channels/{{channel_id:-?\\d+}}/press", channel_press)
+    webapp.router.add_post(f"{base}/users/{{user_id:\\d+}}/start", start)
     webapp.router.add_get(f"{base}/channels", channels)
     webapp.router.add_get(f"{base}/channels/{{channel_id:-?\\d+}}", channel)
     webapp.router.add_get(f"{base}/files/{{file_id}}", file)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import re
 import secrets
 import struct
 from typing import Any
@@ -127,7 +128,8 @@ class Emulator(Server):
             raise bad_request("BUTTON_NOT_FOUND")
         kind = button.type
         if isinstance(kind, raw.types.InlineButtonTypeCallback):
-            return await self._callback_query(user, msg, kind.data)
+            return await self._callback_query(user, self.bot, raw.types.PeerUser(user_id=user.id),
+                                              msg.twin.id, kind.data)
         if isinstance(kind, raw.types.InlineButtonTypeUrl):
             return {"url": kind.url}
         if isinstance(kind, raw.types.InlineButtonTypeWebView):
@@ -142,23 +144,56 @@ class Emulator(Server):
             return {"message_id": await self.user_send_text(user_id, text)}
         self.refuse(f"pressing a {type(kind).__name__} button")
 
-    async def _callback_query(self, user: Account, msg: Msg, data: bytes) -> dict[str, Any]:
-        bot = self.bot
+    async def _callback_query(self, user: Account, bot: Account, peer: Any, msg_id: int,
+                              data: bytes) -> dict[str, Any]:
         query_id = secrets.randbits(63)
         future = asyncio.get_running_loop().create_future()
         self.callback_waiters[query_id] = (bot.id, future)
         # Kept in the bot's queue like chat_member updates: a bot that was away gets it from
         # updates.getDifference while the user still waits (https://core.telegram.org/api/bots/buttons)
+        chats = [peer.channel_id] if isinstance(peer, raw.types.PeerChannel) else []
         self.push_qts(bot, lambda qts: raw.types.UpdateBotCallbackQuery(
-            query_id=query_id, user_id=user.id, peer=raw.types.PeerUser(user_id=user.id),
-            msg_id=msg.twin.id, chat_instance=chat_instance(user.id, bot.id), data=data),
-            [user.id])
+            query_id=query_id, user_id=user.id, peer=peer, msg_id=msg_id,
+            chat_instance=chat_instance(user.id, getattr(peer, "channel_id", bot.id)),
+            data=data), [user.id], chats)
         try:
             return await asyncio.wait_for(future, self.callback_timeout)
         except TimeoutError:
             raise bad_request("BOT_RESPONSE_TIMEOUT") from None
         finally:
             self.callback_waiters.pop(query_id, None)
+
+    async def user_press_in_channel(self, user_id: int, channel_id: int, message_id: int,
+                                    text: str) -> dict[str, Any]:
+        """A member presses a button under a channel post; a callback button goes to the bot
+        that posted it (https://core.telegram.org/api/bots/buttons#callback-queries)."""
+        user, ch = self._person(user_id), self._channel(channel_id)
+        if user.id not in ch.members:
+            raise bad_request("CHANNEL_PRIVATE")
+        msg = ch.messages.get(message_id)
+        if msg is None:
+            raise bad_request("MESSAGE_ID_INVALID")
+        button = next((b for row in getattr(msg.reply_markup, "rows", None) or []
+                       for b in row.buttons if b.text == text), None)
+        if button is None:
+            raise bad_request("BUTTON_NOT_FOUND")
+        kind = button.type
+        if isinstance(kind, raw.types.InlineButtonTypeCallback):
+            poster = self.accounts.get(msg.from_id)
+            if poster is None or not poster.is_bot:
+                raise bad_request("BOT_RESPONSE_TIMEOUT")
+            return await self._callback_query(user, poster, raw.types.PeerChannel(channel_id=ch.id),
+                                              msg.id, kind.data)
+        if isinstance(kind, raw.types.InlineButtonTypeUrl):
+            return {"url": kind.url}
+        self.refuse(f"pressing a {type(kind).__name__} button under a channel post")
+
+    async def user_start(self, user_id: int, param: str | None = None) -> int:
+        """The user opens ``t.me/<bot>?start=<param>`` (or taps Start): the app sends
+        "/start <param>" (https://core.telegram.org/api/links#bot-links)."""
+        if param is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", param):
+            raise bad_request("START_PARAM_INVALID")
+        return await self.user_send_text(user_id, f"/start {param}" if param else "/start")
 
     def web_app_url(self, user_id: int, url: str, launch: str = "menu",
                     platform: str = "tdesktop") -> str:
@@ -316,6 +351,8 @@ class Emulator(Server):
                               "expire_date": i.expire_date, "request_needed": i.request_needed}
                              for i in ch.invites.values()],
             "posts": [self._post(m) for m in ch.messages.values() if m.action is None],
+            "join_requests": [{"user_id": uid, "link": ch.invites[h].link, "date": date}
+                              for uid, (h, date) in ch.join_requests.items()],
         }
 
     def _post(self, msg: Msg) -> dict[str, Any]:
@@ -323,6 +360,7 @@ class Emulator(Server):
         return {"id": msg.id, "date": msg.date, "text": entry["text"],
                 "caption": entry["caption"], "media": entry["media"], "protected": msg.noforwards,
                 "grouped_id": msg.grouped_id, "views": msg.views, "edited": entry["edited"],
+                "buttons": entry["buttons"],
                 "edit_date": msg.edit_date}
 
     def file_bytes(self, file_id: str | int, thumb: bool = False) -> bytes:

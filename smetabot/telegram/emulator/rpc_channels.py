@@ -88,7 +88,27 @@ def join(emu: Server, user: Account, link_or_hash: str) -> Channel:
     if len(user.channels) >= emu.limits.channels_per_user:
         raise bad_request("CHANNELS_TOO_MUCH")
     if inv.request_needed:
-        emu.refuse("join requests (invite links with request_needed)")
+        # The request waits for an admin; the admins' bots are told
+        # (https://core.telegram.org/method/messages.importChatInvite: INVITE_REQUEST_SENT;
+        # https://core.telegram.org/constructor/updateBotChatInviteRequester)
+        if user.id not in ch.join_requests:
+            ch.join_requests[user.id] = (inv.hash, emu.now())
+            for bot_id in [a for a in ch.admins if emu.accounts[a].is_bot
+                           and "invite_users" in ch.rights_of(a)]:
+                emu.push_qts(emu.accounts[bot_id], lambda qts: (
+                    raw.types.UpdateBotChatInviteRequester(
+                        peer=raw.types.PeerChannel(channel_id=ch.id), date=emu.now(),
+                        user_id=user.id, about="", invite=tl.invite(inv), qts=qts)),
+                    [user.id, inv.admin_id], [ch.id])
+            emu.notify()
+        raise bad_request("INVITE_REQUEST_SENT")
+    admit(emu, ch, user, inv)
+    return ch
+
+
+def admit(emu: Server, ch: Channel, user: Account, inv: Invite,
+          actor_id: int | None = None) -> None:
+    """``user`` becomes a member through ``inv`` (at once, or approved by ``actor_id``)."""
 
     def mutate() -> None:
         ch.members[user.id] = Member(date=emu.now(), inviter_id=inv.admin_id,
@@ -96,8 +116,7 @@ def join(emu: Server, user: Account, link_or_hash: str) -> Channel:
         user.channels.add(ch.id)
         inv.usage += 1
 
-    change_participant(emu, ch, user.id, user.id, mutate, invite=inv)
-    return ch
+    change_participant(emu, ch, user.id, actor_id or user.id, mutate, invite=inv)
 
 
 def new_invite(emu: Server, ch: Channel, admin_id: int, **fields) -> Invite:
@@ -335,6 +354,28 @@ def import_chat_invite(call: Call, q):
         raise bad_request("BOT_METHOD_INVALID")
     ch = join(call.emu, call.me, q.hash)
     return raw.types.messages.ChatInviteJoinResultOk(updates=channel_updates(call, ch))
+
+
+@handler("messages.HideChatJoinRequest")
+def hide_chat_join_request(call: Call, q):
+    """Approve or decline a join request (https://core.telegram.org/method/messages.hideChatJoinRequest):
+    HIDE_REQUESTER_MISSING when there is none (already answered, or never asked)."""
+    emu, me = call.emu, call.me
+    ch = resolve_peer(call, q.peer)
+    if not isinstance(ch, Channel):
+        raise bad_request("PEER_ID_INVALID")
+    require_right(ch, me.id, "invite_users")
+    user = resolve_user(call, q.user_id)
+    request = ch.join_requests.pop(user.id, None)
+    if request is None:
+        raise bad_request("HIDE_REQUESTER_MISSING")
+    if q.approved:
+        if user.id in ch.members:
+            raise bad_request("USER_ALREADY_PARTICIPANT")
+        inv = ch.invites.get(request[0])
+        admit(emu, ch, user, inv, actor_id=me.id)
+    emu.notify()
+    return channel_updates(call, ch)
 
 
 @handler("messages.GetMessagesViews")

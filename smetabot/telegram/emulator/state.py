@@ -205,6 +205,7 @@ class Channel:
     members: dict[int, Member] = field(default_factory=dict)
     messages: dict[int, Msg] = field(default_factory=dict)
     invites: dict[str, Invite] = field(default_factory=dict)  # by hash
+    join_requests: dict[int, tuple[str, int]] = field(default_factory=dict)  # user -> (hash, date)
     next_id: int = 1
     pts: int = 1
     log: list[tuple[int, Any]] = field(default_factory=list)  # (pts, update as a member sees it)
