@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import re
 import secrets
 import struct
@@ -382,8 +383,10 @@ class Emulator(Server):
 
 
 def chat_instance(user_id: int, bot_id: int) -> int:
-    """A stable opaque id of a user's chat with a bot, like Telegram's chat_instance."""
-    return hash((user_id, bot_id, "chat_instance")) & ((1 << 63) - 1)
+    """A stable opaque id of a user's chat with a bot, like Telegram's chat_instance (the same
+    across restarts: Python's own hash() of a str is salted per process)."""
+    digest = hashlib.sha256(f"chat_instance:{user_id}:{bot_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "little") & ((1 << 63) - 1)
 
 
 def keyboard_kind(markup: Any) -> str | None:
