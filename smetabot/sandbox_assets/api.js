@@ -69,6 +69,8 @@ export const api = {
   userChannels: (id) => call(`${user(id)}/channels`),
   /** The posts as the member sees them (opening the channel counts a view, once per person). */
   viewChannel: (id, channelId) => call(`${user(id)}/channels/${channelId}`),
+  pressInChannel: (id, channelId, messageId, text) =>
+    call(`${user(id)}/channels/${channelId}/press`, { method: "POST", json: { message_id: messageId, text } }),
   channels: () => call("/channels"),
   channel: (channelId) => call(`/channels/${channelId}`),
   fileUrl: (fileId) => `${BASE}/files/${encodeURIComponent(fileId)}`,
