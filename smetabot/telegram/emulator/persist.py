@@ -42,6 +42,7 @@ class Snapshot:
         self._on_disk: set[str] = set()
         self._dirty = False
         self._lock: asyncio.Lock | None = None
+        self._lock_loop: asyncio.AbstractEventLoop | None = None
         self._soon: asyncio.Task | None = None
         self.writes = 0  # how many times the state was written (for tests and benchmarks)
 
@@ -90,8 +91,9 @@ class Snapshot:
 
     async def flush(self) -> None:
         """Return once every change made so far is on disk."""
-        if self._lock is None:
-            self._lock = asyncio.Lock()
+        loop = asyncio.get_running_loop()
+        if self._lock is None or self._lock_loop is not loop:  # a test may run several loops
+            self._lock, self._lock_loop = asyncio.Lock(), loop
         async with self._lock:  # one writer at a time, in order
             if not self._dirty:
                 return
