@@ -86,3 +86,27 @@ def test_sandbox_menu_button_and_keyboard_web_apps_follow_telegram():
         await bot.stop()
 
     run(main())
+
+
+def test_sandbox_start_link_and_login_settings():
+    async def main():
+        emu = Emulator()
+        bot, alice = await bot_and_user(emu)
+        async with sandbox_client(emu) as http:
+            created = await (await http.post("/sandbox/api/users", json={
+                "first_name": "Анна", "phone": "+79990000005", "dc_id": 4})).json()
+            anna = created["user_id"]
+            settings = await (await http.post(f"/sandbox/api/users/{anna}/login_settings", json={
+                "code_delivery": "sms_word"})).json()
+            assert settings == {"code_delivery": "sms_word", "login_error": None, "dc_id": 4}
+            refused = await http.post(f"/sandbox/api/users/{anna}/login_settings",
+                                      json={"login_error": "NOT_AN_ERROR"})
+            assert refused.status == 400
+            started = await (await http.post(f"/sandbox/api/users/{alice}/start",
+                                             json={"param": "ref-7"})).json()
+            chat = emu.user_chat(alice)
+            assert chat[-1]["id"] == started["message_id"]
+            assert chat[-1]["text"] == "/start ref-7"
+        await bot.stop()
+
+    run(main())
