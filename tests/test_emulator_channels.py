@@ -108,7 +108,7 @@ def test_client_joins_through_invite_link_and_bot_learns_which_link():
             await emu.user_join(client, link.invite_link)
         # A revoked link lets nobody in.
         await bot.revoke_chat_invite_link(channel.id, link.invite_link)
-        with pytest.raises(TelegramError, match="INVITE_HASH_EXPIRED"):
+        with pytest.raises(TelegramError, match="406 INVITE_HASH_EXPIRED"):
             await emu.user_join(emu.create_user("Late"), link.invite_link)
         # A link with a member limit stops at it.
         once = await bot.create_chat_invite_link(channel.id, member_limit=1)

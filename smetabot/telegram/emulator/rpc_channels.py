@@ -13,7 +13,7 @@ from .rpc_auth import resolve_user
 from .rpc_messages import assemble, channel_of, resolve_peer, stored_media
 from .server import Call, Server
 from .state import Account, Admin, Channel, Invite, Member, new_access_hash, peer_hash
-from .wire import bad_request, handler
+from .wire import TelegramError, bad_request, handler
 
 INVITE_LINK = re.compile(r"(?:t\.me/(?:\+|joinchat/)|tg://join\?invite=)([\w-]+)")
 
@@ -62,6 +62,12 @@ def change_participant(emu: Server, ch: Channel, user_id: int, actor_id: int,
     emu.notify()
 
 
+def invite_expired() -> TelegramError:
+    """A revoked, expired or used-up link: 406 INVITE_HASH_EXPIRED
+    (https://core.telegram.org/method/messages.importChatInvite, possible errors)."""
+    return TelegramError(406, "INVITE_HASH_EXPIRED")
+
+
 def invite_hash(link: str) -> str:
     match = INVITE_LINK.search(link)
     if match is None:
@@ -82,7 +88,7 @@ def join(emu: Server, user: Account, link_or_hash: str) -> Channel:
                           else link_or_hash)
     if inv.revoked or (inv.expire_date and emu.now() > inv.expire_date) or (
             inv.usage_limit and inv.usage >= inv.usage_limit):
-        raise bad_request("INVITE_HASH_EXPIRED")
+        raise invite_expired()
     if user.id in ch.members:
         raise bad_request("USER_ALREADY_PARTICIPANT")
     if len(user.channels) >= emu.limits.channels_per_user:
@@ -341,7 +347,7 @@ def check_chat_invite(call: Call, q):
     if call.me.id in ch.members:
         return raw.types.ChatInviteAlready(chat=tl.channel(call.me.id, ch))
     if inv.revoked or (inv.expire_date and call.emu.now() > inv.expire_date):
-        raise bad_request("INVITE_HASH_EXPIRED")
+        raise invite_expired()
     return raw.types.ChatInvite(
         title=ch.title, photo=tl.photo(ch.photo) if ch.photo else raw.types.PhotoEmpty(id=0),
         participants_count=len(ch.members), color=0, channel=True, broadcast=True,
