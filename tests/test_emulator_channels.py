@@ -236,7 +236,7 @@ def test_join_requests_wait_for_the_admins_answer():
     async def main():
         emu = Emulator()
         requests = []
-        bot, user, contractor, channel, updates = await setup_world(emu)
+        bot, user, _contractor, channel, updates = await setup_world(emu)
 
         @bot.on_chat_join_request()
         async def on_request(client, request):
@@ -274,7 +274,7 @@ def test_members_press_callback_buttons_under_channel_posts():
 
     async def main():
         emu = Emulator()
-        bot, user, contractor, channel, _ = await setup_world(emu)
+        bot, user, _contractor, channel, _ = await setup_world(emu)
 
         @bot.on_callback_query()
         async def pressed(client, query):
