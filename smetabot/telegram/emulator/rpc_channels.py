@@ -386,9 +386,16 @@ def hide_chat_join_request(call: Call, q):
 
 @handler("messages.GetMessagesViews")
 def get_messages_views(call: Call, q):
+    # "Only users can use this method"; CHANNEL_PRIVATE is a 406 here
+    # (https://core.telegram.org/method/messages.getMessagesViews, /api/errors: BOT_METHOD_INVALID)
     if call.me.is_bot:
-        raise bad_request("BOT_METHOD_INVALID")  # bots cannot read view counters
-    ch = resolve_peer(call, q.peer)
+        raise bad_request("BOT_METHOD_INVALID")
+    try:
+        ch = resolve_peer(call, q.peer)
+    except TelegramError as error:
+        if error.message == "CHANNEL_PRIVATE":
+            raise TelegramError(406, "CHANNEL_PRIVATE") from None
+        raise
     if not isinstance(ch, Channel):
         raise bad_request("PEER_ID_INVALID")
     views = []
