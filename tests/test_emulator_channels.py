@@ -60,6 +60,7 @@ async def setup_world(emu: Emulator, rights: ChatPrivileges = BOT_RIGHTS):
     channel = await user.create_channel("Ремонт на Ленина, 5", "Смета и документы")
     await user.set_chat_protected_content(channel.id, True)
     await user.promote_chat_member(channel.id, "smetabot", rights)
+    await emu.settle()  # the bot took in the update that made it admin (and the channel's hash)
     return bot, user, contractor, channel, member_updates
 
 
@@ -107,7 +108,7 @@ def test_client_joins_through_invite_link_and_bot_learns_which_link():
             await emu.user_join(client, link.invite_link)
         # A revoked link lets nobody in.
         await bot.revoke_chat_invite_link(channel.id, link.invite_link)
-        with pytest.raises(TelegramError, match="INVITE_HASH_EXPIRED"):
+        with pytest.raises(TelegramError, match="406 INVITE_HASH_EXPIRED"):
             await emu.user_join(emu.create_user("Late"), link.invite_link)
         # A link with a member limit stops at it.
         once = await bot.create_chat_invite_link(channel.id, member_limit=1)
@@ -209,5 +210,113 @@ def test_a_user_is_in_at_most_500_channels():
         with pytest.raises(errors.ChannelsTooMuch):
             await user.create_channel("one too many")
         await user.stop()
+
+    run(main())
+
+
+def test_ids_are_real_sized():
+    async def main():
+        emu = Emulator()
+        bot, user, contractor, channel, _ = await setup_world(emu)
+        assert contractor >= 5_000_000_000 and emu.bot.id >= 5_000_000_000
+        assert str(channel.id).startswith("-100") and len(str(channel.id)) == 14
+        assert -channel.id - 1_000_000_000_000 > 2**31
+        # Both clients work with those ids: the bot posts, the owner reads it back.
+        sent = await bot.send_message(channel.id, "Смета")
+        got = await user.get_messages(chat_id=channel.id, message_ids=sent.id)
+        assert got.text == "Смета" and got.chat.id == channel.id
+        assert emu.channel(channel.id)["id"] == channel.id
+        await bot.stop()
+        await user.stop()
+
+    run(main())
+
+
+def test_join_requests_wait_for_the_admins_answer():
+    async def main():
+        emu = Emulator()
+        requests = []
+        bot, user, _contractor, channel, updates = await setup_world(emu)
+
+        @bot.on_chat_join_request()
+        async def on_request(client, request):
+            requests.append(request)
+
+        link = await bot.create_chat_invite_link(channel.id, creates_join_request=True)
+        first, second = emu.create_user("Пётр"), emu.create_user("Анна")
+        for person in (first, second):
+            with pytest.raises(TelegramError, match="INVITE_REQUEST_SENT"):
+                await emu.user_join(person, link.invite_link)
+        got = await emu.wait_until(lambda: len(requests) == 2 and requests)
+        assert {r.from_user.id for r in got} == {first, second}
+        assert got[0].invite_link.invite_link == link.invite_link
+        assert [r["user_id"] for r in emu.channel(channel.id)["join_requests"]] == [first, second]
+        assert first not in emu.channel(channel.id)["members"]
+        await bot.approve_chat_join_request(channel.id, first)
+        await bot.decline_chat_join_request(channel.id, second)
+        info = emu.channel(channel.id)
+        assert first in info["members"] and second not in info["members"]
+        assert info["join_requests"] == []
+        with pytest.raises(errors.HideRequesterMissing):  # already answered
+            await bot.approve_chat_join_request(channel.id, second)
+        joined = await emu.wait_until(
+            lambda: [u for u in updates if u.new_chat_member and
+                     u.new_chat_member.user.id == first])
+        assert joined[0].from_user.id == emu.bot.id  # approved by the bot
+        await bot.stop()
+        await user.stop()
+
+    run(main())
+
+
+def test_members_press_callback_buttons_under_channel_posts():
+    from pyrogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+
+    async def main():
+        emu = Emulator()
+        bot, user, _contractor, channel, _ = await setup_world(emu)
+
+        @bot.on_callback_query()
+        async def pressed(client, query):
+            await query.answer(f"Спасибо, {query.from_user.first_name}!", show_alert=True)
+
+        post = await bot.send_message(channel.id, "Смета готова", reply_markup=InlineKeyboardMarkup(
+            [[InlineKeyboardButton("👍 Согласовано", callback_data="ok")]]))
+        link = await bot.create_chat_invite_link(channel.id)
+        client = emu.create_user("Пётр")
+        await emu.user_join(client, link.invite_link)
+        posts = await emu.user_view_channel(client, channel.id)
+        assert posts[-1]["buttons"] == [[{"text": "👍 Согласовано", "kind": "callback"}]]
+        answer = await emu.user_press_in_channel(client, channel.id, post.id, "👍 Согласовано")
+        assert answer == {"text": "Спасибо, Пётр!", "alert": True, "url": None}
+        assert emu.channel(channel.id)["posts"][-1]["views"] == 1  # the bot does not count
+        with pytest.raises(TelegramError, match="CHANNEL_PRIVATE"):
+            await emu.user_press_in_channel(emu.create_user("Чужой"), channel.id, post.id,
+                                            "👍 Согласовано")
+        await bot.stop()
+        await user.stop()
+
+    run(main())
+
+
+def test_start_with_a_deep_link_parameter():
+    async def main():
+        emu = Emulator()
+        bot = emu.attach(Client("bot", bot_token=emu.create_bot("smetabot"), in_memory=True))
+        seen = []
+
+        @bot.on_message()
+        async def on_message(client, message):
+            seen.append(message.text)
+
+        await bot.start()
+        alice = emu.create_user("Alice")
+        await emu.user_start(alice, "invite-42")
+        await emu.user_start(alice)
+        await emu.wait_until(lambda: len(seen) == 2)
+        assert seen == ["/start invite-42", "/start"]
+        with pytest.raises(TelegramError, match="START_PARAM_INVALID"):
+            await emu.user_start(alice, "no spaces allowed")
+        await bot.stop()
 
     run(main())

@@ -15,6 +15,8 @@ from pyrogram.types import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
+    MenuButtonDefault,
+    MenuButtonWebApp,
     ReplyKeyboardMarkup,
     WebAppInfo,
 )
@@ -59,7 +61,7 @@ def menu_bot(bot: Client) -> None:
         await message.reply("Меню", reply_markup=InlineKeyboardMarkup([[
             InlineKeyboardButton("Готово", callback_data="done"),
             InlineKeyboardButton("Сайт", url="https://smeta.example"),
-        ]]))
+        ], [InlineKeyboardButton("🔐 Войти", web_app=WebAppInfo(url=WEBAPP))]]))
 
     @bot.on_message(filters.text & filters.private & ~filters.command("start"))
     async def echo(client, message):
@@ -88,7 +90,7 @@ def test_start_shows_reply_keyboard_with_web_app_button():
         assert chat[2]["buttons"] == [[
             {"text": "Готово", "kind": "callback"},
             {"text": "Сайт", "kind": "url", "url": "https://smeta.example"},
-        ]]
+        ], [{"text": "🔐 Войти", "kind": "web_app", "url": WEBAPP}]]
         # A reply button sends its text, as Telegram does.
         pressed = await emu.user_press(alice, chat[1]["id"], "📢 Мои каналы")
         reply = await emu.wait_for_bot_reply(alice, after=pressed["message_id"])
@@ -136,27 +138,79 @@ def test_callback_without_answer_times_out():
     run(main())
 
 
-def test_web_app_button_opens_url_with_signed_init_data():
+def _signed_init_data(web_app_url: str, token: str) -> dict[str, str]:
+    """initData from a Mini App URL, its HMAC checked as Telegram's docs prescribe."""
+    url = urlsplit(web_app_url)
+    assert url._replace(fragment="").geturl() == WEBAPP
+    fragment = dict(parse_qsl(url.fragment))
+    init_data = dict(parse_qsl(fragment["tgWebAppData"]))
+    received = init_data.pop("hash")
+    check = "\n".join(f"{k}={v}" for k, v in sorted(init_data.items()))
+    secret = hmac.new(b"WebAppData", token.encode(), hashlib.sha256).digest()
+    assert hmac.new(secret, check.encode(), hashlib.sha256).hexdigest() == received
+    return init_data
+
+
+def test_inline_web_app_button_opens_url_with_signed_init_data():
     async def main():
         emu = Emulator()
         bot = await start_bot(emu, menu_bot)
-        token = bot.bot_token
         alice = emu.create_user("Alice", username="alice", language_code="ru")
         await emu.user_send_text(alice, "/start")
-        keyboard = (await emu.wait_for_bot_reply(alice))[0]
-        opened = await emu.user_press(alice, keyboard["id"], "🔐 Подключить аккаунт")
-        url = urlsplit(opened["web_app_url"])
-        assert url._replace(fragment="").geturl() == WEBAPP
-        fragment = dict(parse_qsl(url.fragment))
-        init_data = dict(parse_qsl(fragment["tgWebAppData"]))
-        # Check the HMAC as Telegram's docs prescribe, independently of the emulator.
-        received = init_data.pop("hash")
-        check = "\n".join(f"{k}={v}" for k, v in sorted(init_data.items()))
-        secret = hmac.new(b"WebAppData", token.encode(), hashlib.sha256).digest()
-        assert hmac.new(secret, check.encode(), hashlib.sha256).hexdigest() == received
+        await emu.wait_until(lambda: len(emu.user_chat(alice)) == 3)
+        inline = emu.user_chat(alice)[2]
+        opened = await emu.user_press(alice, inline["id"], "🔐 Войти")
+        init_data = _signed_init_data(opened["web_app_url"], bot.bot_token)
         user = json.loads(init_data["user"])
         assert (user["id"], user["username"], user["language_code"]) == (alice, "alice", "ru")
         assert abs(int(init_data["auth_date"]) - emu.now()) < 5
+        assert init_data["query_id"]
+        await bot.stop()
+
+    run(main())
+
+
+def test_reply_keyboard_web_app_button_gets_no_init_data():
+    async def main():
+        emu = Emulator()
+        bot = await start_bot(emu, menu_bot)
+        alice = emu.create_user("Alice", username="alice", language_code="ru")
+        await emu.user_send_text(alice, "/start")
+        keyboard = (await emu.wait_for_bot_reply(alice))[0]
+        assert keyboard["keyboard"] == "reply"
+        opened = await emu.user_press(alice, keyboard["id"], "🔐 Подключить аккаунт",
+                                      platform="android")
+        url = urlsplit(opened["web_app_url"])
+        assert url._replace(fragment="").geturl() == WEBAPP
+        fragment = dict(parse_qsl(url.fragment, keep_blank_values=True))
+        assert "tgWebAppData" not in fragment
+        assert fragment["tgWebAppPlatform"] == "android"
+        await bot.stop()
+
+    run(main())
+
+
+def test_menu_button_web_app_opens_with_signed_init_data():
+    async def main():
+        emu = Emulator()
+        bot = await start_bot(emu)
+        alice = emu.create_user("Alice", username="alice", language_code="en")
+        bob = emu.create_user("Bob")
+        with pytest.raises(TelegramError, match="BUTTON_NOT_FOUND"):
+            await emu.user_open_menu(alice)
+        await bot.set_chat_menu_button(menu_button=MenuButtonWebApp(
+            "Login", WebAppInfo(url=WEBAPP)))
+        assert emu.menu_button(bob) == {"kind": "web_app", "text": "Login", "url": WEBAPP}
+        got = await bot.get_chat_menu_button()
+        assert isinstance(got, MenuButtonWebApp) and got.web_app.url == WEBAPP
+        opened = await emu.user_open_menu(alice)
+        user = json.loads(_signed_init_data(opened["web_app_url"], bot.bot_token)["user"])
+        assert user["id"] == alice
+        with pytest.raises(errors.ButtonUrlInvalid):
+            await bot.set_chat_menu_button(menu_button=MenuButtonWebApp(
+                "Login", WebAppInfo(url="http://smeta.example/webapp")))
+        await bot.set_chat_menu_button(menu_button=MenuButtonDefault())
+        assert emu.menu_button(bob) is None
         await bot.stop()
 
     run(main())
@@ -178,7 +232,7 @@ def test_web_app_send_data_reaches_the_bot_as_service_message():
         bot = await start_bot(emu, setup)
         alice = emu.create_user("Alice")
         await emu.user_send_text(alice, "/start")
-        await emu.wait_for_bot_reply(alice)
+        await emu.wait_until(lambda: len(emu.user_chat(alice)) == 3)
         sent = await emu.user_web_app_send_data(alice, "🔐 Подключить аккаунт", '{"ok":true}')
         reply = await emu.wait_for_bot_reply(alice, after=sent)
         assert received == [(alice, '{"ok":true}')]
@@ -210,16 +264,30 @@ def test_limits_and_errors_are_telegrams():
                 [[InlineKeyboardButton("b", web_app=WebAppInfo(url="http://smeta.example"))]]))
         with pytest.raises(errors.PeerIdInvalid):  # a bot cannot start a conversation
             await bot.send_message(stranger, "hello")
-        with pytest.raises(errors.RandomIdDuplicate):
-            for _ in range(2):
-                await bot.invoke(raw.functions.messages.SendMessage(
-                    peer=await bot.resolve_peer(alice), message="dup", random_id=42))
+        # A reused random_id is a 500: kurigram retries it, then raises TimeoutError.
+        dup = raw.functions.messages.SendMessage(peer=await bot.resolve_peer(alice),
+                                                 message="dup", random_id=42)
+        await bot.invoke(dup)
+        before = len(emu.calls)
+        with pytest.raises(TimeoutError):
+            await bot.invoke(dup, retries=3, retry_delay=0)
+        assert emu.calls[before:] == ["messages.SendMessage"] * 3
+        assert [m["text"] for m in emu.user_chat(alice)].count("dup") == 1
         with pytest.raises(errors.BadRequest, match="METHOD_NOT_IMPLEMENTED_IN_EMULATOR"):
             await bot.invoke(raw.functions.messages.GetDialogFilters())
         assert emu.refused == ["messages.GetDialogFilters"]
         await bot.stop()
 
     run(main())
+
+
+def test_random_id_duplicate_is_answered_as_a_500():
+    from smetabot.telegram.emulator.rpc_messages import random_id_duplicate
+    from smetabot.telegram.emulator.wire import raise_as_pyrogram
+
+    with pytest.raises(errors.RandomIdDuplicate500) as caught:
+        raise_as_pyrogram(random_id_duplicate(), raw.functions.messages.SendMessage)
+    assert isinstance(caught.value, errors.InternalServerError)
 
 
 def test_flood_wait_is_injectable():
@@ -233,6 +301,10 @@ def test_flood_wait_is_injectable():
         with pytest.raises(errors.FloodWait) as caught:
             await bot.send_message(alice, "one")
         assert caught.value.value == 30
+        with pytest.raises(errors.FloodWait) as caught:  # still waiting
+            await bot.send_message(alice, "one")
+        assert 28 <= caught.value.value <= 30
+        emu.advance_time(30)
         # Below the client's sleep_threshold pyrogram waits and retries by itself.
         bot.sleep_threshold = 5
         emu.inject_flood_wait("messages.SendMessage", 1)

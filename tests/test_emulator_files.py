@@ -181,3 +181,41 @@ def test_caption_limit_is_1024():
         await bot.stop()
 
     run(main())
+
+
+def jpeg(width: int, height: int, noise: bool = False) -> bytes:
+    out = io.BytesIO()
+    image = (Image.frombytes("RGB", (width, height), os.urandom(width * height * 3)) if noise
+             else Image.new("RGB", (width, height), "white"))
+    image.save(out, "JPEG", quality=80)
+    return out.getvalue()
+
+
+def test_document_thumbnails_follow_telegrams_rules():
+    async def main():
+        emu = Emulator()
+        bot = await start_bot(emu)
+        alice = emu.create_user("Alice")
+        await emu.user_send_text(alice, "hi")
+        await emu.settle()
+        good = jpeg(226, 320)
+        sent = await bot.send_document(alice, named(png(1240, 1754), "page-1.png"),
+                                       thumb=named(good, "thumb.jpg"))
+        media = emu.user_chat(alice)[-1]["media"]
+        assert media["thumb"] == {"width": 226, "height": 320, "size": len(good)}
+        assert emu.file_bytes(media["file_id"], thumb=True) == good
+        # The client sees the thumbnail and downloads it from Telegram.
+        assert [(t.width, t.height) for t in sent.document.thumbs] == [(226, 320)]
+        got = await bot.download_media(sent.document.thumbs[0].file_id, in_memory=True)
+        assert bytes(got.getbuffer()) == good
+        # Thumbs that break the rules (not JPEG, over 320 px, over 200 KB) are not kept.
+        bad = [png(200, 200), jpeg(321, 200), jpeg(320, 320, noise=True) + bytes(210_000)]
+        assert len(bad[2]) > 200 * 1024
+        for thumb in bad:
+            await bot.send_document(alice, named(b"%PDF-1.4", "a.pdf"),
+                                    thumb=named(thumb, "thumb.jpg"))
+            assert emu.user_chat(alice)[-1]["media"]["thumb"] is None
+        assert len(emu.dropped_thumbs) == 3
+        await bot.stop()
+
+    run(main())

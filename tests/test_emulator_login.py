@@ -169,3 +169,82 @@ def test_srp_verification_is_mathematical():
                 secure_random=b"", has_password=True, current_algo=algo, srp_B=B, srp_id=1),
             password)
         assert srp.verify(verifier, b, B, answer.A, answer.M1, salt1, salt2) is expected
+
+
+EXPECTED_TYPES = {
+    "app": "APP", "sms": "SMS", "call": "CALL", "flash_call": "FLASH_CALL",
+    "missed_call": "MISSED_CALL", "email": "EMAIL_CODE", "fragment": "FRAGMENT_SMS",
+    "sms_word": "SMS_WORD", "sms_phrase": "SMS_PHRASE",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(EXPECTED_TYPES))
+def test_send_code_travels_as_set_for_the_user(kind):
+    async def main():
+        emu = Emulator()
+        anna = emu.create_user("Анна", phone="+79990000002", dc_id=2)
+        emu.set_code_delivery(anna, kind)
+        client = emu.attach(Client("anna", in_memory=True))
+        await client.connect()
+        sent = await client.send_code("+79990000002")
+        assert sent.type.name == EXPECTED_TYPES[kind]
+        code = emu.user_login_codes(anna)[-1]
+        assert code["kind"] == kind
+        assert code["code"].isdigit() == (kind not in ("sms_word", "sms_phrase"))
+        with pytest.raises(errors.PhoneCodeInvalid):
+            await client.sign_in("+79990000002", sent.phone_code_hash, "не тот")
+        typed = code["code"].upper() if not code["code"].isdigit() else code["code"]
+        user = await client.sign_in("+79990000002", sent.phone_code_hash, typed)
+        assert user.id == anna
+        await client.disconnect()
+
+    run(main())
+
+
+def test_send_code_success_and_setup_email_required():
+    async def main():
+        emu = Emulator()
+        anna = emu.create_user("Анна", phone="+79990000002", dc_id=2)
+        emu.set_code_delivery(anna, "success")
+        client = emu.attach(Client("anna", in_memory=True))
+        await client.connect()
+        settings = raw.types.CodeSettings()
+        answer = await client.invoke(raw.functions.auth.SendCode(
+            phone_number="+79990000002", api_id=client.api_id, api_hash=client.api_hash,
+            settings=settings))
+        assert isinstance(answer, raw.types.auth.SentCodeSuccess)
+        assert answer.authorization.user.id == anna
+        await client.disconnect()
+        emu.set_code_delivery(anna, "setup_email")
+        other = emu.attach(Client("anna2", in_memory=True))
+        await other.connect()
+        sent = await other.send_code("+79990000002")
+        assert sent.type.name == "SETUP_EMAIL_REQUIRED"
+        assert emu.user_login_codes(anna) == []  # nothing was sent anywhere
+        await other.disconnect()
+
+    run(main())
+
+
+@pytest.mark.parametrize("error, exception", [
+    ("PHONE_NUMBER_BANNED", errors.PhoneNumberBanned),
+    ("PHONE_NUMBER_FLOOD", errors.PhoneNumberFlood),
+    ("PHONE_PASSWORD_FLOOD", errors.PhonePasswordFlood),
+    ("SEND_CODE_UNAVAILABLE", errors.SendCodeUnavailable),
+    ("UPDATE_APP_TO_LOGIN", errors.UpdateAppToLogin),
+    ("PHONE_NUMBER_INVALID", errors.PhoneNumberInvalid),
+])
+def test_send_code_errors_are_injectable_per_user(error, exception):
+    async def main():
+        emu = Emulator()
+        anna = emu.create_user("Анна", phone="+79990000002", dc_id=2)
+        emu.set_login_error(anna, error)
+        client = emu.attach(Client("anna", in_memory=True))
+        await client.connect()
+        with pytest.raises(exception):
+            await client.send_code("+79990000002")
+        emu.set_login_error(anna, None)
+        assert (await client.send_code("+79990000002")).phone_code_hash
+        await client.disconnect()
+
+    run(main())

@@ -58,6 +58,9 @@ export const api = {
   },
   press: (id, messageId, text, platform) =>
     call(`${user(id)}/press`, { method: "POST", json: { message_id: messageId, text, ...(platform ? { platform } : {}) } }),
+  /** The bot's menu button in this person's chat: {kind, text?, url?} or null. */
+  menu: (id) => call(`${user(id)}/menu`),
+  openMenu: (id, platform) => call(`${user(id)}/menu`, { method: "POST", json: platform ? { platform } : {} }),
   scan: (id, url) => call(`${user(id)}/scan`, { method: "POST", json: { url } }),
   codes: (id) => call(`${user(id)}/codes`),
   join: (id, link) => call(`${user(id)}/join`, { method: "POST", json: { link } }),
@@ -66,6 +69,8 @@ export const api = {
   userChannels: (id) => call(`${user(id)}/channels`),
   /** The posts as the member sees them (opening the channel counts a view, once per person). */
   viewChannel: (id, channelId) => call(`${user(id)}/channels/${channelId}`),
+  pressInChannel: (id, channelId, messageId, text) =>
+    call(`${user(id)}/channels/${channelId}/press`, { method: "POST", json: { message_id: messageId, text } }),
   channels: () => call("/channels"),
   channel: (channelId) => call(`/channels/${channelId}`),
   fileUrl: (fileId) => `${BASE}/files/${encodeURIComponent(fileId)}`,

@@ -5,7 +5,7 @@ import { api } from "./api.js";
 import { avatar, h, icon } from "./dom.js";
 import { conversationHead } from "./chat.js";
 import { MessageList, plural, postBlock, telegramBlock } from "./messages.js";
-import { viewImages } from "./overlays.js";
+import { describeError, modal, toast, viewImages } from "./overlays.js";
 
 function channelAvatar(channel) {
   if (channel.photo) {
@@ -48,9 +48,24 @@ export class ChannelView {
       channelTitle: this.channel.title,
       channelProtected: this.isProtected,
       telegram: (link, anchor) => this.pane.app.telegramLink(link, anchor, this.person),
+      onPress: (entry, button, el) => this.press(entry, button, el),
       openImages: (entries, index, locked) => viewImages(entries.map((e) => ({
         url: api.fileUrl(e.media.file_id), name: e.media.file_name })), index, locked || this.isProtected),
     };
+  }
+
+  async press(entry, button, el) {
+    if (button.kind === "url" && button.url) { window.open(button.url, "_blank", "noopener"); return; }
+    el.classList.add("loading");
+    try {
+      const result = await api.pressInChannel(this.person.user_id, this.channel.id, entry.id, button.text);
+      if (result.text && result.alert) await modal(this.channel.title, result.text);
+      else if (result.text) toast(result.text);
+    } catch (exc) {
+      toast(describeError(exc), { kind: "error" });
+    } finally {
+      el.classList.remove("loading");
+    }
   }
 
   applyInfo(info) {

@@ -49,12 +49,15 @@ export class BotChat {
     this.sendButton = h("button.icon-btn.send", { type: "submit", "aria-label": "Отправить" }, icon("send"));
     this.staging = h("div.attach-sheet", { hidden: true, role: "group", "aria-label": "Отправка файла" });
     this.keyboard = h("div.reply-kb", { hidden: true, role: "group", "aria-label": "Клавиатура бота" });
+    // The bot's menu button (bots.setBotMenuButton): a web_app one opens with signed initData.
+    this.menuButton = h("button.btn.menu-btn", { type: "button", hidden: true, onclick: () => this.openMenu() }, "Меню");
 
     this.el = h("div.conversation.bot-chat",
       conversationHead(pane, avatar("SmetaBot", 1, "bot"), "SmetaBot", `бот · вы — ${person.first_name}`),
       h("div.messages-wrap", this.scroller, this.jump),
       this.staging,
       h("form.composer", { onsubmit: (e) => { e.preventDefault(); this.submit(); } },
+        this.menuButton,
         h("button.icon-btn.attach", { type: "button", "aria-label": "Прикрепить файл", title: "Документ или фото",
           onclick: () => this.fileInput.click() }, icon("attach")),
         this.fileInput, this.input, this.kbToggle, this.sendButton),
@@ -92,7 +95,10 @@ export class BotChat {
   async read(round, force) {
     const ids = [...this.entries.keys()];
     const after = !this.loaded || round % FULL_EVERY === 0 ? 0 : Math.max(0, (ids[Math.max(0, ids.length - WINDOW)] || 1) - 1);
-    const fresh = await api.chat(this.person.user_id, after);
+    const [fresh, menu] = await Promise.all([api.chat(this.person.user_id, after), api.menu(this.person.user_id)]);
+    this.menu = menu && menu.kind === "web_app" ? menu : null;
+    this.menuButton.hidden = !this.menu;
+    if (this.menu) this.menuButton.textContent = this.menu.text;
     for (const id of ids) if (id > after) this.entries.delete(id); // deleted ones vanish
     for (const entry of fresh) this.entries.set(entry.id, entry);
     const sorted = [...this.entries.values()].sort((a, b) => a.id - b.id);
@@ -239,6 +245,15 @@ export class BotChat {
     return openWebApp({
       person, title: button.text, replyButton: reply ? button.text : null,
       press: async (platform) => (await api.press(person.user_id, entry.id, button.text, platform)).web_app_url,
+    });
+  }
+
+  async openMenu() {
+    const person = this.person;
+    if (!this.menu) return;
+    return openWebApp({
+      person, title: this.menu.text, replyButton: null,
+      press: async (platform) => (await api.openMenu(person.user_id, platform)).web_app_url,
     });
   }
 

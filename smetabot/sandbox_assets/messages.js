@@ -215,6 +215,9 @@ export function postBlock(entries, ctx) {
       meta(entries.map((e) => ({ ...e, protected: locked })),
         h("span.views", { title: "Просмотры" }, icon("eye", "icon tiny"), String(views)))));
   el.addEventListener("contextmenu", (e) => { if (locked) e.preventDefault(); });
+  // Buttons under a bot's post: members press them (a callback goes to the bot that posted).
+  const withButtons = entries.find((e) => e.buttons && e.buttons.length);
+  if (withButtons) el.append(inlineKeyboard(withButtons, ctx));
   return el;
 }
 

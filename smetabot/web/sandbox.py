@@ -30,7 +30,11 @@ def _json_errors(route: Route) -> Route:
     @functools.wraps(route)
     async def wrapped(request: web.Request) -> web.StreamResponse:
         try:
-            return await route(request)
+            response = await route(request)
+            persist = _emulator(request).persist
+            if persist is not None:
+                await persist.flush()  # what a person did is kept before they are told
+            return response
         except TelegramError as exc:
             status = 404 if exc.message in ("USER_ID_INVALID", "CHANNEL_INVALID",
                                             "FILE_ID_INVALID") else 400
@@ -71,8 +75,25 @@ async def create_user(request: web.Request) -> web.Response:
     user_id = _emulator(request).create_user(
         str(body["first_name"]), username=body.get("username"),
         language_code=body.get("language_code"), phone=body.get("phone"),
-        password=body.get("password"), last_name=body.get("last_name"))
+        password=body.get("password"), last_name=body.get("last_name"),
+        dc_id=int(body["dc_id"]) if body.get("dc_id") else None)
     return web.json_response({"user_id": user_id}, status=201)
+
+
+@_json_errors
+async def login_settings(request: web.Request) -> web.Response:
+    """How Telegram treats this user's phone login: ``code_delivery`` (app, sms, call,
+    flash_call, missed_call, email, setup_email, fragment, sms_word, sms_phrase, success)
+    and ``login_error`` (PHONE_NUMBER_BANNED, PHONE_NUMBER_FLOOD, ... or null)."""
+    body = await _body(request)
+    emulator, user_id = _emulator(request), _user_id(request)
+    if "code_delivery" in body:
+        emulator.set_code_delivery(user_id, str(body["code_delivery"]))
+    if "login_error" in body:
+        emulator.set_login_error(user_id, body["login_error"] or None)
+    account = emulator.account(user_id)
+    return web.json_response({"code_delivery": account.code_delivery,
+                              "login_error": account.login_error, "dc_id": account.dc_id})
 
 
 @_json_errors
@@ -118,6 +139,19 @@ async def press(request: web.Request) -> web.Response:
 
 
 @_json_errors
+async def menu_button(request: web.Request) -> web.Response:
+    return web.json_response(_emulator(request).menu_button(_user_id(request)))
+
+
+@_json_errors
+async def open_menu(request: web.Request) -> web.Response:
+    body = await _body(request) if request.can_read_body else {}
+    result = await _emulator(request).user_open_menu(
+        _user_id(request), **({"platform": body["platform"]} if body.get("platform") else {}))
+    return web.json_response(result)
+
+
+@_json_errors
 async def scan(request: web.Request) -> web.Response:
     body = await _body(request)
     return web.json_response(await _emulator(request).user_scan_qr(_user_id(request),
@@ -142,6 +176,16 @@ async def web_app_data(request: web.Request) -> web.Response:
     message_id = await _emulator(request).user_web_app_send_data(
         _user_id(request), str(body["button_text"]), str(body["data"]))
     return web.json_response({"message_id": message_id})
+
+
+@_json_errors
+async def inject(request: web.Request) -> web.Response:
+    """The next ``times`` calls of a Telegram method fail with the given error."""
+    body = await _body(request)
+    method, error = str(body["method"]), str(body["error"])
+    code, times = int(body.get("code", 400)), int(body.get("times", 1))
+    _emulator(request).inject_error(method, code, error, times)
+    return web.json_response({"method": method, "error": error, "code": code, "times": times})
 
 
 @_json_errors
@@ -171,9 +215,27 @@ async def view_channel(request: web.Request) -> web.Response:
 
 
 @_json_errors
+async def channel_press(request: web.Request) -> web.Response:
+    body = await _body(request)
+    result = await _emulator(request).user_press_in_channel(
+        _user_id(request), int(request.match_info["channel_id"]), int(body["message_id"]),
+        str(body["text"]))
+    return web.json_response(result)
+
+
+@_json_errors
+async def start(request: web.Request) -> web.Response:
+    body = await _body(request) if request.can_read_body else {}
+    message_id = await _emulator(request).user_start(_user_id(request), body.get("param"))
+    return web.json_response({"message_id": message_id})
+
+
+@_json_errors
 async def file(request: web.Request) -> web.Response:
-    data = _emulator(request).file_bytes(request.match_info["file_id"])
-    return web.Response(body=data, content_type="application/octet-stream")
+    thumb = request.query.get("thumb") in ("1", "true")
+    data = _emulator(request).file_bytes(request.match_info["file_id"], thumb=thumb)
+    return web.Response(body=data, content_type="image/jpeg" if thumb
+                        else "application/octet-stream")
 
 
 ASSETS = "sandbox_assets"
@@ -218,13 +280,20 @@ def add_routes(webapp: web.Application) -> None:
     webapp.router.add_post(f"{base}/users/{{user_id:\\d+}}/send", send)
     webapp.router.add_get(f"{base}/users/{{user_id:\\d+}}/chat", chat)
     webapp.router.add_post(f"{base}/users/{{user_id:\\d+}}/press", press)
+    webapp.router.add_get(f"{base}/users/{{user_id:\\d+}}/menu", menu_button)
+    webapp.router.add_post(f"{base}/users/{{user_id:\\d+}}/menu", open_menu)
     webapp.router.add_post(f"{base}/users/{{user_id:\\d+}}/scan", scan)
     webapp.router.add_get(f"{base}/users/{{user_id:\\d+}}/codes", codes)
+    webapp.router.add_post(f"{base}/users/{{user_id:\\d+}}/login_settings", login_settings)
     webapp.router.add_post(f"{base}/users/{{user_id:\\d+}}/join", join)
     webapp.router.add_post(f"{base}/users/{{user_id:\\d+}}/web_app_data", web_app_data)
     webapp.router.add_get(f"{base}/users/{{user_id:\\d+}}/channels", user_channels)
     webapp.router.add_get(f"{base}/users/{{user_id:\\d+}}/channels/{{channel_id:-?\\d+}}",
                           view_channel)
+    webapp.router.add_post(f"{base}/inject", inject)
+    webapp.router.add_post(
+        f"{base}/users/{{user_id:\\d+}}/channels/{{channel_id:-?\\d+}}/press", channel_press)
+    webapp.router.add_post(f"{base}/users/{{user_id:\\d+}}/start", start)
     webapp.router.add_get(f"{base}/channels", channels)
     webapp.router.add_get(f"{base}/channels/{{channel_id:-?\\d+}}", channel)
     webapp.router.add_get(f"{base}/files/{{file_id}}", file)

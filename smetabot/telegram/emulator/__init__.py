@@ -13,7 +13,14 @@
 Modules: ``server`` (state, dispatch, delivery), ``rpc_*`` (Telegram functions),
 ``people`` (the user-side API), ``state``/``tl`` (what is kept, and its TL form),
 ``wire`` (round trips, RPC errors), ``srp`` (2FA), ``webapp`` (signed initData),
-``files`` (photo recompression), ``testing`` (``forbid_network()`` for tests).
+``files`` (photo recompression, thumbnail rules), ``persist`` (the sandbox's state on disk),
+``testing`` (``forbid_network()`` for tests).
+
+What it models, and the Telegram page or kurigram source behind each item: docs/telegram.md.
+Knobs for tests: ``Emulator(latency=, uplink_bytes_per_s=, clock_skew=, fake_clock=)``,
+``emu.sleep()``, ``emu.advance_time()``, ``emu.disconnect(client)``/``reconnect(client)``,
+``inject_error``/``inject_flood_wait``, ``create_user(dc_id=)``, ``set_code_delivery``,
+``set_login_error``.
 """
 
 from .people import Emulator

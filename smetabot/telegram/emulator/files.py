@@ -30,6 +30,26 @@ def process_photo(data: bytes, max_bytes: int) -> tuple[bytes, int, int]:
     return out.getvalue(), image.width, image.height
 
 
+MAX_THUMB_SIDE = 320
+MAX_THUMB_BYTES = 200 * 1024
+
+
+def check_thumb(data: bytes) -> tuple[int, int] | None:
+    """(width, height) of a document thumbnail Telegram keeps, or None for one it drops:
+    "JPEG format and less than 200 kB in size ... width and height should not exceed 320"
+    (https://core.telegram.org/bots/api#senddocument)."""
+    if len(data) > MAX_THUMB_BYTES:
+        return None
+    try:
+        image = Image.open(io.BytesIO(data))
+        image.load()
+    except (UnidentifiedImageError, OSError, ValueError):
+        return None
+    if image.format != "JPEG" or max(image.size) > MAX_THUMB_SIDE:
+        return None
+    return image.size
+
+
 def image_size(data: bytes) -> tuple[int, int]:
     """Width and height of an image sent as a document, or (0, 0) if it is not one."""
     try:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
+import re
 import secrets
 import struct
 from typing import Any
@@ -20,7 +22,7 @@ from . import rpc_auth, rpc_channels, rpc_messages  # noqa: F401  (registers the
 from .rpc_auth import accept_login_token
 from .rpc_channels import join
 from .server import Server
-from .state import DC_ID, Account, Channel, Msg
+from .state import Account, Channel, Msg
 from .webapp import sign_init_data, user_json, web_app_url
 from .wire import TelegramError, bad_request
 
@@ -63,7 +65,7 @@ class Emulator(Server):
         if not data:
             raise bad_request("FILE_PARTS_INVALID")
         rpc_messages.check_text(self, caption or "", caption=True)
-        file = self.store_file(kind, data, name, mime_type)
+        file = self.store_file(kind, data, name, mime_type, dc_id=user.dc_id)
         msg, _ = self.post_private(user, self.bot, media=file, text=caption or "")
         return msg.id
 
@@ -88,7 +90,10 @@ class Emulator(Server):
                      "file_name": msg.media.name, "mime_type": msg.media.mime_type,
                      "size": msg.media.size, "protected": msg.noforwards,
                      # a picture's size in pixels (photos, image documents), else None
-                     "width": msg.media.width or None, "height": msg.media.height or None}
+                     "width": msg.media.width or None, "height": msg.media.height or None,
+                     # a document's thumbnail as apps show it, or None (grey file icon)
+                     "thumb": {"width": msg.media.thumb_width, "height": msg.media.thumb_height,
+                               "size": len(msg.media.thumb)} if msg.media.thumb else None}
         return {
             "id": msg.id,
             "from": "user" if msg.out else "bot",
@@ -124,26 +129,34 @@ class Emulator(Server):
             raise bad_request("BUTTON_NOT_FOUND")
         kind = button.type
         if isinstance(kind, raw.types.InlineButtonTypeCallback):
-            return await self._callback_query(user, msg, kind.data)
+            return await self._callback_query(user, self.bot, raw.types.PeerUser(user_id=user.id),
+                                              msg.twin.id, kind.data)
         if isinstance(kind, raw.types.InlineButtonTypeUrl):
             return {"url": kind.url}
-        if isinstance(kind, (raw.types.InlineButtonTypeWebView,
-                             raw.types.ButtonTypeSimpleWebView)):
-            inline = isinstance(kind, raw.types.InlineButtonTypeWebView)
-            return {"web_app_url": self.web_app_url(user_id, kind.url, inline, platform)}
+        if isinstance(kind, raw.types.InlineButtonTypeWebView):
+            # keyboardButtonWebView (inline): requestWebView, user data sent
+            # https://core.telegram.org/constructor/keyboardButtonWebView
+            return {"web_app_url": self.web_app_url(user_id, kind.url, "inline", platform)}
+        if isinstance(kind, raw.types.ButtonTypeSimpleWebView):
+            # keyboardButtonSimpleWebView (reply keyboard): "without sending user information"
+            # https://core.telegram.org/constructor/keyboardButtonSimpleWebView
+            return {"web_app_url": self.web_app_url(user_id, kind.url, "keyboard", platform)}
         if isinstance(kind, raw.types.ButtonTypeDefault):
             return {"message_id": await self.user_send_text(user_id, text)}
         self.refuse(f"pressing a {type(kind).__name__} button")
 
-    async def _callback_query(self, user: Account, msg: Msg, data: bytes) -> dict[str, Any]:
-        bot = self.bot
+    async def _callback_query(self, user: Account, bot: Account, peer: Any, msg_id: int,
+                              data: bytes) -> dict[str, Any]:
         query_id = secrets.randbits(63)
         future = asyncio.get_running_loop().create_future()
         self.callback_waiters[query_id] = (bot.id, future)
-        self.push(bot.id, [raw.types.UpdateBotCallbackQuery(
-            query_id=query_id, user_id=user.id, peer=raw.types.PeerUser(user_id=user.id),
-            msg_id=msg.twin.id, chat_instance=chat_instance(user.id, bot.id), data=data)],
-            [user.id])
+        # Kept in the bot's queue like chat_member updates: a bot that was away gets it from
+        # updates.getDifference while the user still waits (https://core.telegram.org/api/bots/buttons)
+        chats = [peer.channel_id] if isinstance(peer, raw.types.PeerChannel) else []
+        self.push_qts(bot, lambda qts: raw.types.UpdateBotCallbackQuery(
+            query_id=query_id, user_id=user.id, peer=peer, msg_id=msg_id,
+            chat_instance=chat_instance(user.id, getattr(peer, "channel_id", bot.id)),
+            data=data), [user.id], chats)
         try:
             return await asyncio.wait_for(future, self.callback_timeout)
         except TimeoutError:
@@ -151,20 +164,78 @@ class Emulator(Server):
         finally:
             self.callback_waiters.pop(query_id, None)
 
-    def web_app_url(self, user_id: int, url: str, inline: bool = False,
+    async def user_press_in_channel(self, user_id: int, channel_id: int, message_id: int,
+                                    text: str) -> dict[str, Any]:
+        """A member presses a button under a channel post; a callback button goes to the bot
+        that posted it (https://core.telegram.org/api/bots/buttons#callback-queries)."""
+        user, ch = self._person(user_id), self._channel(channel_id)
+        if user.id not in ch.members:
+            raise bad_request("CHANNEL_PRIVATE")
+        msg = ch.messages.get(message_id)
+        if msg is None:
+            raise bad_request("MESSAGE_ID_INVALID")
+        button = next((b for row in getattr(msg.reply_markup, "rows", None) or []
+                       for b in row.buttons if b.text == text), None)
+        if button is None:
+            raise bad_request("BUTTON_NOT_FOUND")
+        kind = button.type
+        if isinstance(kind, raw.types.InlineButtonTypeCallback):
+            poster = self.accounts.get(msg.from_id)
+            if poster is None or not poster.is_bot:
+                raise bad_request("BOT_RESPONSE_TIMEOUT")
+            return await self._callback_query(user, poster, raw.types.PeerChannel(channel_id=ch.id),
+                                              msg.id, kind.data)
+        if isinstance(kind, raw.types.InlineButtonTypeUrl):
+            return {"url": kind.url}
+        self.refuse(f"pressing a {type(kind).__name__} button under a channel post")
+
+    async def user_start(self, user_id: int, param: str | None = None) -> int:
+        """The user opens ``t.me/<bot>?start=<param>`` (or taps Start): the app sends
+        "/start <param>" (https://core.telegram.org/api/links#bot-links)."""
+        if param is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", param):
+            raise bad_request("START_PARAM_INVALID")
+        return await self.user_send_text(user_id, f"/start {param}" if param else "/start")
+
+    def web_app_url(self, user_id: int, url: str, launch: str = "menu",
                     platform: str = "tdesktop") -> str:
-        """``url`` as Telegram opens it for this user, with signed initData in the fragment."""
+        """``url`` as Telegram opens it for this user from ``launch``: "inline" (an inline
+        keyboard's web_app button), "menu" (the bot's menu button) or "keyboard" (a reply
+        keyboard's web_app button, which gets no initData at all)."""
         user, bot = self._person(user_id), self.bot
+        if launch == "keyboard":
+            # "It is empty if the Mini App was launched from a keyboard button"
+            # https://core.telegram.org/bots/webapps#webappinitdata
+            return web_app_url(url, None, platform)
+        if launch not in ("inline", "menu"):
+            raise ValueError(f"unknown Mini App launch {launch!r}")
+        # query_id, user, auth_date, hash for inline and menu-button launches
+        # https://core.telegram.org/bots/webapps#webappinitdata
         fields = {
+            "query_id": "AAH" + secrets.token_urlsafe(12),
             "user": user_json(user.id, user.first_name, user.last_name, user.username,
                               user.lang_code),
-            "chat_instance": str(chat_instance(user.id, bot.id)),
-            "chat_type": "private" if inline else "sender",
             "auth_date": str(self.now()),
         }
-        if inline:
-            fields["query_id"] = "AAH" + secrets.token_urlsafe(12)
         return web_app_url(url, sign_init_data(bot.bot_token, fields), platform)
+
+    def menu_button(self, user_id: int) -> dict[str, Any] | None:
+        """The bot's menu button as this user's chat shows it (bots.setBotMenuButton):
+        ``{"kind": "web_app", "text", "url"}``, ``{"kind": "commands"}`` or None (default)."""
+        user = self._person(user_id)
+        button = self.bot.menu_buttons.get(user.id, self.bot.menu_buttons.get(0))
+        if isinstance(button, raw.types.BotMenuButton):
+            return {"kind": "web_app", "text": button.text, "url": button.url}
+        if isinstance(button, raw.types.BotMenuButtonCommands):
+            return {"kind": "commands"}
+        return None
+
+    async def user_open_menu(self, user_id: int, platform: str = "tdesktop") -> dict[str, Any]:
+        """The user taps the bot's menu button; a web_app one opens with signed initData
+        (https://core.telegram.org/api/bots/menu)."""
+        button = self.menu_button(user_id)
+        if button is None or button["kind"] != "web_app":
+            raise bad_request("BUTTON_NOT_FOUND")
+        return {"web_app_url": self.web_app_url(user_id, button["url"], "menu", platform)}
 
     async def user_web_app_send_data(self, user_id: int, button_text: str, data: str) -> int:
         """The WebApp opened from a reply-keyboard button calls ``Telegram.WebApp.sendData``."""
@@ -203,9 +274,27 @@ class Emulator(Server):
         return len(ended)
 
     def user_login_codes(self, user_id: int) -> list[dict[str, Any]]:
-        """The login codes Telegram sent this user, oldest first."""
+        """The login codes Telegram sent this user, oldest first (``kind``: how it travelled)."""
         user = self._person(user_id)
-        return [{"code": c.code, "date": c.date, "used": c.used} for c in user.login_codes]
+        return [{"code": c.code, "date": c.date, "used": c.used, "kind": c.kind}
+                for c in user.login_codes]
+
+    def set_code_delivery(self, user_id: int, kind: str) -> None:
+        """How auth.sendCode sends this user's codes: one of ``rpc_auth.CODE_DELIVERIES``
+        (app, sms, call, flash_call, missed_call, email, setup_email, fragment, sms_word,
+        sms_phrase, success)."""
+        if kind not in rpc_auth.CODE_DELIVERIES:
+            raise ValueError(f"unknown code delivery {kind!r}")
+        self._person(user_id).code_delivery = kind
+        self.notify()
+
+    def set_login_error(self, user_id: int, error: str | None) -> None:
+        """Make auth.sendCode for this user's phone answer ``error`` (one of
+        ``rpc_auth.LOGIN_ERRORS``: PHONE_NUMBER_BANNED, PHONE_NUMBER_FLOOD, ...); None clears."""
+        if error is not None and error not in rpc_auth.LOGIN_ERRORS:
+            raise ValueError(f"unknown login error {error!r}")
+        self._person(user_id).login_error = error
+        self.notify()
 
     async def user_join(self, user_id: int, link: str) -> int:
         """The user taps an invite link and joins; returns the channel id (pyrogram's form)."""
@@ -226,9 +315,9 @@ class Emulator(Server):
         """A pyrogram session string already signed in as ``user_id`` (a shortcut for tests
         and sandbox fixtures that skip the login flow)."""
         account = self.account(user_id)
-        key = self.new_auth_key()
+        key = self.new_auth_key(account.dc_id)
         self.auth_keys[key].user_id = account.id
-        packed = struct.pack(Storage.SESSION_STRING_FORMAT, DC_ID, self.API_ID, False, key,
+        packed = struct.pack(Storage.SESSION_STRING_FORMAT, account.dc_id, self.API_ID, False, key,
                              account.id, account.is_bot)
         return base64.urlsafe_b64encode(packed).decode().rstrip("=")
 
@@ -263,6 +352,8 @@ class Emulator(Server):
                               "expire_date": i.expire_date, "request_needed": i.request_needed}
                              for i in ch.invites.values()],
             "posts": [self._post(m) for m in ch.messages.values() if m.action is None],
+            "join_requests": [{"user_id": uid, "link": ch.invites[h].link, "date": date}
+                              for uid, (h, date) in ch.join_requests.items()],
         }
 
     def _post(self, msg: Msg) -> dict[str, Any]:
@@ -270,14 +361,20 @@ class Emulator(Server):
         return {"id": msg.id, "date": msg.date, "text": entry["text"],
                 "caption": entry["caption"], "media": entry["media"], "protected": msg.noforwards,
                 "grouped_id": msg.grouped_id, "views": msg.views, "edited": entry["edited"],
+                "buttons": entry["buttons"],
                 "edit_date": msg.edit_date}
 
-    def file_bytes(self, file_id: str | int) -> bytes:
-        """A file's bytes as a member would download them."""
+    def file_bytes(self, file_id: str | int, thumb: bool = False) -> bytes:
+        """A file's bytes (or its thumbnail's) as a member would download them."""
         try:
-            return self.files[int(file_id)].data
+            file = self.files[int(file_id)]
         except (KeyError, ValueError):
             raise bad_request("FILE_ID_INVALID") from None
+        if thumb:
+            if file.thumb is None:
+                raise bad_request("FILE_ID_INVALID")
+            return file.thumb
+        return file.data
 
     def bot_commands(self, scope: str = "default", lang_code: str = "") -> list[dict[str, str]]:
         """The bot's command menu, as set with bots.setBotCommands."""
@@ -286,8 +383,10 @@ class Emulator(Server):
 
 
 def chat_instance(user_id: int, bot_id: int) -> int:
-    """A stable opaque id of a user's chat with a bot, like Telegram's chat_instance."""
-    return hash((user_id, bot_id, "chat_instance")) & ((1 << 63) - 1)
+    """A stable opaque id of a user's chat with a bot, like Telegram's chat_instance (the same
+    across restarts: Python's own hash() of a str is salted per process)."""
+    digest = hashlib.sha256(f"chat_instance:{user_id}:{bot_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "little") & ((1 << 63) - 1)
 
 
 def keyboard_kind(markup: Any) -> str | None:

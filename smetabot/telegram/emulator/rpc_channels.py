@@ -10,10 +10,10 @@ from pyrogram import raw
 
 from . import tl
 from .rpc_auth import resolve_user
-from .rpc_messages import assemble, resolve_peer, stored_media
+from .rpc_messages import assemble, channel_of, resolve_peer, stored_media
 from .server import Call, Server
-from .state import Account, Admin, Channel, Invite, Member, new_access_hash
-from .wire import bad_request, handler
+from .state import Account, Admin, Channel, Invite, Member, new_access_hash, peer_hash
+from .wire import TelegramError, bad_request, handler
 
 INVITE_LINK = re.compile(r"(?:t\.me/(?:\+|joinchat/)|tg://join\?invite=)([\w-]+)")
 
@@ -52,16 +52,20 @@ def change_participant(emu: Server, ch: Channel, user_id: int, actor_id: int,
     prev = {bot: state(bot) for bot in before}
     mutate()
     for bot_id in before | bots():
-        bot = emu.accounts[bot_id]
-        bot.box.qts += 1
-        update = raw.types.UpdateChannelParticipant(
-            channel_id=ch.id, date=emu.now(), actor_id=actor_id, user_id=user_id,
-            qts=bot.box.qts, prev_participant=prev.get(bot_id), new_participant=state(bot_id),
-            invite=tl.invite(invite) if invite else None)
         users = [user_id, actor_id] + ([invite.admin_id] if invite else [])
         users += [a.promoted_by for a in ch.admins.values() if a.promoted_by in emu.accounts]
-        emu.push(bot_id, [update], users, [ch.id])
+        emu.push_qts(emu.accounts[bot_id], lambda qts, bot_id=bot_id: (
+            raw.types.UpdateChannelParticipant(
+                channel_id=ch.id, date=emu.now(), actor_id=actor_id, user_id=user_id,
+                qts=qts, prev_participant=prev.get(bot_id), new_participant=state(bot_id),
+                invite=tl.invite(invite) if invite else None)), users, [ch.id])
     emu.notify()
+
+
+def invite_expired() -> TelegramError:
+    """A revoked, expired or used-up link: 406 INVITE_HASH_EXPIRED
+    (https://core.telegram.org/method/messages.importChatInvite, possible errors)."""
+    return TelegramError(406, "INVITE_HASH_EXPIRED")
 
 
 def invite_hash(link: str) -> str:
@@ -84,13 +88,33 @@ def join(emu: Server, user: Account, link_or_hash: str) -> Channel:
                           else link_or_hash)
     if inv.revoked or (inv.expire_date and emu.now() > inv.expire_date) or (
             inv.usage_limit and inv.usage >= inv.usage_limit):
-        raise bad_request("INVITE_HASH_EXPIRED")
+        raise invite_expired()
     if user.id in ch.members:
         raise bad_request("USER_ALREADY_PARTICIPANT")
     if len(user.channels) >= emu.limits.channels_per_user:
         raise bad_request("CHANNELS_TOO_MUCH")
     if inv.request_needed:
-        emu.refuse("join requests (invite links with request_needed)")
+        # The request waits for an admin; the admins' bots are told
+        # (https://core.telegram.org/method/messages.importChatInvite: INVITE_REQUEST_SENT;
+        # https://core.telegram.org/constructor/updateBotChatInviteRequester)
+        if user.id not in ch.join_requests:
+            ch.join_requests[user.id] = (inv.hash, emu.now())
+            for bot_id in [a for a in ch.admins if emu.accounts[a].is_bot
+                           and "invite_users" in ch.rights_of(a)]:
+                emu.push_qts(emu.accounts[bot_id], lambda qts: (
+                    raw.types.UpdateBotChatInviteRequester(
+                        peer=raw.types.PeerChannel(channel_id=ch.id), date=emu.now(),
+                        user_id=user.id, about="", invite=tl.invite(inv), qts=qts)),
+                    [user.id, inv.admin_id], [ch.id])
+            emu.notify()
+        raise bad_request("INVITE_REQUEST_SENT")
+    admit(emu, ch, user, inv)
+    return ch
+
+
+def admit(emu: Server, ch: Channel, user: Account, inv: Invite,
+          actor_id: int | None = None) -> None:
+    """``user`` becomes a member through ``inv`` (at once, or approved by ``actor_id``)."""
 
     def mutate() -> None:
         ch.members[user.id] = Member(date=emu.now(), inviter_id=inv.admin_id,
@@ -98,8 +122,7 @@ def join(emu: Server, user: Account, link_or_hash: str) -> Channel:
         user.channels.add(ch.id)
         inv.usage += 1
 
-    change_participant(emu, ch, user.id, user.id, mutate, invite=inv)
-    return ch
+    change_participant(emu, ch, user.id, actor_id or user.id, mutate, invite=inv)
 
 
 def new_invite(emu: Server, ch: Channel, admin_id: int, **fields) -> Invite:
@@ -118,12 +141,7 @@ def resolve_channel(call: Call, input_channel) -> Channel:
     # pyrogram passes an InputPeerChannel where an InputChannel is due; Telegram takes it.
     if not isinstance(input_channel, (raw.types.InputChannel, raw.types.InputPeerChannel)):
         raise bad_request("CHANNEL_INVALID")
-    ch = call.emu.channels_by_id.get(input_channel.channel_id)
-    if ch is None or ch.access_hash != input_channel.access_hash:
-        raise bad_request("CHANNEL_INVALID")
-    if call.me.id not in ch.members:
-        raise bad_request("CHANNEL_PRIVATE")
-    return ch
+    return channel_of(call, input_channel)
 
 
 def require_right(ch: Channel, user_id: int, right: str) -> None:
@@ -225,10 +243,12 @@ def get_participants(call: Call, q):
 def get_channels(call: Call, q):
     chats = []
     for input_channel in q.id:
+        # access_hash=0 (kurigram's resolve_peer for an unknown id) is refused like any
+        # hash this account was not given (https://core.telegram.org/method/channels.getChannels)
         ch = call.emu.channels_by_id.get(input_channel.channel_id)
-        if ch and (ch.access_hash == input_channel.access_hash or (
-                input_channel.access_hash == 0 and call.me.id in ch.members)):
-            chats.append(tl.channel(call.me.id, ch))
+        if ch is None or input_channel.access_hash != peer_hash(ch.access_hash, call.me.id):
+            raise bad_request("CHANNEL_INVALID")
+        chats.append(tl.channel(call.me.id, ch))
     return raw.types.messages.Chats(chats=chats)
 
 
@@ -258,7 +278,7 @@ def edit_photo(call: Call, q):
         if q.photo.video is not None:
             emu.refuse("channels.EditPhoto with a video")
         ch.photo = emu.store_file("photo", assemble(call, q.photo.file), "photo.jpg",
-                                  "image/jpeg")
+                                  "image/jpeg", dc_id=call.me.dc_id)
     elif isinstance(q.photo, raw.types.InputChatPhoto):
         ch.photo = stored_media(call, raw.types.InputMediaPhoto(id=q.photo.id))
     elif isinstance(q.photo, raw.types.InputChatPhotoEmpty):
@@ -327,7 +347,7 @@ def check_chat_invite(call: Call, q):
     if call.me.id in ch.members:
         return raw.types.ChatInviteAlready(chat=tl.channel(call.me.id, ch))
     if inv.revoked or (inv.expire_date and call.emu.now() > inv.expire_date):
-        raise bad_request("INVITE_HASH_EXPIRED")
+        raise invite_expired()
     return raw.types.ChatInvite(
         title=ch.title, photo=tl.photo(ch.photo) if ch.photo else raw.types.PhotoEmpty(id=0),
         participants_count=len(ch.members), color=0, channel=True, broadcast=True,
@@ -342,11 +362,40 @@ def import_chat_invite(call: Call, q):
     return raw.types.messages.ChatInviteJoinResultOk(updates=channel_updates(call, ch))
 
 
+@handler("messages.HideChatJoinRequest")
+def hide_chat_join_request(call: Call, q):
+    """Approve or decline a join request (https://core.telegram.org/method/messages.hideChatJoinRequest):
+    HIDE_REQUESTER_MISSING when there is none (already answered, or never asked)."""
+    emu, me = call.emu, call.me
+    ch = resolve_peer(call, q.peer)
+    if not isinstance(ch, Channel):
+        raise bad_request("PEER_ID_INVALID")
+    require_right(ch, me.id, "invite_users")
+    user = resolve_user(call, q.user_id)
+    request = ch.join_requests.pop(user.id, None)
+    if request is None:
+        raise bad_request("HIDE_REQUESTER_MISSING")
+    if q.approved:
+        if user.id in ch.members:
+            raise bad_request("USER_ALREADY_PARTICIPANT")
+        inv = ch.invites.get(request[0])
+        admit(emu, ch, user, inv, actor_id=me.id)
+    emu.notify()
+    return channel_updates(call, ch)
+
+
 @handler("messages.GetMessagesViews")
 def get_messages_views(call: Call, q):
+    # "Only users can use this method"; CHANNEL_PRIVATE is a 406 here
+    # (https://core.telegram.org/method/messages.getMessagesViews, /api/errors: BOT_METHOD_INVALID)
     if call.me.is_bot:
-        raise bad_request("BOT_METHOD_INVALID")  # bots cannot read view counters
-    ch = resolve_peer(call, q.peer)
+        raise bad_request("BOT_METHOD_INVALID")
+    try:
+        ch = resolve_peer(call, q.peer)
+    except TelegramError as error:
+        if error.message == "CHANNEL_PRIVATE":
+            raise TelegramError(406, "CHANNEL_PRIVATE") from None
+        raise
     if not isinstance(ch, Channel):
         raise bad_request("PEER_ID_INVALID")
     views = []

@@ -10,9 +10,10 @@ from urllib.parse import urlparse
 from pyrogram import raw
 
 from . import tl
+from .files import check_thumb
 from .rpc_auth import resolve_user
 from .server import Call, Server, text_length
-from .state import Account, Channel, Msg, StoredFile
+from .state import Account, Channel, Msg, StoredFile, peer_hash
 from .wire import TelegramError, bad_request, handler
 
 MAX_PART = 512 * 1024
@@ -21,20 +22,29 @@ LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 
 def resolve_peer(call: Call, peer) -> Account | Channel:
     """The user or channel an InputPeer names; PEER_ID_INVALID if the caller can't see it."""
-    emu = call.emu
     if isinstance(peer, (raw.types.InputPeerUser, raw.types.InputPeerSelf)):
         try:
             return resolve_user(call, peer)
         except TelegramError:
             raise bad_request("PEER_ID_INVALID") from None
     if isinstance(peer, raw.types.InputPeerChannel):
-        ch = emu.channels_by_id.get(peer.channel_id)
-        if ch is None or ch.access_hash != peer.access_hash:
-            raise bad_request("PEER_ID_INVALID")
-        if call.me.id not in ch.members:
-            raise bad_request("CHANNEL_PRIVATE")
-        return ch
+        return channel_of(call, peer)
     raise bad_request("PEER_ID_INVALID")
+
+
+def channel_of(call: Call, input_channel) -> Channel:
+    """The channel an InputChannel/InputPeerChannel names, with this account's own hash.
+
+    Hashes belong to the account that received them; access_hash=0 is no hash
+    (https://core.telegram.org/api/peers, https://core.telegram.org/method/channels.getChannels
+    errors: CHANNEL_INVALID); a non-member gets CHANNEL_PRIVATE.
+    """
+    ch = call.emu.channels_by_id.get(getattr(input_channel, "channel_id", None))
+    if ch is None or input_channel.access_hash != peer_hash(ch.access_hash, call.me.id):
+        raise bad_request("CHANNEL_INVALID")
+    if call.me.id not in ch.members:
+        raise bad_request("CHANNEL_PRIVATE")
+    return ch
 
 
 def check_url(url: str, web_app: bool = False) -> None:
@@ -69,11 +79,16 @@ def check_text(emu: Server, text: str, caption: bool) -> None:
         raise bad_request("MEDIA_CAPTION_TOO_LONG" if caption else "MESSAGE_TOO_LONG")
 
 
+def random_id_duplicate() -> TelegramError:
+    """Telegram answers a reused random_id with a 500, which kurigram's session retries and
+    then raises as TimeoutError (pyrogram/errors/exceptions/internal_server_error_500.py:
+    RandomIdDuplicate500; pyrogram/session/session.py: Session.invoke)."""
+    return TelegramError(500, "RANDOM_ID_DUPLICATE")
+
+
 def use_random_id(me: Account, random_id: int) -> None:
-    # Telegram answers 500 here; pyrogram has the same error as 400 too, which it does not
-    # retry for ten seconds: RandomIdDuplicate catches both.
     if random_id in me.random_ids:
-        raise bad_request("RANDOM_ID_DUPLICATE")
+        raise random_id_duplicate()
     me.random_ids.add(random_id)
 
 
@@ -148,9 +163,21 @@ def stored_media(call: Call, media) -> StoredFile:
     if isinstance(media, raw.types.InputMediaUploadedDocument):
         name = next((a.file_name for a in media.attributes
                      if isinstance(a, raw.types.DocumentAttributeFilename)), media.file.name)
-        return emu.store_file("document", assemble(call, media.file), name, media.mime_type)
+        file = emu.store_file("document", assemble(call, media.file), name, media.mime_type,
+                              dc_id=call.me.dc_id)
+        if media.thumb is not None:
+            thumb = assemble(call, media.thumb)
+            size = check_thumb(thumb)
+            if size is None:
+                # The MTProto pages name no error for a thumb that breaks the rules: the
+                # document goes out without it (https://core.telegram.org/bots/api#senddocument)
+                emu.dropped_thumbs.append(file.id)
+            else:
+                file.set_thumb(thumb, *size)
+        return file
     if isinstance(media, raw.types.InputMediaUploadedPhoto):
-        return emu.store_file("photo", assemble(call, media.file), media.file.name, "image/jpeg")
+        return emu.store_file("photo", assemble(call, media.file), media.file.name, "image/jpeg",
+                              dc_id=call.me.dc_id)
     if isinstance(media, (raw.types.InputMediaDocument, raw.types.InputMediaPhoto)):
         kind = "document" if isinstance(media, raw.types.InputMediaDocument) else "photo"
         file = emu.files.get(media.id.id)
@@ -191,7 +218,7 @@ def send_multi_media(call: Call, q):
     # An album is sent whole or not at all: a duplicate anywhere refuses all of it.
     ids = [m.random_id for m in q.multi_media]
     if len(set(ids)) != len(ids) or any(rid in call.me.random_ids for rid in ids):
-        raise bad_request("RANDOM_ID_DUPLICATE")
+        raise random_id_duplicate()
     sent, users, chats = [], [], []
     for single, content in zip(q.multi_media, items):
         msg, update, users, chats = send(call, q.peer, {**content, "grouped_id": grouped_id},
@@ -288,31 +315,34 @@ def set_bot_callback_answer(call: Call, q):
 # -- files ------------------------------------------------------------------------------
 
 
-def _save_part(call: Call, file_id: int, part: int, data: bytes) -> bool:
+async def _save_part(call: Call, file_id: int, part: int, data: bytes) -> bool:
+    # Parts may arrive in any order and in parallel (https://core.telegram.org/api/files)
     if len(data) > MAX_PART:
         raise bad_request("FILE_PART_TOO_BIG")
     if not 0 <= part < 8000:
         raise bad_request("FILE_PART_INVALID")
+    await call.emu.uplink(len(data))
     call.emu.uploads.setdefault((call.key.key, file_id), {})[part] = data
     return True
 
 
 @handler("upload.SaveFilePart")
-def save_file_part(call: Call, q):
-    return _save_part(call, q.file_id, q.file_part, q.bytes)
+async def save_file_part(call: Call, q):
+    return await _save_part(call, q.file_id, q.file_part, q.bytes)
 
 
 @handler("upload.SaveBigFilePart")
-def save_big_file_part(call: Call, q):
+async def save_big_file_part(call: Call, q):
     if not 0 <= q.file_part < q.file_total_parts:
         raise bad_request("FILE_PART_INVALID")
-    return _save_part(call, q.file_id, q.file_part, q.bytes)
+    return await _save_part(call, q.file_id, q.file_part, q.bytes)
 
 
 @handler("upload.GetFile")
 def get_file(call: Call, q):
     emu = call.emu
     location = q.location
+    data = None
     if isinstance(location, raw.types.InputPeerPhotoFileLocation):
         target = resolve_peer(call, location.peer)
         file = getattr(target, "photo", None)
@@ -323,13 +353,23 @@ def get_file(call: Call, q):
         file = emu.files.get(location.id)
         if file is None or file.access_hash != location.access_hash:
             raise bad_request("LOCATION_INVALID")
+        thumb_size = getattr(location, "thumb_size", "")
+        if thumb_size and isinstance(location, raw.types.InputDocumentFileLocation):
+            if thumb_size != "m" or file.thumb is None:
+                raise bad_request("LOCATION_INVALID")
+            data = file.thumb
     else:
         emu.refuse(f"upload.GetFile of {type(location).__name__}")
+    if file.dc_id != call.session.dc_id:
+        # a file is served by its own DC (https://core.telegram.org/api/files#downloading-files)
+        raise TelegramError(303, f"FILE_MIGRATE_{file.dc_id}")
     if q.limit <= 0 or q.limit > 1024 * 1024 or (not q.precise and (
             q.limit % 4096 or (1024 * 1024) % q.limit or q.offset % 4096)):
         raise bad_request("LIMIT_INVALID")
+    if data is None:
+        data = file.data
     return raw.types.upload.File(type=raw.types.storage.FileUnknown(), mtime=file.date,
-                                 bytes=file.data[q.offset:q.offset + q.limit])
+                                 bytes=data[q.offset:q.offset + q.limit])
 
 
 @handler("messages.DeleteMessages")
@@ -375,6 +415,7 @@ def delete_channel_messages(call: Call, q):
         ch.pts += 1
         update = raw.types.UpdateDeleteChannelMessages(
             channel_id=ch.id, messages=[m.id for m in msgs], pts=ch.pts, pts_count=1)
+        emu.log_channel(ch, update)
         for member_id in list(ch.members):
             emu.push(member_id, [update], chats=[ch.id], exclude=call.session)
     emu.notify()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import math
 import os
 import secrets
 import time
@@ -20,9 +21,12 @@ from .files import image_size, process_photo
 from .session import EmulatorSession, attach
 from .srp import make_verifier
 from .state import (
+    DC_ID,
+    DC_IDS,
     Account,
     AuthKey,
     Channel,
+    ExportedAuth,
     LoginToken,
     Msg,
     Password,
@@ -35,6 +39,9 @@ from .wire import HANDLERS, NO_AUTH, TelegramError, bad_request, method_name
 log = logging.getLogger(__name__)
 
 UNSET: Any = object()
+FIRST_USER_ID = 5_000_000_000
+USER_DCS = (2, 4, 1)  # where new sandbox users live, in turn
+FIRST_CHANNEL_ID = 2_147_483_649
 
 
 @dataclass
@@ -81,15 +88,32 @@ class Server:
     API_ID = 2040
     API_HASH = "b18441a1ff607e10a989891a5462e627"
 
-    def __init__(self, *, callback_timeout: float = 10.0) -> None:
+    def __init__(self, *, callback_timeout: float = 10.0, latency: float = 0.0,
+                 uplink_bytes_per_s: float | None = None, clock_skew: float = 0.0,
+                 fake_clock: bool = False) -> None:
+        """``latency``: seconds added to every call; ``uplink_bytes_per_s``: upload throughput
+        shared by every file part in flight (None: unlimited); ``clock_skew``: how far
+        Telegram's clock is ahead of the host's; ``fake_clock``: ``sleep`` jumps the clock
+        forward instead of waiting, so waiting out a 3,000 s flood wait takes no time (the
+        clock still runs with the host's, so kurigram's own short sleeps work as usual)."""
         self.limits = Limits()
         self.callback_timeout = callback_timeout
+        self.latency = latency
+        self.uplink_bytes_per_s = uplink_bytes_per_s
+        self.clock_skew = clock_skew
+        self.fake_clock = fake_clock
+        self._uplink_free_at = 0.0
+        #: (account id, method) -> when its flood wait ends (emulator clock)
+        self.flood_until: dict[tuple[int, str], float] = {}
         self.accounts: dict[int, Account] = {}
         self.channels_by_id: dict[int, Channel] = {}
         self.files: dict[int, StoredFile] = {}
         self.auth_keys: dict[bytes, AuthKey] = {}
         self.login_tokens: dict[bytes, LoginToken] = {}
         self.srp_challenges: dict[int, SrpChallenge] = {}
+        self.exported_auths: dict[bytes, ExportedAuth] = {}
+        self.dropped_thumbs: list[int] = []  # documents whose thumbnail broke the rules
+        self.setup_email_hashes: set[str] = set()  # sendCode answered "set up e-mail first"
         self.uploads: dict[tuple[bytes, int], dict[int, bytes]] = {}
         self.sessions: set[EmulatorSession] = set()
         self.callback_waiters: dict[int, tuple[int, asyncio.Future]] = {}
@@ -97,26 +121,55 @@ class Server:
         self.calls: list[str] = []  # every function called, in order
         self.refused: list[str] = []  # functions refused as not implemented
         self._clock_offset = 0.0
-        self._next_user_id = 700_000_001
-        self._next_channel_id = 1_900_000_001
+        # User ids are above 2^32 now and new channel ids above 2^31 (bot API -100 + 10 digits)
+        # https://core.telegram.org/api/bots/ids
+        self._next_user_id = FIRST_USER_ID
+        self._next_channel_id = FIRST_CHANNEL_ID
         self._changed = asyncio.Event()
-        #: called after every change when the state is kept on disk (see ``persist.py``)
-        self.persist: Callable[[], None] | None = None
+        #: keeps the state on disk when set (a ``persist.Snapshot``)
+        self.persist: Any = None
 
     # -- clock, keys, accounts ------------------------------------------------------------
 
+    def time(self) -> float:
+        """Telegram's clock: the host's (or a fake one) plus the skew and any advance."""
+        return time.time() + self.clock_skew + self._clock_offset
+
     def now(self) -> int:
-        """The emulator's clock (unix seconds); ``advance_time`` moves it."""
-        return int(time.time() + self._clock_offset)
+        """The emulator's clock (unix seconds), used wherever Telegram answers with its time
+        (dates, config, update states, token expiries); ``advance_time`` moves it."""
+        return int(self.time())
 
     def advance_time(self, seconds: float) -> None:
         """Move the clock forward, e.g. to expire a QR login token."""
         self._clock_offset += seconds
 
-    def new_auth_key(self) -> bytes:
-        """A fresh, not yet signed-in authorization."""
+    async def sleep(self, seconds: float) -> None:
+        """Wait ``seconds`` of the emulator's time: at once with a fake clock (which jumps
+        forward), else for real. A sandboxed product can wait out flood waits with it."""
+        if self.fake_clock:
+            self.advance_time(seconds)
+            self._changed.set()
+            await asyncio.sleep(0)
+        else:
+            await asyncio.sleep(seconds)
+
+    async def uplink(self, size: int) -> None:
+        """Hold a file part until the shared uplink has carried its ``size`` bytes."""
+        rate = self.uplink_bytes_per_s
+        if not rate:
+            return
+        loop = asyncio.get_running_loop()
+        start = max(loop.time(), self._uplink_free_at)
+        self._uplink_free_at = start + size / rate
+        await asyncio.sleep(self._uplink_free_at - loop.time())
+
+    def new_auth_key(self, dc_id: int = DC_ID) -> bytes:
+        """A fresh, not yet signed-in authorization on ``dc_id`` (each DC has its own keys)."""
+        if dc_id not in DC_IDS:
+            raise ValueError(f"no DC{dc_id}")
         key = os.urandom(256)
-        self.auth_keys[key] = AuthKey(key=key, created=self.now())
+        self.auth_keys[key] = AuthKey(key=key, created=self.now(), dc_id=dc_id)
         return key
 
     def user_of_key(self, key: bytes) -> int | None:
@@ -135,13 +188,20 @@ class Server:
 
     def create_user(self, first_name: str, username: str | None = None,
                     language_code: str | None = None, phone: str | None = None,
-                    password: str | None = None, last_name: str | None = None) -> int:
-        """Register a Telegram user; ``password`` turns on 2FA. Returns the user id."""
+                    password: str | None = None, last_name: str | None = None,
+                    dc_id: int | None = None) -> int:
+        """Register a Telegram user; ``password`` turns on 2FA; ``dc_id`` is their home DC
+        (by default users are spread over DC2, DC4 and DC1, as real accounts are). Returns
+        the user id."""
+        if dc_id is None:
+            dc_id = USER_DCS[sum(1 for a in self.accounts.values() if not a.is_bot) % 3]
+        if dc_id not in DC_IDS:
+            raise bad_request("DC_ID_INVALID")
         if username and self.find_username(username):
             raise bad_request("USERNAME_OCCUPIED")
         if phone and self.find_phone(phone):
             raise bad_request("PHONE_NUMBER_OCCUPIED")
-        user = self._new_account(first_name=first_name, username=username,
+        user = self._new_account(first_name=first_name, username=username, dc_id=dc_id,
                                  lang_code=language_code, last_name=last_name,
                                  phone="".join(c for c in phone if c.isdigit()) if phone else None)
         if password:
@@ -184,11 +244,32 @@ class Server:
 
     def inject_error(self, method: str, code: int, message: str, times: int = 1) -> None:
         """Make the next ``times`` calls of ``method`` (e.g. "messages.SendMessage") fail."""
+        target: Any = raw.functions
+        for part in method.split("."):
+            target = getattr(target, part, None)
+        if not isinstance(target, type) or not hasattr(target, "QUALNAME"):
+            raise ValueError(f"{method!r} is not a Telegram function (e.g. messages.SendMedia)")
+        if not 300 <= code < 600 and code not in (-503,) or times < 1:
+            raise ValueError("code must be Telegram's (303..599) and times at least 1")
+        if not message or not message.replace("_", "").isalnum() or not message.isupper():
+            raise ValueError("error must be Telegram's upper-case name, e.g. MEDIA_EMPTY")
         self.injected.setdefault(method, []).extend([TelegramError(code, message)] * times)
 
     def inject_flood_wait(self, method: str, seconds: int, times: int = 1) -> None:
-        """Make the next ``times`` calls of ``method`` fail with FLOOD_WAIT_<seconds>."""
+        """Make the next ``times`` calls of ``method`` fail with FLOOD_WAIT_<seconds>; the
+        caller stays refused (with the seconds left) until the emulator's clock passes it."""
         self.inject_error(method, 420, f"FLOOD_WAIT_{seconds}", times)
+
+    def _flood_check(self, account_id: int | None, name: str) -> None:
+        # A call during a flood wait is refused with the seconds still to wait
+        # (https://core.telegram.org/api/errors#420-flood)
+        until = self.flood_until.get((account_id, name))
+        if until is None:
+            return
+        left = math.ceil(until - self.time())
+        if left > 0:
+            raise TelegramError(420, f"FLOOD_WAIT_{left}")
+        del self.flood_until[(account_id, name)]
 
     # -- dispatch -------------------------------------------------------------------------
 
@@ -196,14 +277,24 @@ class Server:
         """Answer one Telegram function call coming from ``session``."""
         name = method_name(query)
         self.calls.append(name)
+        if self.latency:
+            await asyncio.sleep(self.latency)
+        account_id = self.user_of_key(session.auth_key)
+        self._flood_check(account_id, name)
         injected = self.injected.get(name)
         if injected:
-            raise injected.pop(0)
+            error = injected.pop(0)
+            if error.code == 420 and error.message.startswith("FLOOD_WAIT_"):
+                seconds = int(error.message.rpartition("_")[2])
+                self.flood_until[(account_id, name)] = self.time() + seconds
+            raise error
         func = HANDLERS.get(name)
         if func is None:
             self.refuse(name)
         key = self.auth_keys.get(session.auth_key)
-        if key is None:
+        if key is None or key.dc_id != session.dc_id:
+            # an auth key is known only to the DC it was made with
+            # (https://core.telegram.org/api/datacenter)
             raise TelegramError(401, "AUTH_KEY_UNREGISTERED")
         me = self.accounts.get(key.user_id) if key.user_id else None
         if me is None and name not in NO_AUTH:
@@ -212,7 +303,8 @@ class Server:
         if inspect.isawaitable(result):
             result = await result
         if self.persist is not None and not _reads_only(name):
-            self.persist()  # durable before the answer leaves, as Telegram's state is
+            self.persist.changed()
+            await self.persist.flush()  # durable before the answer leaves, as Telegram's is
         return result
 
     def refuse(self, what: str):
@@ -249,12 +341,53 @@ class Server:
     def push(self, account_id: int, updates: list[Any], users: list[int] = (),
              chats: list[int] = (), exclude: EmulatorSession | None = None) -> None:
         """Deliver updates to every connected session of ``account_id`` but ``exclude``."""
-        targets = [s for s in self.sessions
-                   if s is not exclude and not s.is_media and s.account_id == account_id]
+        targets = [s for s in self._connected(account_id) if s is not exclude]
         if targets:
             packed = self.updates(account_id, updates, users, chats)
             for session in targets:
                 session.push(packed)
+
+    def push_qts(self, account: Account, make: Callable[[int], Any], users: list[int] = (),
+                 chats: list[int] = ()) -> Any:
+        """Queue an update in a bot's qts sequence (chat_member, callback queries) and deliver
+        it; a session that was away gets it from updates.getDifference
+        (https://core.telegram.org/api/updates#update-sequences)."""
+        account.box.qts += 1
+        qts = account.box.qts
+        update = make(qts)
+        account.box.qts_log.append((qts, update, list(users), list(chats)))
+        for session in self._connected(account.id):
+            key = self.auth_keys.get(session.auth_key)
+            if key is not None:
+                key.delivered_qts = max(key.delivered_qts, qts)
+        self.push(account.id, [update], users, chats)
+        return update
+
+    def log_channel(self, ch: Channel, update: Any) -> None:
+        """Remember a channel's update by its pts, for updates.getChannelDifference."""
+        ch.log.append((ch.pts, update))
+
+    def _connected(self, account_id: int) -> list[EmulatorSession]:
+        return [s for s in self.sessions if not s.is_media and not s.cut
+                and s.account_id == account_id]
+
+    def disconnect(self, client: pyrogram.Client) -> None:
+        """Cut ``client``'s connection: its calls fail as a dropped network does (OSError,
+        which kurigram retries) and updates pushed meanwhile never reach it."""
+        for session in self._sessions_of(client):
+            session.cut = True
+
+    def reconnect(self, client: pyrogram.Client) -> None:
+        """Restore ``client``'s connection. Updates it missed are not resent: the client
+        catches up with updates.getDifference (kurigram: recover_gaps)."""
+        for session in self._sessions_of(client):
+            session.cut = False
+
+    def _sessions_of(self, client: pyrogram.Client) -> list[EmulatorSession]:
+        sessions = [s for s in self.sessions if s.client is client]
+        if not sessions:
+            raise ValueError("that client has no session on this emulator")
+        return sessions
 
     def push_to_key(self, key: bytes, update: Any) -> None:
         """Deliver an UpdateShort to the sessions of one auth key (e.g. UpdateLoginToken)."""
@@ -272,7 +405,7 @@ class Server:
     def notify(self) -> None:
         """Wake everyone waiting in ``wait_until`` (and save the state, when kept on disk)."""
         if self.persist is not None:
-            self.persist()
+            self.persist.changed()
         self._changed.set()
         self._changed = asyncio.Event()
 
@@ -346,6 +479,8 @@ class Server:
         ch.next_id += 1
         ch.messages[msg.id] = msg
         ch.pts += 1
+        self.log_channel(ch, raw.types.UpdateNewChannelMessage(
+            message=tl.message(msg), pts=ch.pts, pts_count=1))
         for member_id in list(ch.members):
             update = raw.types.UpdateNewChannelMessage(
                 message=tl.message(msg, member_id), pts=ch.pts, pts_count=1)
@@ -367,6 +502,8 @@ class Server:
         if msg.in_channel:
             ch = self.channels_by_id[msg.peer]
             ch.pts += 1
+            self.log_channel(ch, raw.types.UpdateEditChannelMessage(
+                message=tl.message(msg), pts=ch.pts, pts_count=1))
             for member_id in list(ch.members):
                 update = raw.types.UpdateEditChannelMessage(
                     message=tl.message(msg, member_id), pts=ch.pts, pts_count=1)
@@ -386,7 +523,8 @@ class Server:
 
     # -- files ----------------------------------------------------------------------------
 
-    def store_file(self, kind: str, data: bytes, name: str, mime_type: str) -> StoredFile:
+    def store_file(self, kind: str, data: bytes, name: str, mime_type: str,
+                   dc_id: int = DC_ID) -> StoredFile:
         """Keep a document, or a photo after Telegram-like recompression to JPEG."""
         width = height = 0
         if kind == "photo":
@@ -398,6 +536,6 @@ class Server:
             width, height = image_size(data)
         file = StoredFile(id=secrets.randbits(62), access_hash=new_access_hash(), kind=kind,
                           data=data, name=name, mime_type=mime_type, date=self.now(),
-                          width=width, height=height)
+                          width=width, height=height, dc_id=dc_id)
         self.files[file.id] = file
         return file

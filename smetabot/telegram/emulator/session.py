@@ -16,17 +16,16 @@ every answer and raises RPC errors through ``RPCError.raise_it``; updates reach 
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 from typing import TYPE_CHECKING, Any
 
 import pyrogram
-from pyrogram.errors import FloodPremiumWait, FloodWait
+from pyrogram import raw
 from pyrogram.raw.core import TLObject
 from pyrogram.session import Session
 
 from .state import DC_ID
-from .wire import TelegramError, method_name, raise_as_pyrogram, roundtrip, unwrap
+from .wire import TelegramError, raise_as_pyrogram, read_query, roundtrip, unwrap
 
 if TYPE_CHECKING:
     from .server import Server as Emulator
@@ -34,7 +33,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SERVER_ADDRESS = "emulator.invalid"  # never resolved: nothing here opens a socket
-_INVOKE_SIGNATURE = inspect.signature(Session.invoke)
 
 
 class EmulatorSession:
@@ -52,6 +50,7 @@ class EmulatorSession:
         self.server_address = SERVER_ADDRESS
         self.port = 443
         self.is_started = asyncio.Event()
+        self.cut = False  # Server.disconnect: the network between client and server is down
         self._update_tasks: set[asyncio.Task] = set()
 
     @property
@@ -73,29 +72,27 @@ class EmulatorSession:
         await self.stop()
         await self.start()
 
-    async def invoke(self, query: TLObject, *args: Any, **kwargs: Any) -> Any:
-        """pyrogram's ``Session.invoke`` contract: sleep out short FLOOD_WAITs, raise long ones."""
-        try:
-            given = _INVOKE_SIGNATURE.bind_partial(self, query, *args, **kwargs).arguments
-        except TypeError:  # a keyword a later pyrogram added: only the known ones matter
-            given = kwargs
-        sleep_threshold = given.get("sleep_threshold", Session.SLEEP_THRESHOLD)
-        retries = given.get("retries", Session.MAX_RETRIES)
-        for _ in range(max(retries, 1)):
-            try:
-                return await self._call(query)
-            except (FloodWait, FloodPremiumWait) as e:
-                if e.value is None or e.value > sleep_threshold >= 0:
-                    raise
-                log.warning("[%s] Waiting %s s (required by %s)", self.client.name, e.value,
-                            method_name(unwrap(query)))
-                await asyncio.sleep(e.value)
-        raise TimeoutError(f"Failed to invoke {method_name(unwrap(query))} after {retries} retries")
+    # The client side of a call is kurigram's own: Session.invoke sleeps out FLOOD_WAITs up to
+    # sleep_threshold, retries 500s (RANDOM_ID_DUPLICATE among them) and OSErrors ``retries``
+    # times ``retry_delay`` apart, then raises TimeoutError (pyrogram/session/session.py).
+    WAIT_TIMEOUT = Session.WAIT_TIMEOUT
+    SLEEP_THRESHOLD = Session.SLEEP_THRESHOLD
+    MAX_RETRIES = Session.MAX_RETRIES
+    RETRY_DELAY = getattr(Session, "RETRY_DELAY", 1)
+    invoke = Session.invoke
+
+    async def send(self, data: TLObject, wait_response: bool = True,
+                   timeout: float | None = None) -> Any:
+        """What ``Session.send`` does for ``invoke``: one request, one answer or RPC error."""
+        return await self._call(data)
 
     async def _call(self, query: TLObject) -> Any:
         if not self.is_started.is_set():
+            # What a real session's send does without a connection (an OSError, retried)
             raise ConnectionError("Session is not started")
-        received = roundtrip(query)  # the server reads bytes, never pyrogram's objects
+        if self.cut:
+            raise ConnectionResetError("Telegram emulator: connection cut (Emulator.disconnect)")
+        received = read_query(query)  # the server reads bytes, never pyrogram's objects
         inner = unwrap(received)
         try:
             answer = await self.emulator.dispatch(self, inner)
@@ -113,7 +110,7 @@ class EmulatorSession:
 
     def push(self, updates: TLObject) -> None:
         """Deliver an Updates object to the client, as a real session does for a push."""
-        if not self.is_started.is_set() or self.is_media:
+        if not self.is_started.is_set() or self.is_media or self.cut:
             return
         task = asyncio.get_running_loop().create_task(
             self.client.handle_updates(roundtrip(updates))
@@ -152,19 +149,34 @@ def attach(client: pyrogram.Client, emulator: Emulator) -> pyrogram.Client:
         await storage.is_bot(None)
 
     async def get_session(dc_id: int | None = None, is_media: bool = False,
-                          is_cdn: bool = False, *args: Any, temporary: bool = False,
-                          **kwargs: Any) -> EmulatorSession:
-        dc_id = dc_id or await client.storage.dc_id()
-        if not temporary and not is_media and client.session is not None:
+                          is_cdn: bool = False, business_connection_id: str | None = None,
+                          export_authorization: bool = True, *args: Any,
+                          temporary: bool = False, **kwargs: Any) -> EmulatorSession:
+        # kurigram's Client.get_session, with the emulator's keys instead of Auth().create()
+        # (pyrogram/client.py): another DC gets its own auth key, and the account's
+        # authorization is carried there with auth.exportAuthorization/importAuthorization.
+        home = await client.storage.dc_id()
+        dc_id = dc_id or home
+        is_current_dc = dc_id == home
+        if not temporary and is_current_dc and not is_media and client.session is not None:
             return client.session
         sessions = client.media_sessions if is_media else client.sessions
         if not temporary and sessions.get(dc_id):
             return sessions[dc_id]
-        session = EmulatorSession(emulator, client, dc_id, await client.storage.auth_key(),
-                                  is_media=is_media)
+        if is_media:
+            auth_key = (await get_session(dc_id)).auth_key
+        elif not is_current_dc:
+            auth_key = emulator.new_auth_key(dc_id)
+        else:
+            auth_key = await client.storage.auth_key()
+        session = EmulatorSession(emulator, client, dc_id, auth_key, is_media=is_media)
         if not temporary:
             sessions[dc_id] = session
         await session.start()
+        if not is_current_dc and not is_media and export_authorization:
+            exported = await client.invoke(raw.functions.auth.ExportAuthorization(dc_id=dc_id))
+            await session.invoke(raw.functions.auth.ImportAuthorization(
+                id=exported.id, bytes=exported.bytes))
         return session
 
     if not client.api_id:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
 from pyrogram import raw
 
-DC_ID = 2
+DC_ID = 2  # where a new client connects first
+#: Telegram's production DCs (https://core.telegram.org/api/datacenter)
+DC_IDS = (1, 2, 3, 4, 5)
 #: every right a ChatAdminRights can carry, in the order of the TL constructor
 ADMIN_RIGHTS = tuple(
     name
@@ -20,6 +23,13 @@ ADMIN_RIGHTS = tuple(
 def new_access_hash() -> int:
     """A random signed 64-bit access hash, as Telegram hands out."""
     return secrets.randbits(63) - (1 << 62)
+
+
+def peer_hash(secret: int, viewer_id: int | None) -> int:
+    """The access hash of a user or channel as one account receives it: each account gets its
+    own, and a hash is refused from any other account (https://core.telegram.org/api/peers)."""
+    digest = hashlib.sha256(f"{secret}:{viewer_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "little", signed=True) or 1
 
 
 @dataclass
@@ -35,7 +45,25 @@ class StoredFile:
     date: int
     width: int = 0
     height: int = 0
+    dc_id: int = DC_ID  # files live on the DC of the account that uploaded them
+    thumb: bytes | None = None  # a document's JPEG thumbnail ("m": at most 320 px)
+    thumb_width: int = 0
+    thumb_height: int = 0
     file_reference: bytes = field(default_factory=lambda: secrets.token_bytes(16))
+    sha256: str = ""  # names the bytes on disk when the state is kept (persist.py)
+    thumb_sha256: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.sha256:
+            self.sha256 = hashlib.sha256(self.data).hexdigest()
+
+    def set_thumb(self, data: bytes, width: int, height: int) -> None:
+        self.thumb, self.thumb_width, self.thumb_height = data, width, height
+        self.thumb_sha256 = hashlib.sha256(data).hexdigest()
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Pickled without its bytes, which live once on disk by hash (persist.py).
+        return {**self.__dict__, "data": b"", "thumb": None}
 
     @property
     def size(self) -> int:
@@ -83,6 +111,7 @@ class Box:
     qts: int = 0
     messages: dict[int, Msg] = field(default_factory=dict)
     log: list[tuple[int, Any]] = field(default_factory=list)  # (pts, update)
+    qts_log: list[tuple[int, Any]] = field(default_factory=list)  # (qts, update): bots' box
 
 
 @dataclass
@@ -101,6 +130,7 @@ class LoginCode:
     phone_code_hash: str
     date: int
     used: bool = False
+    kind: str = "app"
 
 
 @dataclass
@@ -123,6 +153,10 @@ class Account:
     login_codes: list[LoginCode] = field(default_factory=list)
     bot_commands: dict[tuple[str, str], list[Any]] = field(default_factory=dict)
     bot_description: str = ""
+    dc_id: int = DC_ID  # the account's home DC
+    code_delivery: str = "app"  # how auth.sendCode sends this user's login codes
+    login_error: str | None = None  # an error auth.sendCode answers for this phone
+    menu_buttons: dict[int, Any] = field(default_factory=dict)  # user id (0: everyone) -> button
 
 
 @dataclass
@@ -171,8 +205,10 @@ class Channel:
     members: dict[int, Member] = field(default_factory=dict)
     messages: dict[int, Msg] = field(default_factory=dict)
     invites: dict[str, Invite] = field(default_factory=dict)  # by hash
+    join_requests: dict[int, tuple[str, int]] = field(default_factory=dict)  # user -> (hash, date)
     next_id: int = 1
     pts: int = 1
+    log: list[tuple[int, Any]] = field(default_factory=list)  # (pts, update as a member sees it)
 
     def rights_of(self, user_id: int) -> set[str]:
         """The admin rights ``user_id`` holds here: all of them for the owner."""
@@ -188,9 +224,11 @@ class AuthKey:
 
     key: bytes
     created: int
+    dc_id: int = DC_ID  # an auth key belongs to one DC (https://core.telegram.org/api/datacenter)
     user_id: int | None = None
     password_pending_for: int | None = None  # signed in but 2FA not yet passed
     login_token: bytes | None = None
+    delivered_qts: int = 0  # the last qts update a session of this key took in
 
 
 @dataclass
@@ -199,6 +237,15 @@ class LoginToken:
     auth_key: bytes
     expires: int
     accepted_by: int | None = None
+
+
+@dataclass
+class ExportedAuth:
+    """auth.exportAuthorization's answer, waiting for auth.importAuthorization on ``dc_id``."""
+
+    user_id: int
+    dc_id: int
+    expires: int
 
 
 @dataclass

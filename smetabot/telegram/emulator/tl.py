@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pyrogram import raw
 
-from .state import ADMIN_RIGHTS, DC_ID, Account, Channel, Msg, StoredFile
+from .state import ADMIN_RIGHTS, Account, Channel, Msg, StoredFile, peer_hash
 
 
 def user(viewer_id: int, account: Account) -> raw.types.User:
@@ -17,7 +17,7 @@ def user(viewer_id: int, account: Account) -> raw.types.User:
         # `bot_info_version` shares its flag bit with `bot`: set both or neither.
         bot_info_version=1 if account.is_bot else None,
         bot_nochats=None,
-        access_hash=account.access_hash,
+        access_hash=peer_hash(account.access_hash, viewer_id),
         first_name=account.first_name,
         last_name=account.last_name,
         username=account.username,
@@ -38,7 +38,7 @@ def rights_names(rights: raw.types.ChatAdminRights) -> set[str]:
 def chat_photo(channel: Channel) -> raw.base.ChatPhoto:
     if channel.photo is None:
         return raw.types.ChatPhotoEmpty()
-    return raw.types.ChatPhoto(photo_id=channel.photo.id, dc_id=DC_ID)
+    return raw.types.ChatPhoto(photo_id=channel.photo.id, dc_id=channel.photo.dc_id)
 
 
 def channel(viewer_id: int, ch: Channel) -> raw.types.Channel:
@@ -53,7 +53,7 @@ def channel(viewer_id: int, ch: Channel) -> raw.types.Channel:
         left=viewer_id not in ch.members or None,
         broadcast=True,
         noforwards=ch.noforwards or None,
-        access_hash=ch.access_hash,
+        access_hash=peer_hash(ch.access_hash, viewer_id),
         admin_rights=admin_rights(rights) if rights else None,
         participants_count=len(ch.members),
     )
@@ -70,7 +70,7 @@ def photo(file: StoredFile) -> raw.types.Photo:
                 type=file.photo_size_type, w=file.width, h=file.height, size=file.size
             )
         ],
-        dc_id=DC_ID,
+        dc_id=file.dc_id,
     )
 
 
@@ -87,8 +87,10 @@ def document(file: StoredFile) -> raw.types.Document:
         date=file.date,
         mime_type=file.mime_type,
         size=file.size,
-        dc_id=DC_ID,
+        dc_id=file.dc_id,
         attributes=attributes,
+        thumbs=[raw.types.PhotoSize(type="m", w=file.thumb_width, h=file.thumb_height,
+                                    size=len(file.thumb))] if file.thumb else None,
     )
 
 

@@ -36,13 +36,13 @@ def user_json(user_id: int, first_name: str, last_name: str | None, username: st
     return json.dumps(user, ensure_ascii=False, separators=(",", ":"))
 
 
-def web_app_url(url: str, init_data: str, platform: str = "tdesktop") -> str:
-    """``url`` as Telegram opens it: ``#tgWebAppData=...`` plus version and platform."""
+def web_app_url(url: str, init_data: str | None, platform: str = "tdesktop") -> str:
+    """``url`` as Telegram opens it: ``#tgWebAppData=...`` (left out when ``init_data`` is
+    None, as for keyboard-button Mini Apps) plus version and platform."""
     base = url.split("#", 1)[0]
-    fragment = urlencode(
-        {"tgWebAppData": init_data, "tgWebAppVersion": "8.0", "tgWebAppPlatform": platform},
-        quote_via=quote,
-    )
+    fields = {"tgWebAppData": init_data} if init_data is not None else {}
+    fields |= {"tgWebAppVersion": "8.0", "tgWebAppPlatform": platform}
+    fragment = urlencode(fields, quote_via=quote)
     return f"{base}#{fragment}"
 
 

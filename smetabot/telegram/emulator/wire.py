@@ -15,7 +15,9 @@ from typing import Any, NoReturn
 from pyrogram import errors, raw
 from pyrogram.errors import RPCError
 from pyrogram.errors.exceptions.all import exceptions
+from pyrogram.raw.all import objects
 from pyrogram.raw.core import TLObject
+from pyrogram.raw.core.primitives import BoolFalse, BoolTrue, Vector
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +48,30 @@ def bad_request(message: str) -> TelegramError:
 def roundtrip(obj: TLObject) -> TLObject:
     """Serialize a TL object and read it back, as it would come off the wire."""
     return TLObject.read(BytesIO(obj.write()))
+
+
+def read_query(query: TLObject) -> TLObject:
+    """A client's request as the server reads it off the wire.
+
+    Telegram knows each vector's item type; pyrogram's reader guesses it from the bytes left
+    (``Vector.read_bare``: 8 bytes an item reads as a long), which turns a lone
+    ``inputMessageID`` at the end of ``channels.getMessages`` into a number. The server side
+    reads boxed items by their constructor id instead.
+    """
+    guess = Vector.read_bare
+
+    def typed(b: BytesIO, size: int) -> Any:
+        constructor = int.from_bytes(b.read(4), "little")
+        b.seek(-4, 1)
+        if constructor in objects and constructor not in (BoolTrue.ID, BoolFalse.ID):
+            return TLObject.read(b)
+        return guess(b, size)
+
+    Vector.read_bare = staticmethod(typed)
+    try:
+        return roundtrip(query)
+    finally:
+        Vector.read_bare = staticmethod(guess)
 
 
 def unwrap(query: TLObject) -> TLObject:
