@@ -15,7 +15,6 @@ import time
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
-
 #: how far the host's clock may be behind Telegram's (auth_date is Telegram's time) before a
 #: fresh initData looks dated in the future; the age limit itself stays as configured
 MAX_CLOCK_SKEW = 300

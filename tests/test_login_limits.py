@@ -51,11 +51,10 @@ def init_data_for(app, user_id: int, platform: str = "tdesktop") -> str:
 
 
 async def api(app, path: str, init_data: str, body: dict | None = None):
-    async with aiohttp.ClientSession() as http:
-        async with http.post(f"http://127.0.0.1:{app.port}{path}",
-                             headers={"X-Telegram-Init-Data": init_data},
-                             json=body or {}) as response:
-            return response.status, await response.json()
+    url, headers = f"http://127.0.0.1:{app.port}{path}", {"X-Telegram-Init-Data": init_data}
+    async with aiohttp.ClientSession() as http, \
+            http.post(url, headers=headers, json=body or {}) as response:
+        return response.status, await response.json()
 
 
 async def poll_qr(app, init_data: str) -> dict:

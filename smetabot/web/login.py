@@ -13,6 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from aiohttp import web_response as aiohttp_web_response
 from aiohttp.http_exceptions import HttpProcessingError
 
 from smetabot import texts
@@ -24,6 +25,7 @@ from smetabot.web.context import services
 log = logging.getLogger(__name__)
 
 ASSETS = "webapp_assets"
+SERVER_NAME = "SmetaBot"
 #: the largest body a login call may send (a phone number, a code, a password)
 API_BODY_LIMIT = 64 * 1024
 #: Telegram's web clients, which show a Mini App in a frame (the apps open it in a webview)
@@ -172,11 +174,6 @@ async def session_status(request: web.Request, user: WebAppUser, body: dict) -> 
             "login_in_progress": user.id in app.login.in_flight()}
 
 
-async def _plain_server_header(request: web.Request, response: web.StreamResponse) -> None:
-    # aiohttp would say "Python/3.11 aiohttp/3.x": no versions for a scanner to match.
-    response.headers["Server"] = "SmetaBot"
-
-
 class _MalformedRequests(logging.Filter):
     """aiohttp logs a request it cannot parse as an ERROR with a traceback: that is a client's
     mistake (or a scanner), one WARNING line without the traceback."""
@@ -202,7 +199,9 @@ _MALFORMED = _MalformedRequests()
 
 def add_routes(webapp: web.Application) -> None:
     """Mount the WebApp page and the login API."""
-    webapp.on_response_prepare.append(_plain_server_header)
+    # aiohttp says "Server: Python/3.11 aiohttp/3.x" on every answer, its own error pages
+    # included (they pass no hook of ours): no versions for a scanner to match.
+    aiohttp_web_response.SERVER_SOFTWARE = SERVER_NAME
     server_log = logging.getLogger("aiohttp.server")
     if _MALFORMED not in server_log.filters:
         server_log.addFilter(_MALFORMED)
