@@ -121,6 +121,7 @@ class Limits:
     def __init__(self, db: Any = None) -> None:
         self.db = db
         self._events: dict[tuple[str, str], deque] = {}
+        self._pruned = 0.0
 
     async def take(self, scope: str, key: str, count: int, window: float) -> int:
         """Count one event unless the limit is reached; returns 0 (counted) or the seconds to
@@ -146,6 +147,21 @@ class Limits:
             await tx.execute("INSERT INTO login_limit_events (scope, key, at) VALUES (?, ?, ?)",
                              (scope, key, now))
             return 0
+
+
+    async def prune(self) -> None:
+        """Drop events older than every window (at most once in ten minutes)."""
+        now = time.time()
+        if now - self._pruned < 600:
+            return
+        self._pruned = now
+        horizon = now - max(w for _, w in (CODE_REQUESTS, CODE_REQUESTS_PER_PHONE, GUESSES))
+        if self.db is None:
+            for key, events in list(self._events.items()):
+                if not events or events[-1] < horizon:
+                    del self._events[key]
+            return
+        await self.db.execute("DELETE FROM login_limit_events WHERE at < ?", (horizon,))
 
 
 def _phone_key(phone: str) -> str:
@@ -251,12 +267,12 @@ class LoginService:
         return {"url": attempt.qr_url, "qr_svg": svg, "expires_at": attempt.qr_expires,
                 "expires_in": expires_in}
 
-    async def qr_check(self, user_id: int) -> dict[str, Any]:
+    async def qr_check(self, user_id: int, lang: str | None = None) -> dict[str, Any]:
         """Has the QR code been scanned and approved?"""
         async with self._lock(user_id):
             attempt = self._attempts.get(user_id)
             if attempt is None or attempt.method != "qr":
-                return _error("no_attempt", EN if attempt is None else attempt.lang)
+                return _error("no_attempt", _lang_of(attempt, lang))
             if attempt.password_needed:
                 return self._password_status(attempt)
             if not attempt.token_seen.is_set():
@@ -360,12 +376,13 @@ class LoginService:
                 await client.storage.port(option.port)
                 await client.storage.auth_key(client.session.auth_key)
 
-    async def phone_code(self, user_id: int, code: str) -> dict[str, Any]:
+    async def phone_code(self, user_id: int, code: str,
+                         lang: str | None = None) -> dict[str, Any]:
         """Sign in with the code Telegram sent (digits, or words for SMS word/phrase codes)."""
         async with self._lock(user_id):
             attempt = self._attempts.get(user_id)
             if attempt is None or attempt.method != "phone" or not attempt.phone_code_hash:
-                return _error("no_attempt", EN if attempt is None else attempt.lang)
+                return _error("no_attempt", _lang_of(attempt, lang))
             lang = attempt.lang
             if attempt.code_is_words:
                 code = " ".join(code.split())
@@ -414,12 +431,13 @@ class LoginService:
         return {"status": PASSWORD_NEEDED,
                 "message": message("password_needed", attempt.lang, hint=hint)}
 
-    async def password(self, user_id: int, password: str) -> dict[str, Any]:
+    async def password(self, user_id: int, password: str,
+                       lang: str | None = None) -> dict[str, Any]:
         """Finish a login that needs the cloud password (SRP; the password never leaves)."""
         async with self._lock(user_id):
             attempt = self._attempts.get(user_id)
             if attempt is None or not attempt.password_needed:
-                return _error("no_attempt", EN if attempt is None else attempt.lang)
+                return _error("no_attempt", _lang_of(attempt, lang))
             lang = attempt.lang
             refused = await self._take_guess(attempt)
             if refused:
@@ -535,11 +553,15 @@ class LoginService:
             await _close(attempt.client)
 
     async def sweep(self) -> None:
-        """Expire attempts idle for longer than ATTEMPT_TTL."""
+        """Expire attempts idle for longer than ATTEMPT_TTL; forget what no limit needs."""
         now = time.monotonic()
         for user_id, attempt in list(self._attempts.items()):
             if now - attempt.touched > ATTEMPT_TTL and not self._lock(user_id).locked():
                 await self.cancel(user_id)
+        for user_id, lock in list(self._locks.items()):
+            if user_id not in self._attempts and not lock.locked():
+                del self._locks[user_id]
+        await self.limits.prune()
 
     async def stop_all(self) -> None:
         """Stop every attempt's client (shutdown); no attempt starts after this."""
@@ -567,6 +589,10 @@ def code_sent_words(sent_type: Any, phone: str, lang: str) -> str:
         params["beginning"] = message("code_beginning", lang, beginning=beginning) \
             if beginning else ""
     return message(f"code_{kind}", lang, **params)
+
+
+def _lang_of(attempt: Attempt | None, lang: str | None) -> str:
+    return attempt.lang if attempt is not None else (lang or EN)
 
 
 def _error(key: str, lang: str, **params: object) -> dict[str, Any]:

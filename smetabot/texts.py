@@ -456,6 +456,7 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "page.to_phone": {RU: "Войти по номеру телефона", EN: "Log in with a phone number"},
     "page.to_qr": {RU: "Показать QR-код", EN: "Show the QR code"},
+    "page.new_qr": {RU: "Показать новый QR-код", EN: "Show a new QR code"},
     "page.phone_label": {RU: "Номер телефона", EN: "Phone number"},
     "page.get_code": {RU: "Получить код", EN: "Get the code"},
     "page.code_label": {RU: "Код из Telegram", EN: "Code from Telegram"},

@@ -234,3 +234,22 @@ def test_in_a_mobile_app_webview_it_closes_through_the_proxy(browser, sandbox_se
         wait_for_event(page, "window.proxyEvents", "web_app_close")
     finally:
         context.close()
+
+
+def test_a_qr_scanned_by_another_account_is_refused_in_words(page, sandbox_server):
+    base = sandbox_server
+    _, url = open_login(base)
+    stranger = call(base, "/sandbox/api/users", {"first_name": "Чужой",
+                                                 "language_code": "ru"})["user_id"]
+    page.goto(url)
+    page.wait_for_selector("#qr svg")
+    tg_url = page.get_attribute("#qr", "data-url")
+    call(base, f"/sandbox/api/users/{stranger}/scan", {"url": tg_url})
+    page.wait_for_selector("#qr-again:not([hidden])", timeout=15000)
+    assert page.inner_text("#error").startswith("Вошли в другой аккаунт Telegram")
+    assert page.locator("#qr svg").count() == 0  # no stale code, no more polling
+    assert page.locator("#step-done").is_hidden()
+    page.screenshot(path=str(SHOTS / "9-other-account.png"))
+    page.click("#qr-again")
+    page.wait_for_selector("#qr svg")
+    assert page.locator("#error").is_hidden()

@@ -148,7 +148,7 @@ async def qr_start(request: web.Request, user: WebAppUser, body: dict) -> dict:
 
 @_api
 async def qr_check(request: web.Request, user: WebAppUser, body: dict) -> dict:
-    return await _app(request).login.qr_check(user.id)
+    return await _app(request).login.qr_check(user.id, _lang(user))
 
 
 @_api
@@ -158,12 +158,14 @@ async def phone_start(request: web.Request, user: WebAppUser, body: dict) -> dic
 
 @_api
 async def phone_code(request: web.Request, user: WebAppUser, body: dict) -> dict:
-    return await _app(request).login.phone_code(user.id, str(body.get("code", "")))
+    return await _app(request).login.phone_code(user.id, str(body.get("code", "")),
+                                                _lang(user))
 
 
 @_api
 async def password(request: web.Request, user: WebAppUser, body: dict) -> dict:
-    return await _app(request).login.password(user.id, str(body.get("password", "")))
+    return await _app(request).login.password(user.id, str(body.get("password", "")),
+                                              _lang(user))
 
 
 @_api

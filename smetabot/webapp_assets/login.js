@@ -110,7 +110,16 @@
       case "expired":
         if ($("step-qr").hidden) { show("phone"); error(result.message); } else { startQr(); }
         return;
-      case "error": status(""); error(result.message || ""); return;
+      case "error":
+        if (!$("step-qr").hidden && (qrTimer || pollTimer)) {
+          // The QR login ended (another account scanned it, Telegram refused): stop asking
+          // and offer a new code instead of overwriting the sentence with the next poll.
+          stopQr();
+          $("qr").replaceChildren();
+          $("qr-timer").textContent = "";
+          $("qr-again").hidden = false;
+        }
+        status(""); error(result.message || ""); return;
       default: if (result.message) status(result.message);
     }
   }
@@ -140,6 +149,7 @@
   async function startQr() {
     stopQr();
     show("qr");
+    $("qr-again").hidden = true;
     status(T.wait_qr);
     const result = await api("/api/login/qr/start", {});
     if (!result.url) { handle(result); return; }
@@ -223,6 +233,7 @@
     submitter("password-form", "password-submit", "/api/login/password", "password");
     $("to-phone").addEventListener("click", () => { stopQr(); show("phone"); status(""); });
     $("to-qr").addEventListener("click", () => startQr());
+    $("qr-again").addEventListener("click", () => startQr());
     $("to-phone-again").addEventListener("click", () => { show("phone"); status(""); });
     if (mobile) { show("phone"); } else { startQr(); }
   }
