@@ -181,8 +181,6 @@ class Attempt:
     client: Client
     method: str  # "qr" or "phone"
     touched: float = field(default_factory=time.monotonic)
-    #: Telegram's clock minus the host's (seconds), learnt from Telegram when the attempt began
-    clock_offset: float = 0.0
     qr_url: str | None = None
     qr_expires: int = 0  # Telegram's time
     token_seen: asyncio.Event = field(default_factory=asyncio.Event)
@@ -194,8 +192,10 @@ class Attempt:
     closed: bool = False
 
     def telegram_now(self) -> float:
-        """Telegram's time now, by the offset learnt from it (the host clock may be off)."""
-        return time.time() + self.clock_offset
+        """Telegram's time now: kurigram's session sets the offset from the msg_id of what
+        Telegram sends (``Client.server_time``), so a host clock minutes off does not matter."""
+        server_time = getattr(self.client, "server_time", None)
+        return float(server_time) if isinstance(server_time, (int, float)) else time.time()
 
 
 class LoginService:
@@ -471,14 +471,11 @@ class LoginService:
         try:
             await client.connect()
             await client.dispatcher.start()
-            if method == "qr":
-                # Telegram's time (help.getConfig's date), so expiries are compared with it.
-                config = await client.invoke(raw.functions.help.GetConfig())
-                attempt.clock_offset = float(config.date) - time.time()
         except BaseException:
             await self._cancel(user_id)
             raise
-        if attempt.closed:  # stopped meanwhile
+        if attempt.closed:  # cancelled or stopped while connecting: leave nothing connected
+            await _close(client)
             return None
         return attempt
 

@@ -263,6 +263,12 @@ def test_a_user_the_bot_never_talked_to_is_connected_and_told_where_to_go(tmp_pa
     run(scenario())
 
 
+# The product reads Telegram's time from kurigram (Client.server_time, which a real session sets
+# from the msg_id of every message Telegram sends). The emulator's session does not set it yet,
+# so its clock offset does not reach the client: this passes once it does (strict: then the
+# marker must go).
+@pytest.mark.xfail(strict=True, reason="the emulator's session does not yet sync the client's "
+                   "server time as kurigram's Session does (Client._set_server_time)")
 @pytest.mark.parametrize("skew", [-300, 300], ids=["telegram-behind", "telegram-ahead"])
 def test_qr_expiry_follows_telegrams_clock_not_the_hosts(tmp_path, skew):
     async def scenario():
@@ -280,3 +286,19 @@ def test_qr_expiry_follows_telegrams_clock_not_the_hosts(tmp_path, skew):
             assert (await poll_qr(app, init))["status"] == "authorized"
 
     run(scenario())
+
+
+def test_the_attempt_reads_telegrams_time_from_kurigrams_session_sync():
+    """What kurigram's Session does with every message from Telegram (Client._set_server_time
+    with its msg_id) is what the QR expiry is compared with."""
+    import time
+
+    from pyrogram import Client
+
+    from smetabot.login import Attempt
+
+    client = Client("clock", api_id=1, api_hash="0" * 32, in_memory=True)
+    attempt = Attempt(user_id=1, lang="ru", client=client, method="qr")
+    telegram_time = time.time() - 300  # this host is five minutes ahead of Telegram
+    client._set_server_time(int(telegram_time * 2**32))
+    assert abs(attempt.telegram_now() - telegram_time) < 2
