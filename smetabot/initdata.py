@@ -15,6 +15,10 @@ import time
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
+#: how far the host's clock may be behind Telegram's (auth_date is Telegram's time) before a
+#: fresh initData looks dated in the future; the age limit itself stays as configured
+MAX_CLOCK_SKEW = 300
+
 
 class InitDataError(Exception):
     """The initData is missing, forged, tampered with or too old."""
@@ -58,7 +62,7 @@ def check_init_data(init_data: str | None, bot_token: str, max_age: int,
     except (KeyError, ValueError, TypeError):
         raise InitDataError("initData lacks auth_date or user") from None
     now = time.time() if now is None else now
-    if auth_date > now + 60:
+    if auth_date > now + MAX_CLOCK_SKEW:
         raise InitDataError("initData is dated in the future")
     if now - auth_date > max_age:
         raise InitDataError("initData is too old")

@@ -164,6 +164,17 @@ ALTER TABLE core_publications ADD COLUMN lang TEXT NOT NULL DEFAULT 'ru';
 CREATE INDEX core_publications_status ON core_publications (status);
 CREATE INDEX core_uploads_status ON core_uploads (status);
 """),
+    ("0004_login_limits", """
+-- Login limits (code requests per requester and per phone number, guesses per requester):
+-- one row per counted event, so a restart does not reset them. The key of a phone number is a
+-- hash of it, not the number.
+CREATE TABLE login_limit_events (
+    scope TEXT NOT NULL,             -- code_user, code_phone, guess_user
+    key   TEXT NOT NULL,
+    at    REAL NOT NULL              -- unix seconds
+);
+CREATE INDEX login_limit_events_key ON login_limit_events (scope, key, at);
+"""),
     ("0006_publication_titles", """
 ALTER TABLE core_publications ADD COLUMN title TEXT NOT NULL DEFAULT '';
 ALTER TABLE core_publications ADD COLUMN replaced_by INTEGER REFERENCES core_publications(id);

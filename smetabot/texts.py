@@ -430,6 +430,55 @@ TEXTS: dict[str, dict[str, str]] = {
                EN: "Could not connect the account. Please try again."},
     "login.authorized": {RU: "Аккаунт подключён. Можно вернуться в чат с ботом.",
                    EN: "Account connected. You can go back to the chat with the bot."},
+    "login.code_app": {
+        RU: "Код отправлен в Telegram на другом вашем устройстве: чат «Telegram».",
+        EN: "The code was sent to your Telegram on another device: the “Telegram” chat."},
+    "login.code_sms": {RU: "Код отправлен по SMS на номер {phone}.",
+                       EN: "The code was sent by SMS to {phone}."},
+    "login.code_call": {RU: "Вам позвонят на номер {phone} и продиктуют код.",
+                        EN: "You will get a call on {phone}; a voice will tell you the code."},
+    "login.code_flash_call": {
+        RU: "На номер {phone} поступит звонок, который сразу прервётся: введите номер, "
+            "с которого звонили.",
+        EN: "{phone} will get a call that ends at once: enter the number that called."},
+    "login.code_missed_call": {
+        RU: "На номер {phone} поступит звонок с номера, начинающегося на {prefix}. Отвечать не "
+            "нужно: введите последние {length} цифр этого номера.",
+        EN: "{phone} will get a call from a number starting with {prefix}. Do not answer: "
+            "enter the last {length} digits of that number."},
+    "login.code_email": {RU: "Код отправлен на электронную почту {email}.",
+                         EN: "The code was sent to your e-mail {email}."},
+    "login.code_fragment": {
+        RU: "Код отправлен на анонимный номер {phone} через Fragment: откройте {url}.",
+        EN: "The code was sent to the anonymous number {phone} through Fragment: open {url}."},
+    "login.code_sms_word": {
+        RU: "По SMS на номер {phone} пришло слово{beginning}. Введите это слово.",
+        EN: "An SMS with a word{beginning} was sent to {phone}. Enter that word."},
+    "login.code_sms_phrase": {
+        RU: "По SMS на номер {phone} пришла фраза{beginning}. Введите её целиком.",
+        EN: "An SMS with a phrase{beginning} was sent to {phone}. Enter the whole phrase."},
+    "login.code_beginning": {RU: " (начинается с «{beginning}»)",
+                             EN: " (it begins with “{beginning}”)"},
+    "login.code_setup_email": {
+        RU: "Telegram просит сначала привязать к аккаунту электронную почту (в приложении "
+            "Telegram: Настройки → Конфиденциальность). Или войдите по QR-коду.",
+        EN: "Telegram asks you to add an e-mail to your account first (in the Telegram app: "
+            "Settings → Privacy and Security). Or log in with the QR code."},
+    "login.code_unavailable": {
+        RU: "Telegram сейчас не может прислать код на этот номер. Войдите по QR-коду: откройте "
+            "Telegram на телефоне → Настройки → Устройства → «Подключить устройство».",
+        EN: "Telegram cannot send a code to this number now. Log in with the QR code: on your "
+            "phone open Telegram → Settings → Devices → “Link Desktop Device”."},
+    "login.other_account": {
+        RU: "Вошли в другой аккаунт Telegram — не в тот, из которого открыта эта страница. "
+            "Подключить можно только свой аккаунт; вход отменён, новый сеанс завершён. "
+            "Отсканируйте код или введите номер со своего аккаунта.",
+        EN: "Another Telegram account logged in, not the one this page was opened from. Only "
+            "your own account can be connected; the login was cancelled and its new session "
+            "ended. Scan the code or enter the number of your own account."},
+    "login.authorized_write_bot": {
+        RU: "Аккаунт подключён. Вернитесь в чат с ботом и отправьте /start — появится меню.",
+        EN: "Account connected. Go back to the chat with the bot and send /start for the menu."},
     # the WebApp login page (sent to the page as JSON; ``page.qr_how`` is one line per step)
     "page.title": {RU: "Подключение аккаунта Telegram", EN: "Connect your Telegram account"},
     "page.lead": {
@@ -446,6 +495,7 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "page.to_phone": {RU: "Войти по номеру телефона", EN: "Log in with a phone number"},
     "page.to_qr": {RU: "Показать QR-код", EN: "Show the QR code"},
+    "page.new_qr": {RU: "Показать новый QR-код", EN: "Show a new QR code"},
     "page.phone_label": {RU: "Номер телефона", EN: "Phone number"},
     "page.get_code": {RU: "Получить код", EN: "Get the code"},
     "page.code_label": {RU: "Код из Telegram", EN: "Code from Telegram"},

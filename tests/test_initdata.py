@@ -120,3 +120,12 @@ def test_one_user_cannot_touch_another_users_login(tmp_path):
             assert not app.vault.exists(mallory) and not app.vault.exists(alice)
 
     run(scenario())
+
+
+def test_a_host_clock_behind_telegrams_by_minutes_is_tolerated():
+    # auth_date is Telegram's time: a host four minutes behind sees it "in the future".
+    user = check_init_data(signed(auth_date=NOW + 240), TOKEN, max_age=3600, now=NOW)
+    assert user.id == 42
+    # The configured age limit itself is kept.
+    with pytest.raises(InitDataError):
+        check_init_data(signed(auth_date=NOW - 3601), TOKEN, max_age=3600, now=NOW)

@@ -13,6 +13,8 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from aiohttp import web_response as aiohttp_web_response
+from aiohttp.http_exceptions import HttpProcessingError
 
 from smetabot import texts
 from smetabot.initdata import InitDataError, WebAppUser, check_init_data
@@ -23,6 +25,23 @@ from smetabot.web.context import services
 log = logging.getLogger(__name__)
 
 ASSETS = "webapp_assets"
+SERVER_NAME = "SmetaBot"
+#: the largest body a login call may send (a phone number, a code, a password)
+API_BODY_LIMIT = 64 * 1024
+#: Telegram's web clients, which show a Mini App in a frame (the apps open it in a webview)
+TELEGRAM_WEB_CLIENTS = ("https://web.telegram.org", "https://webk.telegram.org",
+                        "https://webz.telegram.org")
+LOGIN_CSP = "; ".join([
+    "default-src 'self'",
+    "script-src 'self' https://telegram.org",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data:",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'self' " + " ".join(TELEGRAM_WEB_CLIENTS),
+])
 _TYPES = {".html": "text/html", ".css": "text/css", ".js": "text/javascript",
           ".svg": "image/svg+xml"}
 TELEGRAM_SCRIPT = '<script src="https://telegram.org/js/telegram-web-app.js"></script>'
@@ -45,6 +64,7 @@ async def login_page(request: web.Request) -> web.Response:
                         f"{page_texts}</script>")
     return web.Response(text=html, content_type="text/html",
                         headers={"Cache-Control": "no-store",
+                                 "Content-Security-Policy": LOGIN_CSP,
                                  "Referrer-Policy": "no-referrer",
                                  "X-Content-Type-Options": "nosniff"})
 
@@ -69,6 +89,8 @@ Api = Callable[[web.Request, WebAppUser, dict], Awaitable[dict]]
 def _api(handler: Api) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def wrapped(request: web.Request) -> web.Response:
         app = _app(request)
+        if request.content_length is not None and request.content_length > API_BODY_LIMIT:
+            return _too_large(request)
         try:
             user = check_init_data(request.headers.get("X-Telegram-Init-Data"),
                                    app.bot_token, app.config["security.init_data_max_age"])
@@ -77,11 +99,15 @@ def _api(handler: Api) -> Callable[[web.Request], Awaitable[web.Response]]:
             return web.json_response({"status": "error", "message": "unauthorized"}, status=401)
         body: dict = {}
         if request.method == "POST" and request.can_read_body:
+            raw_body = await _read_limited(request)
+            if raw_body is None:
+                return _too_large(request)
             try:
-                body = await request.json()
+                body = json.loads(raw_body) if raw_body.strip() else {}
             except (ValueError, UnicodeDecodeError):
                 body = None  # type: ignore[assignment]
             if not isinstance(body, dict):
+                log.warning("bad request to %s: the body is not a JSON object", request.path)
                 return web.json_response({"status": "error", "message": "bad request"},
                                          status=400)
         try:
@@ -95,6 +121,22 @@ def _api(handler: Api) -> Callable[[web.Request], Awaitable[web.Response]]:
     return wrapped
 
 
+async def _read_limited(request: web.Request) -> bytes | None:
+    """The body, or None once it grows past API_BODY_LIMIT (chunked bodies have no length)."""
+    data = bytearray()
+    async for chunk in request.content.iter_any():
+        data += chunk
+        if len(data) > API_BODY_LIMIT:
+            return None
+    return bytes(data)
+
+
+def _too_large(request: web.Request) -> web.Response:
+    log.warning("refused %s: body larger than %d bytes", request.path, API_BODY_LIMIT)
+    return web.json_response({"status": "error", "message": "request body too large"},
+                             status=413)
+
+
 def _lang(user: WebAppUser) -> str:
     return lang_of(user.language_code)
 
@@ -106,7 +148,7 @@ async def qr_start(request: web.Request, user: WebAppUser, body: dict) -> dict:
 
 @_api
 async def qr_check(request: web.Request, user: WebAppUser, body: dict) -> dict:
-    return await _app(request).login.qr_check(user.id)
+    return await _app(request).login.qr_check(user.id, _lang(user))
 
 
 @_api
@@ -116,12 +158,14 @@ async def phone_start(request: web.Request, user: WebAppUser, body: dict) -> dic
 
 @_api
 async def phone_code(request: web.Request, user: WebAppUser, body: dict) -> dict:
-    return await _app(request).login.phone_code(user.id, str(body.get("code", "")))
+    return await _app(request).login.phone_code(user.id, str(body.get("code", "")),
+                                                _lang(user))
 
 
 @_api
 async def password(request: web.Request, user: WebAppUser, body: dict) -> dict:
-    return await _app(request).login.password(user.id, str(body.get("password", "")))
+    return await _app(request).login.password(user.id, str(body.get("password", "")),
+                                              _lang(user))
 
 
 @_api
@@ -132,8 +176,37 @@ async def session_status(request: web.Request, user: WebAppUser, body: dict) -> 
             "login_in_progress": user.id in app.login.in_flight()}
 
 
+class _MalformedRequests(logging.Filter):
+    """aiohttp logs a request it cannot parse as an ERROR with a traceback: that is a client's
+    mistake (or a scanner), one WARNING line without the traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if (record.levelno >= logging.ERROR and isinstance(exc, HttpProcessingError)
+                and str(record.msg).startswith("Error handling request")):
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.msg = "malformed HTTP request from %s: %s"
+            record.args = (*(record.args or ("?",))[:1], _one_line(exc))
+            record.exc_info = record.exc_text = None
+        return True
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(getattr(exc, "message", "") or exc).split())
+    return f"{type(exc).__name__}: {text[:200]}"
+
+
+_MALFORMED = _MalformedRequests()
+
+
 def add_routes(webapp: web.Application) -> None:
     """Mount the WebApp page and the login API."""
+    # aiohttp says "Server: Python/3.11 aiohttp/3.x" on every answer, its own error pages
+    # included (they pass no hook of ours): no versions for a scanner to match.
+    aiohttp_web_response.SERVER_SOFTWARE = SERVER_NAME
+    server_log = logging.getLogger("aiohttp.server")
+    if _MALFORMED not in server_log.filters:
+        server_log.addFilter(_MALFORMED)
     webapp.router.add_get("/webapp/login", login_page)
     webapp.router.add_get("/webapp/assets/{name}", asset)
     webapp.router.add_post("/api/login/qr/start", qr_start)
