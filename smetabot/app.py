@@ -82,7 +82,8 @@ class App:
                                  float(config["channels.admin_retry_seconds"]),
                                  self.paths.root / "avatars", notify=notices.channel_setup)
         self.login = LoginService(self.telegram, self.vault,
-                                  on_authorized=notices.account_connected)
+                                  on_authorized=notices.account_connected, db=self.db,
+                                  config=config, user_clients=self.user_clients)
         self.publishing = Publishing(
             PublicationRecords(self.db), self.channels.records, self.billing, self.bot,
             lambda: self.runner, self.settings, self.paths.uploads,

@@ -55,6 +55,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
     "security": {
         "secret_key": Key(str, required=True, secret=True),
         "init_data_max_age": Key(int, 3600),
+        "allow_other_account": Key(bool, False),
     },
     "admins": {
         "telegram_ids": Key(list, []),
