@@ -45,7 +45,7 @@ def slow_telegram(app) -> None:
 
 
 def init_data_for(app, user_id: int, platform: str = "tdesktop") -> str:
-    url = app.emulator.web_app_url(user_id, f"{app.public_url}/webapp/login", inline=True,
+    url = app.emulator.web_app_url(user_id, f"{app.public_url}/webapp/login", launch="inline",
                                    platform=platform)
     return parse_qs(urlsplit(url).fragment)["tgWebAppData"][0]
 

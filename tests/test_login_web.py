@@ -13,7 +13,7 @@ from tests.helpers import run, sandbox_app
 
 
 def init_data_for(app, user_id: int) -> str:
-    url = app.emulator.web_app_url(user_id, f"{app.public_url}/webapp/login", inline=True)
+    url = app.emulator.web_app_url(user_id, f"{app.public_url}/webapp/login", launch="inline")
     return parse_qs(urlsplit(url).fragment)["tgWebAppData"][0]
 
 

@@ -51,7 +51,7 @@ def test_phone_numbers_as_people_type_them(typed, number):
 
 
 def init_data_for(app, user_id: int) -> str:
-    url = app.emulator.web_app_url(user_id, f"{app.public_url}/webapp/login", inline=True,
+    url = app.emulator.web_app_url(user_id, f"{app.public_url}/webapp/login", launch="inline",
                                    platform="android")
     return parse_qs(urlsplit(url).fragment)["tgWebAppData"][0]
 
