@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from pyrogram import Client
+from pyrogram import Client, enums
 from pyrogram import errors as tg
 from pyrogram.types import ChatPrivileges
 
@@ -380,7 +380,8 @@ class Channels:
                 except (tg.PeerIdInvalid, tg.UserIdInvalid, KeyError):
                     # The owner's client has not met this client yet: the member list
                     # introduces them (pyrogram keeps the peers of every answer).
-                    async for _ in client.get_chat_members(channel.telegram_id):
+                    async for _ in client.get_chat_members(
+                            channel.telegram_id, filter=enums.ChatMembersFilter.RECENT):
                         pass
                     await _ban_unban(client, channel.telegram_id, user_id)
         except tg.RPCError as exc:

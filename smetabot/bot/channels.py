@@ -399,8 +399,8 @@ async def on_card(ctx: Ctx, data: str) -> None:
             await ctx.callback.answer(ctx.t("card.stale"))
             return
         if action == "pg" and len(numbers) == 2:
-            await ctx.callback.answer()
             await _edit(ctx, *await _card_view(ctx, channel, numbers[1]))
+            await ctx.callback.answer()
         elif action == "m":
             await ctx.callback.answer()
             await _members(ctx, channel)
@@ -433,16 +433,16 @@ async def _publication_action(ctx: Ctx, action: str, publication_id: int) -> Non
                 InlineKeyboardButton(ctx.t("card.btn.no"),
                                      callback_data=f"card:no:{publication.id}")]]))
     elif action == "no":
-        await ctx.callback.answer()
         await _edit(ctx, ctx.t("card.kept"), None)
+        await ctx.callback.answer()
     elif action == "Wy":
         done = await publishing.withdraw(ctx.user_id, publication.id)
         if done is None:
             await ctx.callback.answer(ctx.t("card.stale"))
             return
-        await ctx.callback.answer()
         await _edit(ctx, ctx.t("card.withdrawn", title=publication.name,
                                channel=channel.title), None)
+        await ctx.callback.answer()
     elif action == "R":
         if publication.replaced_by is not None:  # a new version is on its way already
             await ctx.callback.answer(ctx.t("card.stale"))
@@ -560,17 +560,17 @@ async def _remove(ctx: Ctx, action: str, channel: ClientChannel, user_id: int) -
                        InlineKeyboardButton(ctx.t("card.btn.no"),
                                             callback_data=f"card:xn:{channel.id}:{user_id}")]]))
     elif action == "xn":
-        await ctx.callback.answer()
         await _edit(ctx, ctx.t("card.kept"), None)
+        await ctx.callback.answer()
     else:
         removed = await ctx.svc.channels.remove_member(channel, user_id)
         if removed is None:
             await ctx.callback.answer(ctx.t("card.stale"))
             return
-        await ctx.callback.answer()
         _, link = removed
         await _edit(ctx, ctx.t("card.removed" if link else "card.removed_no_link", name=name,
                                channel=channel.title), None)
+        await ctx.callback.answer()
 
 
 # -- 🗄 the archive ---------------------------------------------------------------------------
