@@ -105,3 +105,9 @@ class Contractors:
             "SELECT 1 FROM core_channel_members WHERE telegram_user_id = ? AND left_at IS NULL",
             (user_id,))
         return member is not None
+
+    async def clients_only(self) -> int:
+        """How many people the bot knows only as clients of channels (not contractors)."""
+        row = await self.db.fetchone(
+            f"SELECT COUNT(*) AS n FROM core_contractors k WHERE {CLIENT_ONLY}")
+        return row["n"]

@@ -10,7 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pymupdf
+from typer.testing import CliRunner
 
+from smetabot.cli import app as cli_app
+from smetabot.contractors import Contractors
+from smetabot.db import Database
 from smetabot.telegram.emulator import TelegramError
 from tests.helpers import SAMPLES, labels, press, run, sandbox_app, say
 from tests.test_channels import connected, create
@@ -140,6 +144,28 @@ def test_replace_with_a_new_version_then_withdraw(tmp_path):
             card = await open_card(app, ivan, "Квартира на Ленина")
             assert "🗑 снята с публикации" in card["text"]
             assert not [b for b in labels(card) if b.startswith(("🔁", "🗑"))]
+
+    run(scenario())
+
+
+def test_a_new_version_that_cannot_be_read_leaves_the_old_one(tmp_path):
+    async def scenario():
+        async with sandbox_app(tmp_path) as app:
+            ivan, _, row = await channel_with_client(app)
+            await publish(app, ivan, SAMPLES / "smeta-remont-kvartiry.pdf", "Квартира на Ленина")
+            old = await app.db.fetchone("SELECT id, tracking_code FROM core_publications")
+            card = await open_card(app, ivan, "Квартира на Ленина")
+            await press(app, ivan, card["id"], "🔁 1. Заменить новой версией")
+            sent = await send_file(app, ivan, SAMPLES / "zashchishchen-parolem.pdf")
+            [told] = await wait_text(app, ivan, "остаётся в канале", after=sent)
+            assert "❌" in told["text"] and f"(#{old['tracking_code']})" in told["text"]
+            assert len(posts(app, row["tg"])) == 3
+            was = await app.db.fetchone("SELECT status, replaced_by FROM core_publications "
+                                        "WHERE id = ?", (old["id"],))
+            assert (was["status"], was["replaced_by"]) == ("published", None)
+            # The card still offers to replace it.
+            card = await open_card(app, ivan, "Квартира на Ленина")
+            assert "🔁 1. Заменить новой версией" in labels(card)
 
     run(scenario())
 
@@ -305,3 +331,31 @@ def test_a_contractor_who_is_also_a_client_gets_the_menu(tmp_path):
             assert not [m for m in bot_messages(app, olga) if "Вы клиент" in (m["text"] or "")]
 
     run(scenario())
+
+
+def test_contractors_list_leaves_out_clients(tmp_path):
+    root = tmp_path / "data"
+    root.mkdir()
+
+    async def fill() -> None:
+        db = Database(root / "smetabot.db")
+        await db.open()
+        contractors = Contractors(db)
+        await contractors.touch(700000002, "Иван", "ivan", "ru")
+        await contractors.set_session_state(700000002, "connected")
+        await contractors.touch(700000005, "Пётр", "petr", "ru")  # opened the bot: a client
+        channel = await db.execute("INSERT INTO core_channels (contractor_id, title, status) "
+                                   "VALUES (700000002, 'Квартира', 'ready')")
+        await db.execute("INSERT INTO core_channel_members (channel_id, telegram_user_id, name) "
+                         "VALUES (?, 700000005, 'Пётр')", (channel,))
+        await db.close()
+
+    run(fill())
+    result = CliRunner().invoke(cli_app, ["contractors", "list", "--data-dir", str(root)])
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[1].split()[:4] == ["700000002", "Иван", "@ivan", "connected"]
+    assert "700000005" not in result.stdout
+    assert "1 contractor(s)" in result.stdout
+    assert "1 client(s) of channels, who never connected an account, are not contractors" \
+        in result.stdout
