@@ -616,6 +616,8 @@ TEXTS.update({
                     EN: "📢 “{channel}” — contractor {contractor}"},
     "client.line_archived": {RU: "📢 «{channel}» (архив) — подрядчик {contractor}",
                              EN: "📢 “{channel}” (archived) — contractor {contractor}"},
+    "client.buttons": {RU: "Открыть канал или написать подрядчику:",
+                       EN: "Open a channel or write to the contractor:"},
     "client.btn.open": {RU: "📢 {channel}", EN: "📢 {channel}"},
     "client.btn.write": {RU: "✉️ Написать: {contractor}", EN: "✉️ Write to {contractor}"},
 })

@@ -288,16 +288,15 @@ def test_a_client_is_not_a_contractor(tmp_path):
         async with sandbox_app(tmp_path) as app:
             emu = app.emulator
             ivan, petr, row = await channel_with_client(app)
-            answers = await say(app, petr, "/start")
+            sent = await emu.user_send_text(petr, "/start")
+            answers = await emu.wait_until(
+                lambda: len(bot_messages(app, petr, sent)) >= 2 and bot_messages(app, petr, sent))
             text = answers[0]["text"]
             assert "Вы клиент" in text and "Подключить" not in text
             assert "📢 «Квартира на Ленина» — подрядчик Иван (@ivan)" in text
             assert answers[0]["keyboard"] != "reply" or not labels(answers[0])
-            buttons = await emu.wait_until(lambda: [b for m in emu.user_chat(petr)
-                                                    for r in m["buttons"] for b in r], 5)
-            by_text = {b["text"]: b for b in buttons}
-            assert "📢 Квартира на Ленина" in by_text
-            assert "✉️ Написать: Иван" in by_text
+            assert answers[-1]["text"] == "Открыть канал или написать подрядчику:"
+            assert labels(answers[-1]) == ["📢 Квартира на Ленина", "✉️ Написать: Иван"]
             opened = await emu.user_press(petr, answers[-1]["id"], "✉️ Написать: Иван")
             assert opened == {"url": "https://t.me/ivan"}
             opened = await emu.user_press(petr, answers[-1]["id"], "📢 Квартира на Ленина")

@@ -57,7 +57,8 @@ async def client_answer(ctx: Ctx) -> bool:
     await ctx.client.send_message(ctx.user_id, ctx.t("client.start", lines="\n".join(lines)),
                                   reply_markup=ReplyKeyboardRemove(),
                                   parse_mode=enums.ParseMode.DISABLED)
-    await ctx.client.send_message(ctx.user_id, "⬇️", reply_markup=InlineKeyboardMarkup(rows))
+    await ctx.client.send_message(ctx.user_id, ctx.t("client.buttons"),
+                                  reply_markup=InlineKeyboardMarkup(rows))
     return True
 
 
