@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import uuid
 from typing import Any
 from urllib.parse import quote
 
@@ -28,7 +29,14 @@ from smetabot import texts
 from smetabot.bot.menu import connect_keyboard, main_menu, require_account
 from smetabot.bot.router import Ctx, Router
 from smetabot.channel_records import ClientChannel, Member
-from smetabot.errors import LimitReached, NotConnected, SessionRevoked, SetupDeferred, SmetaBotError
+from smetabot.errors import (
+    LimitReached,
+    NotConnected,
+    ServiceError,
+    SessionRevoked,
+    SetupDeferred,
+    SmetaBotError,
+)
 from smetabot.publication_records import Publication
 from smetabot.services import Services
 from smetabot.statuses import ChannelStatus, PublicationStatus
@@ -507,8 +515,7 @@ async def _replace_told(svc: Services, uid: int, lang: str, event: str, details:
     channel = await svc.channels.get(old.channel_id)
     title = channel.title if channel else ""
     if event == "failed":
-        from smetabot.bot.publish import failure_text  # the publish wizard imports this module
-        text = texts.t("card.replace_failed", lang, error=failure_text(lang, details["error"]),
+        text = texts.t("card.replace_failed", lang, error=_failure(lang, details["error"]),
                        title=old.name, old_code=old.tracking_code)
     elif event == "limit":
         text = "❌ " + LimitReached(details["decision"]).message(lang) + "\n\n" + texts.t(
@@ -521,6 +528,15 @@ async def _replace_told(svc: Services, uid: int, lang: str, event: str, details:
     else:
         text = texts.t("card.replace_kept", lang, title=old.name, old_code=old.tracking_code)
     await send(svc.bot, uid, text)
+
+
+def _failure(lang: str, exc: BaseException) -> str:
+    """A failed new version in words (logged once, with a reference, when it is our fault)."""
+    if isinstance(exc, SmetaBotError) and type(exc) is not ServiceError:
+        return "❌ " + exc.message(lang, detail=False)
+    ref = uuid.uuid4().hex[:8]
+    log.error("a new version failed (reference %s)", ref, exc_info=exc)
+    return texts.t("error", lang, ref=ref)
 
 
 # -- 👥 clients of a channel ------------------------------------------------------------------
