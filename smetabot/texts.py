@@ -529,6 +529,14 @@ TEXTS.update({
         EN: ("Withdraw “{title}” (pages {pages}, #{code})? Its posts are deleted from "
              "“{channel}” and the client no longer sees them. The record stays on the card."),
     },
+    "card.cannot_delete": {
+        RU: ("❌ Бот не смог удалить посты из «{channel}» ({reason}) — публикация осталась как "
+             "была. Проверьте, что бот — администратор канала с правом удалять сообщения, и "
+             "попробуйте снова."),
+        EN: ("❌ The bot could not delete the posts from “{channel}” ({reason}); the publication "
+             "stays as it was. Check that the bot is an admin of the channel allowed to delete "
+             "messages, and try again."),
+    },
     "card.withdrawn": {RU: "🗑 «{title}» снята с публикации: посты удалены из канала «{channel}».",
                        EN: "🗑 “{title}” is withdrawn: its posts are deleted from “{channel}”."},
     "card.replace_ask": {

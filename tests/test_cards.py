@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pymupdf
+from pyrogram.types import ChatPrivileges
 from typer.testing import CliRunner
 
 from smetabot.cli import app as cli_app
@@ -166,6 +167,48 @@ def test_a_new_version_that_cannot_be_read_leaves_the_old_one(tmp_path):
             # The card still offers to replace it.
             card = await open_card(app, ivan, "Квартира на Ленина")
             assert "🔁 1. Заменить новой версией" in labels(card)
+
+    run(scenario())
+
+
+def test_withdraw_refused_by_telegram_is_said_and_changes_nothing(tmp_path):
+    async def scenario():
+        async with sandbox_app(tmp_path) as app:
+            emu = app.emulator
+            ivan, _, row = await channel_with_client(app)
+            await publish(app, ivan, SAMPLES / "smeta-remont-kvartiry.pdf", "Квартира на Ленина")
+            card = await open_card(app, ivan, "Квартира на Ленина")
+            [confirm] = await press(app, ivan, card["id"], "🗑 1. Снять с публикации")
+            # Meanwhile the contractor took the bot's admin rights away in Telegram.
+            async with app.user_clients.use(ivan) as client:
+                await client.promote_chat_member(row["tg"], emu.bot.username,
+                                                 ChatPrivileges(can_manage_chat=False))
+            await emu.user_press(ivan, confirm["id"], "Да, снять")
+            [said] = [m for m in emu.user_chat(ivan) if m["id"] == confirm["id"]]
+            assert "❌ Бот не смог удалить посты из «Квартира на Ленина»" in said["text"]
+            assert "публикация осталась как была" in said["text"]
+            assert len(posts(app, row["tg"])) == 3
+            status = await app.db.fetchone("SELECT status FROM core_publications")
+            assert status["status"] == "published"
+
+    run(scenario())
+
+
+def test_a_client_writing_in_english_gets_english(tmp_path):
+    async def scenario():
+        async with sandbox_app(tmp_path) as app:
+            emu = app.emulator
+            ivan, _, row = await channel_with_client(app)
+            john = emu.create_user("John", language_code="en")
+            await emu.user_join(john, row["link"])
+            await emu.wait_until(lambda: [m for m in emu.user_chat(ivan)
+                                          if "John" in (m["text"] or "")], 10)
+            sent = await emu.user_send_text(john, "/start")
+            answers = await emu.wait_until(
+                lambda: len(bot_messages(app, john, sent)) >= 2 and bot_messages(app, john, sent))
+            assert "You are a client" in answers[0]["text"]
+            assert "📢 “Квартира на Ленина” — contractor Иван (@ivan)" in answers[0]["text"]
+            assert labels(answers[1]) == ["📢 Квартира на Ленина", "✉️ Write to Иван"]
 
     run(scenario())
 

@@ -444,7 +444,13 @@ async def _publication_action(ctx: Ctx, action: str, publication_id: int) -> Non
         await _edit(ctx, ctx.t("card.kept"), None)
         await ctx.callback.answer()
     elif action == "Wy":
-        done = await publishing.withdraw(ctx.user_id, publication.id)
+        try:
+            done = await publishing.withdraw(ctx.user_id, publication.id)
+        except SmetaBotError as exc:  # Telegram refused: nothing changed, said in words
+            await _edit(ctx, ctx.t("card.cannot_delete", channel=channel.title,
+                                   reason=exc.message(ctx.lang)), None)
+            await ctx.callback.answer()
+            return
         if done is None:
             await ctx.callback.answer(ctx.t("card.stale"))
             return
