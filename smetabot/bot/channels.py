@@ -205,7 +205,9 @@ async def _card_view(ctx: Ctx, channel: ClientChannel,
                      page: int = 0) -> tuple[str, InlineKeyboardMarkup]:
     records = ctx.svc.channels.records
     members = await records.members(channel.id)
-    names = ", ".join(m.name + (f" (@{m.username})" if m.username else "") for m in members)
+    names = ", ".join(_member_name(m) for m in members[:CARD_NAMES])
+    if len(members) > CARD_NAMES:  # the card stays far below Telegram's 4096 characters
+        names += ", …"
     who = f"{len(members)} — {names}" if members else ctx.t("mych.no_members")
     admin = channel.status == "ready"
     link = channel.link or ctx.t("mych.no_link" if admin else "mych.link_later")
@@ -315,6 +317,7 @@ async def _revoke(ctx: Ctx, channel: ClientChannel, invite_id: int) -> None:
 # -- the card's publications: replace with a new version, withdraw ----------------------------
 
 PUBLICATIONS_PER_PAGE = 5
+CARD_NAMES = 10  # clients named on the card; «👥 Клиенты» lists them all
 REPLACE = "replace"
 
 
