@@ -133,6 +133,7 @@ class App:
         self._tasks.append(self._spawn(self._housekeeping(), "housekeeping"))
         self._tasks.append(self._spawn(self.channels.run(), "channel setup"))
         await self.publishing.resume(self.contractors.language_of)
+        await self.publishing.finish_replacements()
         log.info("SmetaBot %s serving on %s%s", __version__, self.public_url,
                  " (sandbox: Telegram is emulated)" if self.sandbox else "")
 

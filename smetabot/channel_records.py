@@ -206,3 +206,49 @@ class Records:
             "SELECT COUNT(*) AS n FROM core_publications WHERE channel_id = ? "
             "AND status = 'published'", (channel_id,))
         return row["n"]
+
+    # -- the card: archive, clients, readers -----------------------------------------------
+
+    async def archived(self, contractor_id: int) -> list[ClientChannel]:
+        """The contractor's archived channels, newest first."""
+        return await self._select("c.contractor_id = ? AND c.status = ?",
+                                  (contractor_id, ChannelStatus.ARCHIVED),
+                                  "ORDER BY c.updated_at DESC, c.id DESC")
+
+    async def restore(self, channel_id: int) -> bool:
+        """An archived channel back to ``ready``; False when it was not archived."""
+        found = await self.db.fetchone(
+            "SELECT status FROM core_channels WHERE id = ?", (channel_id,))
+        if found is None or found["status"] != ChannelStatus.ARCHIVED:
+            return False
+        await self.db.execute(f"UPDATE core_channels SET status = ?, updated_at = {_NOW} "
+                              "WHERE id = ? AND status = ?",
+                              (ChannelStatus.READY, channel_id, ChannelStatus.ARCHIVED))
+        return True
+
+    async def present_member(self, channel_id: int, user_id: int) -> tuple[Member, str | None] | None:
+        """A client in the channel now, and the invite link they came by (None: unknown)."""
+        row = await self.db.fetchone(
+            "SELECT telegram_user_id AS user_id, name, username, joined_at, invite_link FROM "
+            "core_channel_members WHERE channel_id = ? AND telegram_user_id = ? AND left_at IS "
+            "NULL", (channel_id, user_id))
+        if row is None:
+            return None
+        data = dict(row)
+        link = data.pop("invite_link")
+        return Member(**data), link
+
+    async def invite_by_link(self, channel_id: int, link: str) -> Invite | None:
+        """The channel's working invite ``link``, if it still works."""
+        return next((i for i in await self.invites(channel_id) if i.link == link), None)
+
+    async def reading(self, user_id: int) -> list[tuple[ClientChannel, str, str | None]]:
+        """Channels ``user_id`` is a client of now (ready or archived: they can still read
+        an archived one), with the contractor's name and username, newest first."""
+        rows = await self.db.fetchall(
+            f"SELECT c.*, {_ACTIVE_LINK}, k.first_name AS k_name, k.username AS k_username "
+            "FROM core_channel_members m JOIN core_channels c ON c.id = m.channel_id "
+            "LEFT JOIN core_contractors k ON k.id = c.contractor_id "
+            "WHERE m.telegram_user_id = ? AND m.left_at IS NULL AND c.status IN (?, ?) "
+            "ORDER BY m.joined_at DESC", (user_id, ChannelStatus.READY, ChannelStatus.ARCHIVED))
+        return [(_channel(row), row["k_name"] or "", row["k_username"]) for row in rows]

@@ -26,12 +26,12 @@ from pathlib import Path
 from typing import Any
 
 from PIL import Image, ImageOps
-from pyrogram import Client
+from pyrogram import Client, enums
 from pyrogram import errors as tg
 from pyrogram.types import ChatPrivileges
 
 from smetabot.billing import Billing, iso, utcnow
-from smetabot.channel_records import ClientChannel, Records
+from smetabot.channel_records import ClientChannel, Member, Records
 from smetabot.errors import (
     AccountError,
     Busy,
@@ -348,6 +348,78 @@ class Channels:
         changed = await self.records.member(channel.id, user.id, name, user.username, link,
                                             joined)
         return channel if changed and joined else None
+
+
+    # -- the card: removing a client, restoring an archived channel -------------------------
+
+    async def remove_member(self, channel: ClientChannel,
+                            user_id: int) -> tuple[Member, str | None] | None:
+        """Remove a client: ban then unban (so they may be invited again), and revoke the
+        invite link they came by. The member and the revoked link (None: no working link to
+        revoke); None when they are not in the channel any more."""
+        found = await self.records.present_member(channel.id, user_id)
+        if found is None:
+            return None
+        member, link = found
+        try:
+            await _ban_unban(self.bot, channel.telegram_id, user_id)
+        except (tg.ChatAdminRequired, tg.RightForbidden):
+            # The bot is admin with invite rights, not ban rights: the owner removes them.
+            await self._owner_bans(channel, user_id)
+        except tg.RPCError as exc:
+            raise telegram_error(exc) from exc
+        await self.records.member(channel.id, user_id, member.name, member.username, None,
+                                  joined=False)
+        invite = await self.records.invite_by_link(channel.id, link) if link else None
+        if invite is None:
+            return member, None
+        await self.revoke_link(channel, invite.id)
+        return member, invite.link
+
+    async def _owner_bans(self, channel: ClientChannel, user_id: int) -> None:
+        try:
+            async with self.user_clients.use(channel.contractor_id) as client:
+                if channel.access_hash is not None:  # user clients keep peers in memory only
+                    await client.storage.update_peers(
+                        [(channel.telegram_id, channel.access_hash, "channel", None)])
+                try:
+                    await _ban_unban(client, channel.telegram_id, user_id)
+                except (tg.PeerIdInvalid, tg.UserIdInvalid, KeyError):
+                    # The owner's client has not met this client yet: the member list
+                    # introduces them (pyrogram keeps the peers of every answer).
+                    async for _ in client.get_chat_members(
+                            channel.telegram_id, filter=enums.ChatMembersFilter.RECENT):
+                        pass
+                    await _ban_unban(client, channel.telegram_id, user_id)
+        except tg.RPCError as exc:
+            raise telegram_error(exc) from exc
+
+    async def archived(self, contractor_id: int) -> list[ClientChannel]:
+        """The contractor's archived channels, newest first."""
+        return await self.records.archived(contractor_id)
+
+    async def restore(self, channel: ClientChannel) -> ClientChannel:
+        """An archived channel back in the list with a fresh invite link; it counts against
+        the plan again. Raises LimitReached when the plan has no room, TelegramRefused when
+        the bot cannot make a link there (the channel stays archived)."""
+        decision = await self.billing.can_create_channel(channel.contractor_id)
+        if not decision.allowed:
+            raise LimitReached(decision)
+        try:
+            link = await self._new_invite(channel)
+        except tg.RPCError as exc:
+            raise telegram_error(exc) from exc
+        if await self.records.restore(channel.id):
+            await self.records.add_invite(channel.id, link, self._link_name(channel))
+        fresh = await self.records.get(channel.id)
+        assert fresh is not None
+        return fresh
+
+
+async def _ban_unban(client: Client, chat_id: int, user_id: int) -> None:
+    """Out of the channel, and free to come back through a new link."""
+    await client.ban_chat_member(chat_id, user_id)
+    await client.unban_chat_member(chat_id, user_id)
 
 
 AVATAR_SIDE = 1280  # Telegram shows channel photos small; a big one only costs upload time

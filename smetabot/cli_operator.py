@@ -101,7 +101,8 @@ async def find(contractors: Contractors, who: str) -> Contractor | None:
 @contractors_cli.command("list")
 def contractors_list(config_file: Path | None = _CONFIG,
                      data_dir: Path | None = _DATA_DIR) -> None:
-    """Every contractor: account, plan, end date, channels and this month's publications."""
+    """Every contractor: account, plan, end date, channels and this month's publications
+    (clients of channels who never connected an account are not contractors)."""
 
     async def main() -> None:
         async with _open(config_file, data_dir) as store:
@@ -115,11 +116,16 @@ def contractors_list(config_file: Path | None = _CONFIG,
                              sub.ends_at[:10] if sub.ends_at else "-",
                              _limit(usage.channels, sub.plan.max_channels),
                              _limit(usage.publications, sub.plan.max_publications)])
+            clients = await store.contractors.clients_only()
+            not_listed = (f"{clients} client(s) of channels, who never connected an account, "
+                          "are not contractors and not listed.") if clients else ""
             if len(rows) == 1:
-                typer.echo("No contractors yet.")
+                typer.echo("No contractors yet." + (" " + not_listed if not_listed else ""))
                 return
             typer.echo(_table(rows))
             typer.echo(f"\n{len(rows) - 1} contractor(s); usage of {usage.month} (UTC).")
+            if not_listed:
+                typer.echo(not_listed)
 
     _run(main())
 

@@ -7,6 +7,13 @@ from dataclasses import dataclass
 from smetabot.db import Database
 
 WATERMARK_LIMIT = 64
+#: a row ``k`` of core_contractors that is only a client: never connected, owns no channel, and
+#: is a member of someone's channel
+CLIENT_ONLY = (
+    "k.session_state = 'none' "
+    "AND NOT EXISTS (SELECT 1 FROM core_channels c WHERE c.contractor_id = k.id) "
+    "AND EXISTS (SELECT 1 FROM core_channel_members m WHERE m.telegram_user_id = k.id "
+    "AND m.left_at IS NULL)")
 
 
 @dataclass(frozen=True)
@@ -77,8 +84,30 @@ class Contractors:
             "updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?", (state, user_id))
 
     async def all(self) -> list[Contractor]:
-        """Every contractor, oldest first."""
+        """Every contractor, oldest first: not the clients of a channel who never connected an
+        account and own no channel (the bot knows them, but they are readers, not users)."""
         rows = await self.db.fetchall(
             "SELECT id, first_name, username, language, default_watermark, session_state "
-            "FROM core_contractors ORDER BY created_at")
+            f"FROM core_contractors k WHERE NOT ({CLIENT_ONLY}) ORDER BY created_at")
         return [Contractor(**dict(row)) for row in rows]
+
+    async def is_client_only(self, user_id: int) -> bool:
+        """Whether ``user_id`` is a client of a channel and not a contractor (never connected
+        an account, owns no channel)."""
+        row = await self.db.fetchone(
+            f"SELECT 1 FROM core_contractors k WHERE k.id = ? AND {CLIENT_ONLY}", (user_id,))
+        if row is not None:
+            return True
+        unknown = await self.get(user_id) is None
+        if not unknown:
+            return False
+        member = await self.db.fetchone(
+            "SELECT 1 FROM core_channel_members WHERE telegram_user_id = ? AND left_at IS NULL",
+            (user_id,))
+        return member is not None
+
+    async def clients_only(self) -> int:
+        """How many people the bot knows only as clients of channels (not contractors)."""
+        row = await self.db.fetchone(
+            f"SELECT COUNT(*) AS n FROM core_contractors k WHERE {CLIENT_ONLY}")
+        return row["n"]

@@ -32,10 +32,13 @@ from smetabot import errors, texts
 from smetabot.billing import Billing
 from smetabot.channel_records import ClientChannel
 from smetabot.channel_records import Records as ChannelRecords
+from smetabot.channels import telegram_error
 from smetabot.publication_records import (
+    _PUBLICATION_COLUMNS,
     Publication,
     PublicationRecords,
     Upload,
+    _publication,
     document_title,
 )
 from smetabot.render import detect, pipeline
@@ -448,6 +451,143 @@ class Publishing:
                      if isinstance(update, raw.types.UpdateMessageID)}
         return [by_random[rid] for rid in random_ids if rid in by_random]
 
+
+    # -- the channel card: the list, withdrawing, replacing with a new version -------------
+
+    async def of_channel(self, channel_id: int, offset: int,
+                         limit: int) -> tuple[list[Publication], int]:
+        """The channel's publications a client saw or sees (published, withdrawn, replaced),
+        newest first, and how many in all."""
+        shown = (PublicationStatus.PUBLISHED, PublicationStatus.WITHDRAWN,
+                 PublicationStatus.REPLACED)
+        where = "channel_id = ? AND status IN (?, ?, ?)"
+        total = await self.records.db.fetchone(
+            f"SELECT COUNT(*) AS n FROM core_publications WHERE {where}", (channel_id, *shown))
+        rows = await self.records.db.fetchall(
+            f"SELECT {_PUBLICATION_COLUMNS} FROM core_publications WHERE {where} "
+            "ORDER BY id DESC LIMIT ? OFFSET ?", (channel_id, *shown, limit, offset))
+        return [_publication(row) for row in rows], total["n"]
+
+    async def live_publication(self, contractor_id: int,
+                               publication_id: int) -> Publication | None:
+        """The contractor's publication if its posts are in the channel now."""
+        publication = await self.records.publication(publication_id)
+        if publication is None or publication.contractor_id != contractor_id or \
+                publication.status != PublicationStatus.PUBLISHED:
+            return None
+        return publication
+
+    async def _delete_posts(self, publication: Publication) -> None:
+        channel = await self.channels.get(publication.channel_id)
+        assert channel is not None
+        if publication.message_ids:
+            await self.bot.delete_messages(channel.telegram_id, publication.message_ids)
+
+    async def withdraw(self, contractor_id: int, publication_id: int) -> Publication | None:
+        """Delete the publication's posts from the channel and keep its record (withdrawn);
+        None when it is not published any more. Raises a SmetaBotError in words when
+        Telegram refuses (the publication then stays as it was)."""
+        publication = await self.live_publication(contractor_id, publication_id)
+        if publication is None:
+            return None
+        try:
+            await self._delete_posts(publication)
+        except tg.RPCError as exc:
+            raise telegram_error(exc) from exc
+        await self.records.set_publication(publication_id, status=PublicationStatus.WITHDRAWN,
+                                           finished_at=_iso(_now()))
+        return await self.records.publication(publication_id)
+
+    async def replace(self, old: Publication, file_name: str, size: int,
+                      download: Callable[[Path], Awaitable[Any]], lang: str,
+                      tell: Callable[[str, dict], Awaitable[None]]) -> Upload:
+        """Receive the new version of ``old``; in the background its every page is published
+        into the same channel under the same title and watermark, then the old posts are
+        deleted (or, if Telegram refuses, marked as replaced). ``tell(event, details)``
+        reports what the notifier does not: "failed", "limit", "kept", "replaced"."""
+        upload = await self.create_upload(old.contractor_id, file_name, size, download)
+        self.spawn(self._replace_job(old.id, upload.id, lang, tell), f"replace {old.id}")
+        return upload
+
+    async def _replace_job(self, old_id: int, upload_id: str, lang: str,
+                           tell: Callable[[str, dict], Awaitable[None]]) -> None:
+        old = await self.records.publication(old_id)
+        upload = await self.records.upload(upload_id)
+        if old is None or upload is None:
+            return
+
+        async def nothing(*_: Any) -> None:
+            return None
+
+        try:
+            upload = await self.make_previews(upload, nothing, nothing)
+        except Exception as exc:  # noqa: BLE001  (told to the contractor)
+            await self.discard(upload_id)
+            await tell("failed", {"old": old, "error": exc})
+            return
+        channel = await self.channel_for(old.contractor_id, old.channel_id)
+        decision = await self.billing.can_publish(old.contractor_id)
+        if channel is None or not decision.allowed or \
+                await self.live_publication(old.contractor_id, old_id) is None:
+            await tell("limit" if decision.allowed is False else "kept",
+                       {"old": old, "decision": decision})
+            return
+        pages = list(range(1, (upload.pages or 0) + 1))
+        new = await self.records.insert_publication(
+            upload, channel.id, pages, old.watermark, old.name, lang,
+            [new_random_id() for _ in pages], new_tracking_code,
+            lambda tx: self.billing.count_publication(tx, old.contractor_id))
+        await self.records.set_publication(old_id, replaced_by=new.id)
+        await self._publish_job(new.id)
+        outcome = await self.finish_replacement(old_id)
+        if outcome is not None:
+            await tell(outcome, {"old": old, "new": await self.records.publication(new.id)})
+
+    async def finish_replacement(self, old_id: int) -> str | None:
+        """After the new version of ``old_id`` is published: its old posts go. "replaced"
+        (deleted), "marked" (Telegram refused the deletion; their captions now say so),
+        "left" (neither worked), "kept" (the new version failed: the old one stays), or None
+        (nothing to do yet)."""
+        old = await self.records.publication(old_id)
+        if old is None or old.replaced_by is None or old.status != PublicationStatus.PUBLISHED:
+            return None
+        new = await self.records.publication(old.replaced_by)
+        if new is None or new.status in (PublicationStatus.FAILED, PublicationStatus.BLOCKED):
+            await self.records.set_publication(old_id, replaced_by=None)
+            return "kept"
+        if new.status != PublicationStatus.PUBLISHED:
+            return None  # still under way
+        outcome = "replaced"
+        try:
+            await self._delete_posts(old)
+        except tg.RPCError as exc:
+            log.info("could not delete the posts of publication %s: %s", old_id, exc)
+            outcome = "marked"
+            channel = await self.channels.get(old.channel_id)
+            assert channel is not None
+            mark = texts.t("card.replaced_mark", old.lang, title=new.name,
+                           code=new.tracking_code)
+            for first in old.message_ids[::ALBUM]:  # the album captions
+                try:
+                    await self.bot.edit_message_caption(channel.telegram_id, first, mark)
+                except tg.RPCError as again:
+                    log.info("could not mark post %s as replaced: %s", first, again)
+                    outcome = "left"
+        await self.records.set_publication(old_id, status=PublicationStatus.REPLACED,
+                                           finished_at=_iso(_now()))
+        return outcome
+
+    async def finish_replacements(self) -> int:
+        """Finish the replacements a restart interrupted (the new version was published,
+        the old posts still there); how many were finished."""
+        rows = await self.records.db.fetchall(
+            "SELECT id FROM core_publications WHERE replaced_by IS NOT NULL AND status = ?",
+            (PublicationStatus.PUBLISHED,))
+        done = 0
+        for row in rows:
+            if await self.finish_replacement(row["id"]) is not None:
+                done += 1
+        return done
 
 def album_caption(publication: Publication, first: int, last: int) -> str:
     """What the client reads under an album: the document and which of its pages these are

@@ -7,6 +7,7 @@ publications in ``publishing.py``.
                       └──► failed
     upload:       received → previewing → ready | failed        (expired ones are swept)
     publication:  rendering → publishing → published | failed | blocked
+                  published → withdrawn | replaced          (from «📢 Мои каналы»)
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ class PublicationStatus(StrEnum):
     PUBLISHED = "published"
     FAILED = "failed"
     BLOCKED = "blocked"
+    WITHDRAWN = "withdrawn"  # its posts deleted from the channel; the record kept
+    REPLACED = "replaced"  # a new version published in its place (``replaced_by``)
 
 
 #: publications whose work is not finished (a restart resumes them)

@@ -565,3 +565,135 @@ def duration(seconds: int, lang: str) -> str:
     if not hours:
         parts.append((secs, "с" if ru else "s"))
     return " ".join(f"{n} {unit}" for n, unit in parts if n) or ("1 с" if ru else "1 s")
+
+
+# «📢 Мои каналы» as the place where the work is managed (the channel card), and what a client
+# of a channel hears from the bot.
+TEXTS.update({
+    "card.publications": {RU: "Публикации ({total}):", EN: "Publications ({total}):"},
+    "card.publications_page": {RU: "Публикации ({total}, стр. {page} из {pages}):",
+                               EN: "Publications ({total}, page {page} of {pages}):"},
+    "card.no_publications": {RU: "Публикаций пока нет.", EN: "No publications yet."},
+    "card.line": {RU: "{n}. «{title}» — {date}, стр. {pages}, #{code}",
+                  EN: "{n}. “{title}” — {date}, pages {pages}, #{code}"},
+    "card.line_withdrawn": {RU: "   🗑 снята с публикации", EN: "   🗑 withdrawn"},
+    "card.line_replaced": {RU: "   🔁 заменена новой версией", EN: "   🔁 replaced by a new version"},
+    "card.btn.replace": {RU: "🔁 {n}. Заменить новой версией", EN: "🔁 {n}. Replace with a new version"},
+    "card.btn.withdraw": {RU: "🗑 {n}. Снять с публикации", EN: "🗑 {n}. Withdraw"},
+    "card.btn.clients": {RU: "👥 Клиенты ({count})", EN: "👥 Clients ({count})"},
+    "card.btn.archive_list": {RU: "🗄 Архив ({count})", EN: "🗄 Archive ({count})"},
+    "card.btn.restore": {RU: "♻️ {title}", EN: "♻️ {title}"},
+    "card.btn.remove": {RU: "❌ {n}. {name}", EN: "❌ {n}. {name}"},
+    "card.btn.remove_yes": {RU: "Да, удалить", EN: "Yes, remove"},
+    "card.btn.withdraw_yes": {RU: "Да, снять", EN: "Yes, withdraw"},
+    "card.btn.no": {RU: "Нет, оставить", EN: "No, keep it"},
+    "card.btn.prev": {RU: "⬅️ Новее", EN: "⬅️ Newer"},
+    "card.btn.next": {RU: "Старее ➡️", EN: "Older ➡️"},
+    "card.stale": {RU: "Это уже неактуально", EN: "This is no longer current"},
+    "card.kept": {RU: "Хорошо, всё остаётся как было.", EN: "All right, nothing changes."},
+    "card.withdraw_confirm": {
+        RU: ("Снять «{title}» (стр. {pages}, #{code}) с публикации? Посты удалятся из канала "
+             "«{channel}», клиент их больше не увидит. Запись о публикации останется в карточке."),
+        EN: ("Withdraw “{title}” (pages {pages}, #{code})? Its posts are deleted from "
+             "“{channel}” and the client no longer sees them. The record stays on the card."),
+    },
+    "card.cannot_delete": {
+        RU: ("❌ Бот не смог удалить посты из «{channel}» ({reason}) — публикация осталась как "
+             "была. Проверьте, что бот — администратор канала с правом удалять сообщения, и "
+             "попробуйте снова."),
+        EN: ("❌ The bot could not delete the posts from “{channel}” ({reason}); the publication "
+             "stays as it was. Check that the bot is an admin of the channel allowed to delete "
+             "messages, and try again."),
+    },
+    "card.withdrawn": {RU: "🗑 «{title}» снята с публикации: посты удалены из канала «{channel}».",
+                       EN: "🗑 “{title}” is withdrawn: its posts are deleted from “{channel}”."},
+    "card.replace_ask": {
+        RU: ("🔁 Пришлите файлом новую версию «{title}».\n\nВсе её страницы будут опубликованы "
+             "в «{channel}» под тем же названием, а старая версия (стр. {pages}, #{code}) будет "
+             "удалена из канала — у клиента не останется двух разных смет.{left}\n\n"
+             "Передумали — «✖️ Отмена»."),
+        EN: ("🔁 Send the new version of “{title}” as a file.\n\nAll its pages are published "
+             "in “{channel}” under the same title, and the old version (pages {pages}, #{code}) "
+             "is deleted from the channel, so the client is never left with two different "
+             "estimates.{left}\n\nChanged your mind? “✖️ Cancel”."),
+    },
+    "card.replace_need_file": {RU: "Пришлите новую версию «{title}» файлом (или «✖️ Отмена»).",
+                               EN: "Send the new version of “{title}” as a file (or “✖️ Cancel”)."},
+    "card.replace_received": {
+        RU: "📥 Получил «{file}» — новую версию «{title}». Готовлю страницы…",
+        EN: "📥 Got “{file}”, the new version of “{title}”. Preparing the pages…"},
+    "card.replaced": {
+        RU: ("🔁 «{title}» заменена: в «{channel}» теперь новая версия (#{code}), "
+             "старые посты (#{old_code}) удалены."),
+        EN: ("🔁 “{title}” is replaced: “{channel}” now holds the new version (#{code}); the "
+             "old posts (#{old_code}) are deleted."),
+    },
+    "card.replaced_marked": {
+        RU: ("🔁 «{title}»: новая версия (#{code}) опубликована в «{channel}». Старые посты "
+             "(#{old_code}) Telegram удалить не дал — они подписаны «заменено новой версией»."),
+        EN: ("🔁 “{title}”: the new version (#{code}) is published in “{channel}”. Telegram did "
+             "not let the bot delete the old posts (#{old_code}); they are captioned “replaced "
+             "by a new version”."),
+    },
+    "card.replaced_left": {
+        RU: ("🔁 «{title}»: новая версия (#{code}) опубликована в «{channel}», но старые посты "
+             "(#{old_code}) бот не смог ни удалить, ни подписать. Удалите их в канале вручную."),
+        EN: ("🔁 “{title}”: the new version (#{code}) is published in “{channel}”, but the bot "
+             "could neither delete nor caption the old posts (#{old_code}). Delete them in the "
+             "channel by hand."),
+    },
+    "card.replace_kept": {
+        RU: "Старая версия «{title}» (#{old_code}) остаётся в канале без изменений.",
+        EN: "The old version of “{title}” (#{old_code}) stays in the channel unchanged."},
+    "card.replace_failed": {RU: "{error}\n\nСтарая версия «{title}» (#{old_code}) остаётся в канале.",
+                            EN: "{error}\n\nThe old version of “{title}” (#{old_code}) stays in the channel."},
+    "card.replaced_mark": {RU: "⚠️ Заменено новой версией: «{title}» (#{code}).",
+                           EN: "⚠️ Replaced by a new version: “{title}” (#{code})."},
+    "card.members": {RU: "👥 Клиенты «{channel}» ({count}):\n\n{lines}\n\nКого удалить из канала?",
+                     EN: "👥 Clients of “{channel}” ({count}):\n\n{lines}\n\nWhom to remove?"},
+    "card.no_members": {RU: "👥 В «{channel}» пока нет клиентов.",
+                        EN: "👥 “{channel}” has no clients yet."},
+    "card.remove_confirm": {
+        RU: ("Удалить {name} из «{channel}»? Он перестанет видеть канал, а ссылка, по которой он "
+             "пришёл, будет отозвана. Позже его можно пригласить снова новой ссылкой."),
+        EN: ("Remove {name} from “{channel}”? They stop seeing the channel and the link they "
+             "came by is revoked. You can invite them again later with a new link."),
+    },
+    "card.removed": {
+        RU: ("❌ {name} удалён из «{channel}». Ссылка, по которой он пришёл, отозвана — по ней "
+             "больше никто не войдёт. Пригласить снова можно новой ссылкой: «🔗 Новая ссылка»."),
+        EN: ("❌ {name} is removed from “{channel}”. The link they came by is revoked; nobody "
+             "joins through it any more. To invite them again, make a new link: “🔗 New link”."),
+    },
+    "card.removed_no_link": {
+        RU: ("❌ {name} удалён из «{channel}». Ссылка, по которой он пришёл, уже не действовала. "
+             "Пригласить снова можно новой ссылкой."),
+        EN: ("❌ {name} is removed from “{channel}”. The link they came by no longer worked. "
+             "You can invite them again with a new link."),
+    },
+    "card.archive": {RU: "🗄 Архив ({count}). Восстановить канал:",
+                     EN: "🗄 Archive ({count}). Restore a channel:"},
+    "card.archive_empty": {RU: "🗄 В архиве нет каналов.", EN: "🗄 No archived channels."},
+    "card.restored": {
+        RU: "♻️ Канал «{title}» восстановлен из архива. Новая ссылка-приглашение:\n{link}",
+        EN: "♻️ The channel “{title}” is restored from the archive. A new invite link:\n{link}"},
+    # a client of a channel who is not a contractor
+    "client.start": {
+        RU: ("Здравствуйте! Вы клиент: через этого бота подрядчики делятся с вами сметами в "
+             "закрытых каналах. Ваши каналы:\n\n{lines}\n\nОткройте канал кнопкой ниже, чтобы "
+             "читать сметы; с вопросами пишите подрядчику.\n\nСами подрядчик и хотите "
+             "публиковать сметы своим клиентам? Отправьте /connect."),
+        EN: ("Hello! You are a client: contractors share estimates with you through this bot, "
+             "in private channels. Your channels:\n\n{lines}\n\nOpen a channel with the buttons "
+             "below to read the estimates; write to the contractor with questions.\n\nAre you a "
+             "contractor who wants to publish estimates for your own clients? Send /connect."),
+    },
+    "client.line": {RU: "📢 «{channel}» — подрядчик {contractor}",
+                    EN: "📢 “{channel}” — contractor {contractor}"},
+    "client.line_archived": {RU: "📢 «{channel}» (архив) — подрядчик {contractor}",
+                             EN: "📢 “{channel}” (archived) — contractor {contractor}"},
+    "client.buttons": {RU: "Открыть канал или написать подрядчику:",
+                       EN: "Open a channel or write to the contractor:"},
+    "client.btn.open": {RU: "📢 {channel}", EN: "📢 {channel}"},
+    "client.btn.write": {RU: "✉️ Написать: {contractor}", EN: "✉️ Write to {contractor}"},
+})

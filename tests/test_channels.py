@@ -376,8 +376,9 @@ def test_card_makes_and_revokes_links_and_archives_the_channel(tmp_path):
             [listing] = await say(app, ivan, "📢 Мои каналы")
             [card] = await press(app, ivan, listing["id"], "📢 Квартира")
             assert labels(card) == ["📤 Поделиться ссылкой", "📋 Скопировать ссылку",
-                                    "🔗 Новая ссылка", "🚫 Отозвать ссылку", "🗄 В архив",
-                                    "⬅️ К списку"]
+                                    "👥 Клиенты (0)", "🔗 Новая ссылка", "🚫 Отозвать ссылку",
+                                    "🗄 В архив", "⬅️ К списку"]
+            assert "Публикаций пока нет." in card["text"]
             [fresh] = await press(app, ivan, card["id"], "🔗 Новая ссылка")
             assert fresh["text"].startswith("🔗 Новая ссылка-приглашение в «Квартира»:")
             [channel] = emu.channels()

@@ -14,6 +14,7 @@ import csv
 import importlib.util
 import inspect
 import re
+import sys
 from pathlib import Path
 
 import pyrogram
@@ -27,6 +28,13 @@ TABLE = Path(__file__).resolve().parent / "data" / "telegram_errors.tsv"
 #: kurigram's high-level methods the product calls -> the raw functions they invoke on the paths
 #: we take (``resolve_peer`` of a user or channel id or a username; files under and over 10 MB).
 KURIGRAM: dict[str, tuple[str, ...]] = {
+    "edit_message_reply_markup": ("messages.EditMessage",),
+    "get_users": ("users.GetUsers",),
+    "ban_chat_member": ("channels.EditBanned",),
+    "unban_chat_member": ("channels.EditBanned",),
+    "delete_messages": ("channels.DeleteMessages", "messages.DeleteMessages"),
+    "edit_message_caption": ("messages.EditMessage",),
+    "get_chat_members": ("channels.GetParticipants",),
     "send_message": ("messages.SendMessage",),
     "edit_message_text": ("messages.EditMessage",),
     "send_photo": ("messages.SendMedia", "upload.SaveFilePart", "upload.SaveBigFilePart"),
@@ -58,6 +66,7 @@ KURIGRAM: dict[str, tuple[str, ...]] = {
 }
 #: bound methods of kurigram's objects -> the client method they call
 BOUND = {"answer": "answer_callback_query", "edit_text": "edit_message_text",
+         "edit_reply_markup": "edit_message_reply_markup",
          "reply": "send_message", "reply_text": "send_message", "download": "download_media"}
 
 CLIENT_RECEIVER = re.compile(r"(^|\.)(client|bot|_client)$")
@@ -120,8 +129,10 @@ def kurigram_source(name: str, depth: int = 3) -> str:
             if item in seen or not hasattr(pyrogram.Client, item):
                 continue
             seen.add(item)
-            source = inspect.getsource(getattr(pyrogram.Client, item))
-            text += source
+            method = getattr(pyrogram.Client, item)
+            source = inspect.getsource(method)
+            # the module too: some methods call module-level helpers (get_chat_members)
+            text += source + inspect.getsource(sys.modules[method.__module__])
             nxt += re.findall(r"self\.(\w+)\(", source)
         todo = nxt
     return text

@@ -8,7 +8,9 @@ channel, which is why the bot is made admin of every client channel.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import uuid
 from typing import Any
 from urllib.parse import quote
 
@@ -26,9 +28,18 @@ from pyrogram.types import (
 from smetabot import texts
 from smetabot.bot.menu import connect_keyboard, main_menu, require_account
 from smetabot.bot.router import Ctx, Router
-from smetabot.channel_records import ClientChannel
-from smetabot.errors import LimitReached, NotConnected, SessionRevoked, SetupDeferred, SmetaBotError
+from smetabot.channel_records import ClientChannel, Member
+from smetabot.errors import (
+    LimitReached,
+    NotConnected,
+    ServiceError,
+    SessionRevoked,
+    SetupDeferred,
+    SmetaBotError,
+)
+from smetabot.publication_records import Publication
 from smetabot.services import Services
+from smetabot.statuses import ChannelStatus, PublicationStatus
 from smetabot.texts import duration
 
 log = logging.getLogger(__name__)
@@ -167,8 +178,11 @@ async def show_list(ctx: Ctx) -> None:
 async def _list_view(ctx: Ctx, page: int) -> tuple[str, InlineKeyboardMarkup | None]:
     channels, total = await ctx.svc.channels.records.page(ctx.user_id, page * PAGE_SIZE,
                                                           PAGE_SIZE)
+    archived = len(await ctx.svc.channels.archived(ctx.user_id))
+    archive_row = [InlineKeyboardButton(ctx.t("card.btn.archive_list", count=archived),
+                                        callback_data="card:arch")] if archived else []
     if total == 0:
-        return ctx.t("mych.empty"), None
+        return ctx.t("mych.empty"), InlineKeyboardMarkup([archive_row]) if archived else None
     pages = (total + PAGE_SIZE - 1) // PAGE_SIZE
     if not channels and page > 0:  # the page emptied meanwhile (archived channels)
         return await _list_view(ctx, pages - 1)
@@ -181,22 +195,31 @@ async def _list_view(ctx: Ctx, page: int) -> tuple[str, InlineKeyboardMarkup | N
         nav.append(InlineKeyboardButton(ctx.t("btn.page_next"), callback_data=f"ch:p:{page + 1}"))
     if nav:
         rows.append(nav)
+    if archive_row:
+        rows.append(archive_row)
     text = ctx.t("mych.list", total=total, page=page + 1, pages=pages)
     return text, InlineKeyboardMarkup(rows)
 
 
-async def _card_view(ctx: Ctx, channel: ClientChannel) -> tuple[str, InlineKeyboardMarkup]:
+async def _card_view(ctx: Ctx, channel: ClientChannel,
+                     page: int = 0) -> tuple[str, InlineKeyboardMarkup]:
     records = ctx.svc.channels.records
     members = await records.members(channel.id)
-    names = ", ".join(m.name + (f" (@{m.username})" if m.username else "") for m in members)
+    names = ", ".join(_member_name(m) for m in members[:CARD_NAMES])
+    if len(members) > CARD_NAMES:  # the card stays far below Telegram's 4096 characters
+        names += ", …"
     who = f"{len(members)} — {names}" if members else ctx.t("mych.no_members")
     admin = channel.status == "ready"
     link = channel.link or ctx.t("mych.no_link" if admin else "mych.link_later")
     text = ctx.t("mych.card", title=channel.title, created=texts.day(channel.created_at, ctx.lang),
                  status=ctx.t(f"mych.status.{channel.status}"), members=who,
                  publications=await records.publications(channel.id), link=link)
+    listing, publication_rows = await publications_view(ctx, channel, page)
+    text += "\n\n" + listing
     shared = link_keyboard(ctx.lang, channel)
-    rows = list(shared.inline_keyboard) if shared else []
+    rows = publication_rows + (list(shared.inline_keyboard) if shared else [])
+    rows.append([InlineKeyboardButton(ctx.t("card.btn.clients", count=len(members)),
+                                      callback_data=f"card:m:{channel.id}")])
     if admin:
         row = [InlineKeyboardButton(ctx.t("btn.new_link"), callback_data=f"ch:n:{channel.id}")]
         if channel.link:
@@ -242,7 +265,9 @@ async def _act(ctx: Ctx, action: str, channel: ClientChannel, invite_id: str) ->
     channels, uid = ctx.svc.channels, ctx.user_id
     if action == "c":
         await ctx.answer()
-        await send(ctx.client, uid, *await _card_view(ctx, channel))
+        await ctx.svc.publishing.finish_replacements()  # any a restart left half-done
+        page = int(invite_id) if invite_id.isdigit() else 0
+        await send(ctx.client, uid, *await _card_view(ctx, channel, page))
     elif action == "n":
         await ctx.answer()
         link = await channels.new_link(channel)
@@ -289,6 +314,323 @@ async def _revoke(ctx: Ctx, channel: ClientChannel, invite_id: int) -> None:
     await send(ctx.client, ctx.user_id, *await _card_view(ctx, fresh))
 
 
+# -- the card's publications: replace with a new version, withdraw ----------------------------
+
+PUBLICATIONS_PER_PAGE = 5
+CARD_NAMES = 10  # clients named on the card; «👥 Клиенты» lists them all
+REPLACE = "replace"
+
+
+def publication_lines(ctx: Ctx, number: int, publication: Publication) -> list[str]:
+    """The lines of one publication on the channel card: title, date, pages, tracking code,
+    and what became of it. (More lines about a publication, views per page, go here.)"""
+    lines = [ctx.t("card.line", n=number, title=publication.name,
+                   date=texts.day(publication.created_at, ctx.lang),
+                   pages=ranges(publication.pages), code=publication.tracking_code)]
+    if publication.status == PublicationStatus.WITHDRAWN:
+        lines.append(ctx.t("card.line_withdrawn"))
+    elif publication.status == PublicationStatus.REPLACED:
+        lines.append(ctx.t("card.line_replaced"))
+    return lines
+
+
+async def publications_view(ctx: Ctx, channel: ClientChannel,
+                            page: int) -> tuple[str, list[list[InlineKeyboardButton]]]:
+    """The card's list of publications, newest first, a page at a time, with the buttons of
+    those whose posts are in the channel now."""
+    per = PUBLICATIONS_PER_PAGE
+    publications, total = await ctx.svc.publishing.of_channel(channel.id, page * per, per)
+    if total == 0:
+        return ctx.t("card.no_publications"), []
+    pages = (total + per - 1) // per
+    if not publications and page > 0:
+        return await publications_view(ctx, channel, pages - 1)
+    head = ctx.t("card.publications", total=total) if pages == 1 else \
+        ctx.t("card.publications_page", total=total, page=page + 1, pages=pages)
+    lines, rows = [head], []
+    for index, publication in enumerate(publications):
+        number = page * per + index + 1
+        lines.extend(publication_lines(ctx, number, publication))
+        if publication.status == PublicationStatus.PUBLISHED:
+            rows.append([InlineKeyboardButton(ctx.t("card.btn.replace", n=number),
+                                              callback_data=f"card:R:{publication.id}")])
+            rows.append([InlineKeyboardButton(ctx.t("card.btn.withdraw", n=number),
+                                              callback_data=f"card:W:{publication.id}")])
+    nav = []
+    if page > 0:
+        nav.append(InlineKeyboardButton(ctx.t("card.btn.prev"),
+                                        callback_data=f"card:pg:{channel.id}:{page - 1}"))
+    if page + 1 < pages:
+        nav.append(InlineKeyboardButton(ctx.t("card.btn.next"),
+                                        callback_data=f"card:pg:{channel.id}:{page + 1}"))
+    if nav:
+        rows.append(nav)
+    return "\n".join(lines), rows
+
+
+def ranges(numbers: list[int]) -> str:
+    """``[1, 2, 3, 5]`` → ``"1–3, 5"``."""
+    spans: list[list[int]] = []
+    for number in sorted(numbers):
+        if spans and number == spans[-1][1] + 1:
+            spans[-1][1] = number
+        else:
+            spans.append([number, number])
+    return ", ".join(str(a) if a == b else f"{a}–{b}" for a, b in spans)
+
+
+def _member_name(member: Member) -> str:
+    return (member.name or str(member.user_id)) + (f" (@{member.username})"
+                                                   if member.username else "")
+
+
+async def on_card(ctx: Ctx, data: str) -> None:
+    """Buttons of the card: publications, clients, the archive. A button of something already
+    gone answers "Это уже неактуально" and does nothing."""
+    assert ctx.callback is not None
+    if not await require_account(ctx):
+        await ctx.answer()
+        return
+    action, *args = data.split(":")
+    numbers = [int(a) for a in args if a.isdigit()]
+    try:
+        if action == "arch":
+            await ctx.answer()
+            await _archive_list(ctx)
+            return
+        if action == "rs" and numbers:
+            await _restore(ctx, numbers[0])
+            return
+        if action in ("R", "W", "Wy", "no") and numbers:
+            await _publication_action(ctx, action, numbers[0])
+            return
+        channel = await ctx.svc.channels.get(numbers[0]) if numbers else None
+        if channel is None or channel.contractor_id != ctx.user_id or channel.status not in (
+                ChannelStatus.READY, ChannelStatus.WAITING_ADMIN, ChannelStatus.CREATING):
+            await ctx.answer(ctx.t("card.stale"))
+            return
+        if action == "pg" and len(numbers) == 2:
+            await _edit(ctx, *await _card_view(ctx, channel, numbers[1]))
+            await ctx.answer()
+        elif action == "m":
+            await ctx.answer()
+            await _members(ctx, channel)
+        elif action in ("x", "X", "xn") and len(numbers) == 2:
+            await _remove(ctx, action, channel, numbers[1])
+        else:
+            await ctx.answer(ctx.t("card.stale"))
+    except SmetaBotError as exc:
+        with contextlib.suppress(Exception):
+            await ctx.answer()
+        await send(ctx.client, ctx.user_id, "❌ " + exc.message(ctx.lang))
+
+
+async def _publication_action(ctx: Ctx, action: str, publication_id: int) -> None:
+    assert ctx.callback is not None
+    publishing = ctx.svc.publishing
+    publication = await publishing.live_publication(ctx.user_id, publication_id)
+    channel = await ctx.svc.channels.get(publication.channel_id) if publication else None
+    if publication is None or channel is None or channel.status != ChannelStatus.READY or (
+            action != "R" and publication.replaced_by is not None):
+        await ctx.answer(ctx.t("card.stale"))
+        return
+    if action == "W":
+        await ctx.answer()
+        await send(ctx.client, ctx.user_id, ctx.t(
+            "card.withdraw_confirm", title=publication.name, pages=ranges(publication.pages),
+            code=publication.tracking_code, channel=channel.title), InlineKeyboardMarkup([[
+                InlineKeyboardButton(ctx.t("card.btn.withdraw_yes"),
+                                     callback_data=f"card:Wy:{publication.id}"),
+                InlineKeyboardButton(ctx.t("card.btn.no"),
+                                     callback_data=f"card:no:{publication.id}")]]))
+    elif action == "no":
+        await _edit(ctx, ctx.t("card.kept"), None)
+        await ctx.answer()
+    elif action == "Wy":
+        try:
+            done = await publishing.withdraw(ctx.user_id, publication.id)
+        except SmetaBotError as exc:  # Telegram refused: nothing changed, said in words
+            await _edit(ctx, ctx.t("card.cannot_delete", channel=channel.title,
+                                   reason=exc.message(ctx.lang)), None)
+            await ctx.answer()
+            return
+        if done is None:
+            await ctx.answer(ctx.t("card.stale"))
+            return
+        await _edit(ctx, ctx.t("card.withdrawn", title=publication.name,
+                               channel=channel.title), None)
+        await ctx.answer()
+    elif action == "R":
+        if publication.replaced_by is not None:  # a new version is on its way already
+            await ctx.answer(ctx.t("card.stale"))
+            return
+        await ctx.answer()
+        decision = await ctx.svc.billing.can_publish(ctx.user_id)
+        if not decision.allowed:
+            await send(ctx.client, ctx.user_id, "❌ " + LimitReached(decision).message(ctx.lang))
+            return
+        left = "" if decision.limit is None else "\n\n" + ctx.t(
+            "publish.left", left=max(decision.limit - decision.used, 0), limit=decision.limit)
+        await ctx.clear_state()
+        await ctx.set_state(REPLACE, "file", publication_id=publication.id)
+        await send(ctx.client, ctx.user_id, ctx.t(
+            "card.replace_ask", title=publication.name, channel=channel.title,
+            pages=ranges(publication.pages), code=publication.tracking_code, left=left),
+            _keyboard(ctx, "btn.cancel"))
+
+
+async def replace_step(ctx: Ctx) -> None:
+    """The new version of a publication, as a file."""
+    assert ctx.message is not None and ctx.state is not None
+    publishing = ctx.svc.publishing
+    old = await publishing.live_publication(ctx.user_id,
+                                            int(ctx.state.data.get("publication_id", 0)))
+    if old is None:
+        await ctx.clear_state()
+        await ctx.reply(ctx.t("card.stale"), reply_markup=main_menu(ctx))
+        return
+    message = ctx.message
+    document = message.document
+    if document is None:
+        await ctx.reply(ctx.t("card.replace_need_file", title=old.name))
+        return
+    name = document.file_name or "document"
+    try:
+        publishing.check_file(name, document.file_size)
+    except SmetaBotError as exc:
+        await ctx.reply("❌ " + exc.message(ctx.lang, detail=False))
+        return
+    await ctx.clear_state()
+    await send(ctx.client, ctx.user_id, ctx.t("card.replace_received", file=name,
+                                              title=old.name), main_menu(ctx))
+    svc, uid, lang = ctx.svc, ctx.user_id, ctx.lang
+
+    async def download(path: Any) -> None:
+        await ctx.client.download_media(message, file_name=str(path))
+
+    async def tell(event: str, details: dict) -> None:
+        await _replace_told(svc, uid, lang, event, details)
+
+    try:
+        await publishing.replace(old, name, document.file_size or 0, download, lang, tell)
+    except SmetaBotError as exc:
+        await ctx.reply("❌ " + exc.message(ctx.lang, detail=False))
+
+
+async def _replace_told(svc: Services, uid: int, lang: str, event: str, details: dict) -> None:
+    """What a replacement did, in words (publishing's notices say how the new version went)."""
+    old: Publication = details["old"]
+    new: Publication | None = details.get("new")
+    channel = await svc.channels.get(old.channel_id)
+    title = channel.title if channel else ""
+    if event == "failed":
+        text = texts.t("card.replace_failed", lang, error=_failure(lang, details["error"]),
+                       title=old.name, old_code=old.tracking_code)
+    elif event == "limit":
+        text = "❌ " + LimitReached(details["decision"]).message(lang) + "\n\n" + texts.t(
+            "card.replace_kept", lang, title=old.name, old_code=old.tracking_code)
+    elif event in ("replaced", "marked", "left") and new is not None:
+        key = {"replaced": "card.replaced", "marked": "card.replaced_marked",
+               "left": "card.replaced_left"}[event]
+        text = texts.t(key, lang, title=new.name, channel=title, code=new.tracking_code,
+                       old_code=old.tracking_code)
+    else:
+        text = texts.t("card.replace_kept", lang, title=old.name, old_code=old.tracking_code)
+    await send(svc.bot, uid, text)
+
+
+def _failure(lang: str, exc: BaseException) -> str:
+    """A failed new version in words (logged once, with a reference, when it is our fault)."""
+    if isinstance(exc, SmetaBotError) and type(exc) is not ServiceError:
+        return "❌ " + exc.message(lang, detail=False)
+    ref = uuid.uuid4().hex[:8]
+    log.error("a new version failed (reference %s)", ref, exc_info=exc)
+    return texts.t("error", lang, ref=ref)
+
+
+# -- 👥 clients of a channel ------------------------------------------------------------------
+
+async def _members(ctx: Ctx, channel: ClientChannel) -> None:
+    members = await ctx.svc.channels.records.members(channel.id)
+    if not members:
+        await send(ctx.client, ctx.user_id, ctx.t("card.no_members", channel=channel.title))
+        return
+    shown = members[:90]  # Telegram: at most 100 buttons under a message
+    lines = [f"{n}. {_member_name(m)}" for n, m in enumerate(shown, 1)]
+    rows = [[InlineKeyboardButton(ctx.t("card.btn.remove", n=n, name=_member_name(m))[:64],
+                                  callback_data=f"card:x:{channel.id}:{m.user_id}")]
+            for n, m in enumerate(shown, 1)]
+    text = ctx.t("card.members", channel=channel.title, count=len(members),
+                 lines="\n".join(lines))
+    if len(text) > 4000:  # Telegram: 4096 characters a message
+        text = text[:3990] + "…"
+    await send(ctx.client, ctx.user_id, text, InlineKeyboardMarkup(rows))
+
+
+async def _remove(ctx: Ctx, action: str, channel: ClientChannel, user_id: int) -> None:
+    assert ctx.callback is not None
+    found = await ctx.svc.channels.records.present_member(channel.id, user_id)
+    if found is None:
+        await ctx.answer(ctx.t("card.stale"))
+        return
+    member, _ = found
+    name = _member_name(member)
+    if action == "x":
+        await ctx.answer()
+        await send(ctx.client, ctx.user_id, ctx.t("card.remove_confirm", name=name,
+                                                  channel=channel.title),
+                   InlineKeyboardMarkup([[
+                       InlineKeyboardButton(ctx.t("card.btn.remove_yes"),
+                                            callback_data=f"card:X:{channel.id}:{user_id}"),
+                       InlineKeyboardButton(ctx.t("card.btn.no"),
+                                            callback_data=f"card:xn:{channel.id}:{user_id}")]]))
+    elif action == "xn":
+        await _edit(ctx, ctx.t("card.kept"), None)
+        await ctx.answer()
+    else:
+        removed = await ctx.svc.channels.remove_member(channel, user_id)
+        if removed is None:
+            await ctx.answer(ctx.t("card.stale"))
+            return
+        _, link = removed
+        await _edit(ctx, ctx.t("card.removed" if link else "card.removed_no_link", name=name,
+                               channel=channel.title), None)
+        await ctx.answer()
+
+
+# -- 🗄 the archive ---------------------------------------------------------------------------
+
+async def _archive_list(ctx: Ctx) -> None:
+    archived = await ctx.svc.channels.archived(ctx.user_id)
+    if not archived:
+        await send(ctx.client, ctx.user_id, ctx.t("card.archive_empty"))
+        return
+    shown = archived[:90]
+    rows = [[InlineKeyboardButton(ctx.t("card.btn.restore", title=c.title)[:64],
+                                  callback_data=f"card:rs:{c.id}")] for c in shown]
+    await send(ctx.client, ctx.user_id, ctx.t("card.archive", count=len(archived)),
+               InlineKeyboardMarkup(rows))
+
+
+async def _restore(ctx: Ctx, channel_id: int) -> None:
+    assert ctx.callback is not None
+    channel = await ctx.svc.channels.get(channel_id)
+    if channel is None or channel.contractor_id != ctx.user_id or \
+            channel.status != ChannelStatus.ARCHIVED:
+        await ctx.answer(ctx.t("card.stale"))
+        return
+    try:
+        restored = await ctx.svc.channels.restore(channel)
+    except LimitReached as exc:
+        await ctx.answer()
+        await send(ctx.client, ctx.user_id, exc.message(ctx.lang))
+        return
+    await ctx.answer()
+    await send(ctx.client, ctx.user_id, ctx.t("card.restored", title=restored.title,
+                                              link=restored.link or ""),
+               link_keyboard(ctx.lang, restored))
+
+
 # -- clients joining -------------------------------------------------------------------------
 
 
@@ -325,6 +667,9 @@ def register(router: Router) -> None:
     router.flows[FLOW] = step
     router.file_flows.add(FLOW)
     router.callbacks["ch"] = on_callback
+    router.callbacks["card"] = on_card
+    router.flows[REPLACE] = replace_step
+    router.file_flows.add(REPLACE)
 
     async def member_update(client: Client, update: ChatMemberUpdated) -> None:
         try:

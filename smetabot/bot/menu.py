@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from pyrogram.types import KeyboardButton, ReplyKeyboardMarkup, WebAppInfo
+from pyrogram import enums
+from pyrogram.types import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    WebAppInfo,
+)
 
 from smetabot.bot.router import Ctx, Router
+from smetabot.publishing import post_link
+from smetabot.statuses import ChannelStatus
 
 
 def main_menu(ctx: Ctx) -> ReplyKeyboardMarkup:
@@ -22,9 +32,50 @@ def connect_keyboard(ctx: Ctx) -> ReplyKeyboardMarkup:
                                resize_keyboard=True)
 
 
+async def client_answer(ctx: Ctx) -> bool:
+    """A client of a channel who is no contractor (never connected an account, owns no
+    channel) hears which channels they can read and how to reach the contractor; True when
+    that was the answer."""
+    if ctx.connected or not await ctx.svc.contractors.is_client_only(ctx.user_id):
+        return False
+    reading = await ctx.svc.channels.records.reading(ctx.user_id)
+    if not reading:
+        return False
+    lines, rows = [], []
+    for channel, name, username in reading[:20]:
+        who = name + (f" (@{username})" if username else "")
+        key = "client.line_archived" if channel.status == ChannelStatus.ARCHIVED else \
+            "client.line"
+        lines.append(ctx.t(key, channel=channel.title, contractor=who))
+        row = [InlineKeyboardButton(ctx.t("client.btn.open", channel=channel.title)[:64],
+                                    url=post_link(channel.telegram_id, None))]
+        contact = f"https://t.me/{username}" if username else \
+            f"tg://user?id={channel.contractor_id}"
+        row.append(InlineKeyboardButton(ctx.t("client.btn.write", contractor=name or who)[:64],
+                                        url=contact))
+        rows.append(row)
+    await ctx.client.send_message(ctx.user_id, ctx.t("client.start", lines="\n".join(lines)),
+                                  reply_markup=ReplyKeyboardRemove(),
+                                  parse_mode=enums.ParseMode.DISABLED)
+    await ctx.client.send_message(ctx.user_id, ctx.t("client.buttons"),
+                                  reply_markup=InlineKeyboardMarkup(rows))
+    return True
+
+
+async def connect(ctx: Ctx) -> None:
+    """/connect: anyone (a client too) may become a contractor."""
+    await ctx.clear_state()
+    if ctx.connected:
+        await ctx.reply(ctx.t("menu"), reply_markup=main_menu(ctx))
+    else:
+        await ctx.reply(ctx.t("start.connect"), reply_markup=connect_keyboard(ctx))
+
+
 async def start(ctx: Ctx) -> None:
     """First contact, or back to the beginning."""
     await ctx.clear_state()
+    if await client_answer(ctx):
+        return
     if ctx.connected:
         await ctx.reply(ctx.t("menu"), reply_markup=main_menu(ctx))
     else:
@@ -34,6 +85,8 @@ async def start(ctx: Ctx) -> None:
 async def menu(ctx: Ctx) -> None:
     """The main menu (or the connect button for a contractor without an account)."""
     await ctx.clear_state()
+    if await client_answer(ctx):
+        return
     if ctx.connected:
         await ctx.reply(ctx.t("menu"), reply_markup=main_menu(ctx))
     else:
@@ -42,6 +95,8 @@ async def menu(ctx: Ctx) -> None:
 
 async def help_(ctx: Ctx) -> None:
     """What the bot does and its commands."""
+    if await client_answer(ctx):
+        return
     await ctx.reply(ctx.t("help"),
                     reply_markup=main_menu(ctx) if ctx.connected else connect_keyboard(ctx))
 
@@ -55,6 +110,8 @@ async def cancel(ctx: Ctx) -> None:
 
 async def unknown(ctx: Ctx) -> None:
     """A message that is no command, button or wizard answer."""
+    if await client_answer(ctx):
+        return
     await ctx.reply(ctx.t("unknown"),
                     reply_markup=main_menu(ctx) if ctx.connected else connect_keyboard(ctx))
 
@@ -63,6 +120,8 @@ async def require_account(ctx: Ctx) -> bool:
     """True when connected; otherwise tell the contractor to connect first."""
     if ctx.connected:
         return True
+    if await client_answer(ctx):
+        return False
     await ctx.reply(ctx.t("need_account"), reply_markup=connect_keyboard(ctx))
     return False
 
@@ -70,5 +129,5 @@ async def require_account(ctx: Ctx) -> bool:
 def register(router: Router) -> None:
     """Commands of this module."""
     router.commands.update({"start": start, "menu": menu, "help": help_, "cancel": cancel,
-                            "unknown": unknown})
+                            "unknown": unknown, "connect": connect})
     router.buttons["btn.cancel"] = cancel

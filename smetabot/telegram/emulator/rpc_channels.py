@@ -211,6 +211,31 @@ def edit_admin(call: Call, q):
     return channel_updates(call, ch)
 
 
+@handler("channels.EditBanned")
+def edit_banned(call: Call, q):
+    """Ban (view_messages taken away: out of the channel) or lift a ban (no rights taken).
+
+    A ban followed by an unban is how a client is removed and may be invited again; the
+    emulator keeps no ban list, so the end state of that pair is what it models.
+    """
+    emu, me = call.emu, call.me
+    ch = resolve_channel(call, q.channel)
+    require_right(ch, me.id, "ban_users")
+    target = resolve_peer(call, q.participant)
+    if not isinstance(target, Account) or target.id == ch.owner_id:
+        raise bad_request("USER_ID_INVALID")
+    if target.id in ch.admins and target.id != me.id and me.id != ch.owner_id:
+        raise bad_request("USER_ADMIN_INVALID")
+    if q.banned_rights.view_messages and target.id in ch.members:
+        def mutate() -> None:
+            ch.members.pop(target.id, None)
+            ch.admins.pop(target.id, None)
+            target.channels.discard(ch.id)
+
+        change_participant(emu, ch, target.id, me.id, mutate)
+    return channel_updates(call, ch)
+
+
 @handler("channels.GetParticipant")
 def get_participant(call: Call, q):
     ch = resolve_channel(call, q.channel)
