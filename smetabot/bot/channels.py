@@ -24,6 +24,7 @@ from pyrogram.types import (
 )
 
 from smetabot import texts
+from smetabot.bot import analytics
 from smetabot.bot.menu import connect_keyboard, main_menu, require_account
 from smetabot.bot.router import Ctx, Router
 from smetabot.channel_records import ClientChannel
@@ -195,8 +196,10 @@ async def _card_view(ctx: Ctx, channel: ClientChannel) -> tuple[str, InlineKeybo
     text = ctx.t("mych.card", title=channel.title, created=texts.day(channel.created_at, ctx.lang),
                  status=ctx.t(f"mych.status.{channel.status}"), members=who,
                  publications=await records.publications(channel.id), link=link)
+    extra, charts = await analytics.card_section(ctx.svc, channel, ctx.lang)
+    text += extra
     shared = link_keyboard(ctx.lang, channel)
-    rows = list(shared.inline_keyboard) if shared else []
+    rows = (list(shared.inline_keyboard) if shared else []) + charts
     if admin:
         row = [InlineKeyboardButton(ctx.t("btn.new_link"), callback_data=f"ch:n:{channel.id}")]
         if channel.link:
