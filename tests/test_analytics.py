@@ -57,7 +57,7 @@ async def channel_with_client(app, owner, title=TITLE, client_name="Пётр"):
                               in_memory=True))
     await phone.start()
     await phone.join_chat(link)
-    await emu.wait_until(lambda: app.emulator.channel(chat.id)["members"].count(client_id))
+    await wait_text(app, owner, f"Клиент {client_name} присоединился к «{title}»")
     return chat.id, client_id, phone
 
 
