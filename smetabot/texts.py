@@ -481,6 +481,14 @@ TEXTS: dict[str, dict[str, str]] = {
         EN: ("Telegram disconnected your account from the bot, so views of your estimates are "
              "no longer checked. Connect the account again: /start"),
     },
+    "analytics.admin": {
+        RU: ("📊 Всего: подрядчиков {contractors}, каналов {channels}, публикаций "
+             "{publications}, страниц {pages_rendered}, сбоев {failures}, клиентов вступило "
+             "{clients_joined}, просмотров {views}."),
+        EN: ("📊 In all: contractors {contractors}, channels {channels}, publications "
+             "{publications}, pages {pages_rendered}, failures {failures}, clients joined "
+             "{clients_joined}, views {views}."),
+    },
     "analytics.trace.usage": {
         RU: "Пришлите код со страницы: /trace КОД (например, /trace K7M2P).",
         EN: "Send the code printed on the page: /trace CODE (for example, /trace K7M2P).",

@@ -94,8 +94,17 @@ def test_trace_and_stats_from_the_command_line(tmp_path):
     data = tmp_path / "data"
 
     async def scenario():
-        async with sandbox_app(data) as app:
+        from smetabot.telegram.emulator import Emulator
+
+        emulator = Emulator()
+        emulator.create_bot("smetabot", "SmetaBot")
+        boss = emulator.create_user("Оператор", language_code="ru")
+        async with sandbox_app(data, emulator, admins_telegram_ids=str(boss)) as app:
             ivan, row = await published_with_two_clients(app, tmp_path)
+            # The operator's /admin shows the installation's figures.
+            [summary] = await say(app, boss, "/admin")
+            assert "📊 Всего: подрядчиков 2, каналов 1, публикаций 1, страниц 3, сбоев 0, " \
+                   "клиентов вступило 2, просмотров 3." in summary["text"]
             # Two clients: the card counts views, it does not say who opened what.
             [listing] = await say(app, ivan, "📢 Мои каналы")
             [card] = await press(app, ivan, listing["id"], f"📢 {TITLE}")

@@ -18,7 +18,7 @@ from pyrogram import enums
 from pyrogram.types import InlineKeyboardButton
 
 from smetabot import texts
-from smetabot.analytics import PublicationViews, Trace
+from smetabot.analytics import ContractorStats, PublicationViews, Trace
 from smetabot.bot.menu import require_account
 from smetabot.bot.router import Ctx, Router
 from smetabot.channel_records import ClientChannel
@@ -161,6 +161,13 @@ async def on_callback(ctx: Ctx, data: str) -> None:
             "analytics.chart.caption", file=pub.file_name, channel=channel.title))
         return
     await ctx.callback.answer()
+
+
+async def admin_summary(svc: Services, lang: str) -> str:
+    """/admin: the installation's figures (what `smetabot stats` totals)."""
+    rows = await svc.analytics.stats()
+    total = {c: sum(getattr(r, c) for r in rows) for c in ContractorStats.COLUMNS[2:]}
+    return "\n\n" + texts.t("analytics.admin", lang, contractors=len(rows), **total)
 
 
 def notify_button(ctx: Ctx, on: bool) -> InlineKeyboardButton:
