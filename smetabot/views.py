@@ -222,8 +222,7 @@ class ViewsPoller:
             await self._stop(rows, "channel_gone")
             return 1
         counts = dict(zip(ids, (v.views for v in views)))
-        for row in rows:
-            await self._store(row, counts, now)
+        await self._store(rows, counts, now)
         return max(1, (len(ids) + MAX_IDS - 1) // MAX_IDS)
 
     async def _stop(self, rows: list[Any], why: str) -> None:
@@ -232,46 +231,59 @@ class ViewsPoller:
                 await tx.execute("UPDATE analytics_view_schedule SET stopped = ? WHERE "
                                  "publication_id = ?", (why, row["publication_id"]))
 
-    async def _store(self, row: Any, counts: dict[int, int | None], now: datetime) -> None:
+    async def _store(self, rows: list[Any], counts: dict[int, int | None],
+                     now: datetime) -> None:
+        """Record one call's readings (one transaction), then tell of newly opened pages."""
         stamp = _iso(now)
-        publication_id = row["publication_id"]
-        pages = json.loads(row["pages"])
-        message_ids = json.loads(row["message_ids"])
-        age = now - _parse(row["created_at"])
-        next_at = _iso(now + timedelta(seconds=every(age, self.interval)))
+        opened: dict[int, list[int]] = {}
         async with self.db.transaction() as tx:
-            before = {r["message_id"]: r for r in await tx.execute_fetchall(
-                "SELECT message_id, views, first_seen_at FROM analytics_publication_views "
-                "WHERE publication_id = ?", (publication_id,))}
-            for page, message_id in zip(pages, message_ids):
-                views = counts.get(message_id)
-                if views is None:
-                    continue  # deleted from the channel
-                old = before.get(message_id)
-                first_seen = old["first_seen_at"] if old else None
-                if first_seen is None and views > 1:
-                    first_seen = stamp
-                await tx.execute(
-                    "INSERT INTO analytics_publication_views (publication_id, message_id, page, "
-                    "views, first_seen_at, updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT "
-                    "(publication_id, message_id) DO UPDATE SET views = excluded.views, "
-                    "page = excluded.page, first_seen_at = excluded.first_seen_at, "
-                    "updated_at = excluded.updated_at",
-                    (publication_id, message_id, page, views, first_seen, stamp))
-                if old is None or old["views"] != views:
+            for row in rows:
+                publication_id = row["publication_id"]
+                age = now - _parse(row["created_at"])
+                next_at = _iso(now + timedelta(seconds=every(age, self.interval)))
+                before = {r["message_id"]: r for r in await tx.execute_fetchall(
+                    "SELECT message_id, views, first_seen_at FROM analytics_publication_views "
+                    "WHERE publication_id = ?", (publication_id,))}
+                for page, message_id in zip(json.loads(row["pages"]),
+                                            json.loads(row["message_ids"])):
+                    views = counts.get(message_id)
+                    if views is None:
+                        continue  # deleted from the channel
+                    if views > 1:
+                        opened.setdefault(publication_id, []).append(page)
+                    old = before.get(message_id)
+                    if old is not None and old["views"] == views:
+                        await tx.execute("UPDATE analytics_publication_views SET updated_at = ? "
+                                         "WHERE publication_id = ? AND message_id = ?",
+                                         (stamp, publication_id, message_id))
+                        continue
+                    first_seen = old["first_seen_at"] if old else None
+                    if first_seen is None and views > 1:
+                        first_seen = stamp
+                    await tx.execute(
+                        "INSERT INTO analytics_publication_views (publication_id, message_id, "
+                        "page, views, first_seen_at, updated_at) VALUES (?, ?, ?, ?, ?, ?) ON "
+                        "CONFLICT (publication_id, message_id) DO UPDATE SET views = "
+                        "excluded.views, page = excluded.page, first_seen_at = "
+                        "excluded.first_seen_at, updated_at = excluded.updated_at",
+                        (publication_id, message_id, page, views, first_seen, stamp))
                     await tx.execute("INSERT OR REPLACE INTO analytics_view_readings "
                                      "(publication_id, page, read_at, views) VALUES (?, ?, ?, ?)",
                                      (publication_id, page, stamp, views))
-            await tx.execute("UPDATE analytics_view_schedule SET next_at = ?, own_view = 1 "
-                             "WHERE publication_id = ?", (next_at, publication_id))
-        await self._maybe_notice(row, now)
+                await tx.execute("UPDATE analytics_view_schedule SET next_at = ?, own_view = 1 "
+                                 "WHERE publication_id = ?", (next_at, publication_id))
+        for row in rows:
+            pages = opened.get(row["publication_id"])
+            if pages:
+                try:
+                    await self._maybe_notice(row, sorted(pages), now)
+                except Exception:  # a notice that cannot be sent must not stop the readings
+                    log.exception("could not tell contractor %s about views",
+                                  row["contractor_id"])
 
-    async def _maybe_notice(self, row: Any, now: datetime) -> None:
+    async def _maybe_notice(self, row: Any, opened: list[int], now: datetime) -> None:
         """Tell the contractor when pages were opened, at most once an hour per publication."""
         publication_id = row["publication_id"]
-        opened = [r["page"] for r in await self.db.fetchall(
-            "SELECT page FROM analytics_publication_views WHERE publication_id = ? AND views > 1 "
-            "ORDER BY page", (publication_id,))]
         schedule = await self.db.fetchone(
             "SELECT opened_told, notified_at FROM analytics_view_schedule WHERE "
             "publication_id = ?", (publication_id,))
