@@ -156,7 +156,12 @@ class ViewsPoller:
         if state["paused_until"] and _parse(state["paused_until"]) > now:
             return 0
         if not self.connected(contractor_id):
-            await self._session_lost(contractor_id, state)
+            # Told only when Telegram ended the session, not after the contractor's own
+            # «Отключить аккаунт».
+            row = await self.db.fetchone("SELECT session_state FROM core_contractors WHERE "
+                                         "id = ?", (contractor_id,))
+            if row is not None and row["session_state"] == "revoked":
+                await self._session_lost(contractor_id, state)
             return 0
         hour = now.strftime("%Y-%m-%dT%H")
         spent = state["budget_calls"] if state["budget_hour"] == hour else 0

@@ -46,6 +46,11 @@ def ranges(numbers: list[int]) -> str:
     return ", ".join(parts)
 
 
+def _short(name: str, limit: int = 60) -> str:
+    """A file name that keeps the card within Telegram's 4096 characters."""
+    return name if len(name) <= limit else name[:limit - 1] + "…"
+
+
 def _when(stamp: str | None, lang: str) -> str:
     if not stamp:
         return ""
@@ -54,7 +59,7 @@ def _when(stamp: str | None, lang: str) -> str:
 
 def publication_lines(pub: PublicationViews, lang: str, clients: int) -> list[str]:
     """A publication on the channel card: which pages were opened, by whom or how often."""
-    lines = [texts.t("analytics.card.publication", lang, file=pub.file_name,
+    lines = [texts.t("analytics.card.publication", lang, file=_short(pub.file_name),
                      code=pub.tracking_code, date=texts.day(pub.created_at, lang),
                      pages=len(pub.pages))]
     if all(p.views is None for p in pub.pages):
