@@ -42,7 +42,8 @@ DEFAULT_BUDGET = 60
 #: (publication age, reading every N intervals)
 AGES = ((timedelta(days=1), 1), (timedelta(days=7), 12), (timedelta(days=30), 72))
 OLD = 288
-GONE = (tg.ChannelInvalid, tg.ChannelPrivate, tg.PeerIdInvalid, tg.ChannelPublicGroupNa)
+GONE = (tg.ChannelInvalid, tg.ChannelPrivate, tg.PeerIdInvalid, tg.ChatIdInvalid,
+        tg.ChannelPublicGroupNa)
 
 #: notice(kind, contractor_id, **details): "opened" (publication_id, pages, channel_title,
 #: file_name) and "session_lost"
@@ -221,6 +222,11 @@ class ViewsPoller:
             log.info("channel %s is gone (%s): its views are no longer read", telegram_id,
                      type(exc).__name__)
             await self._stop(rows, "channel_gone")
+            return 1
+        except tg.MessageIdInvalid:
+            log.info("the posts of %s are gone from channel %s",
+                     [row["publication_id"] for row in rows], telegram_id)
+            await self._stop(rows, "messages_gone")
             return 1
         except (KeyError, ValueError) as exc:  # pyrogram knows no such peer any more
             log.info("channel %s cannot be resolved (%s)", telegram_id, exc)
