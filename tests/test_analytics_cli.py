@@ -7,6 +7,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import subprocess
 from datetime import UTC, datetime, timedelta
 
 import pymupdf
@@ -17,6 +19,7 @@ from typer.testing import CliRunner
 
 from smetabot import cli_analytics
 from smetabot.db import Database
+from smetabot.render.office import find_soffice
 from smetabot.views import ViewsPoller
 from tests.helpers import press, run, sandbox_app, say
 
@@ -125,6 +128,7 @@ def test_trace_and_stats_from_the_command_line(tmp_path):
     result = runner.invoke(cli(), ["stats", "--csv", "--data-dir", str(data)])
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    libreoffice_round_trip(result.stdout, tmp_path / "lo", rows)
     [mine] = [r for r in rows if r["contractor_id"] == str(ivan)]
     assert mine["name"] == f"{NAME} (@ivan_remont)"  # quotes and the comma survive
     assert (mine["channels"], mine["publications"], mine["pages_rendered"], mine["failures"],
@@ -138,6 +142,24 @@ def test_trace_and_stats_from_the_command_line(tmp_path):
     assert table.exit_code == 0 and "Total: channels 1, publications 1" in table.output
     bad = runner.invoke(cli(), ["stats", "--since", "yesterday", "--data-dir", str(data)])
     assert bad.exit_code == 64 and "not a date" in bad.output
+
+
+def libreoffice_round_trip(text: str, work, rows: list[dict]) -> None:
+    """The CSV opened in LibreOffice Calc (as an ODS) and saved back as CSV reads the same."""
+    soffice = find_soffice("")
+    work.mkdir()
+    source = work / "stats.csv"
+    source.write_text(text, encoding="utf-8", newline="")
+    profile = f"-env:UserInstallation=file://{work / 'profile'}"
+    for args, out in ((["--infilter=CSV:44,34,76,1", "--convert-to", "ods", str(source)],
+                       work / "ods"),
+                      (["--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76,1",
+                        str(work / "ods" / "stats.ods")], work / "back")):
+        subprocess.run([soffice, "--headless", profile, *args, "--outdir", str(out)],
+                       check=True, capture_output=True, timeout=120,
+                       env={**os.environ, "TMPDIR": str(work)})  # its temp files stay here
+    back = (work / "back" / "stats.csv").read_text(encoding="utf-8")
+    assert list(csv.DictReader(io.StringIO(back))) == rows
 
 
 def test_old_readings_are_thinned(tmp_path):
