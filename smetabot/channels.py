@@ -175,8 +175,12 @@ class Channels:
                         return await self._wait_for_admin(channel)
                     await self.records.update(row_id, bot_is_admin=1)
             link = channel.link or await self._new_invite(channel)
-            return await self.records.counted(channel, ChannelStatus.READY, link=link,
-                                              link_name=self._link_name(channel))
+            ready = await self.records.counted(channel, ChannelStatus.READY, link=link,
+                                               link_name=self._link_name(channel))
+            if not channel.link:
+                await self.analytics.record("link_created", channel.contractor_id,
+                                            channel_id=channel.id)
+            return ready
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # the channel stays known; the loop tries again later

@@ -313,3 +313,24 @@ def test_the_poller_runs_on_its_configured_interval(tmp_path):
             await phone.stop()
 
     run(scenario())
+
+
+def test_archived_channels_are_never_read(tmp_path):
+    async def scenario():
+        async with sandbox_app(tmp_path / "data") as app:
+            ivan = await contractor(app)
+            _, _, phone = await channel_with_client(app, ivan)
+            row = await publish(app, ivan, five_pages(tmp_path / "smeta.pdf"), pages="1")
+            [channel] = (await app.channels.records.page(ivan, 0, 5))[0]
+            await app.channels.archive(channel)
+            calls = app.views.calls
+            await poll_rounds(app, 2)
+            assert app.views.calls == calls
+            stopped = await app.db.fetchone("SELECT stopped FROM analytics_view_schedule WHERE "
+                                            "publication_id = ?", (row["id"],))
+            assert stopped["stopped"] == "archived"
+            assert [e["channel_id"] for e in await app.analytics.events(
+                ivan, "channel_archived")] == [channel.id]
+            await phone.stop()
+
+    run(scenario())
