@@ -18,8 +18,10 @@ from aiohttp import web
 from pyrogram import Client
 
 from smetabot import __version__, maintenance
+from smetabot.analytics import Analytics
 from smetabot.billing import Billing
 from smetabot.bot import account, admin, cabinet, channels, menu, publish
+from smetabot.bot import analytics as analytics_bot
 from smetabot.bot.notices import Notices
 from smetabot.bot.router import Router
 from smetabot.channel_records import Records
@@ -40,6 +42,7 @@ from smetabot.services import Services
 from smetabot.telegram.connect import choose
 from smetabot.userclients import UserClients
 from smetabot.vault import Vault
+from smetabot.views import ViewsPoller, setting
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +75,7 @@ class App:
         self.db = Database(self.paths.database)
         self.vault = Vault(self.paths.sessions, secret_key)
         self.contractors = Contractors(self.db)
+        self.analytics = Analytics(self.db)
         self.conversations = Conversations(self.db)
         self.billing = Billing(self.db, config)
         self.user_clients = UserClients(self.telegram, self.vault, self.contractors)
@@ -80,22 +84,29 @@ class App:
         notices = Notices(lambda: self.services)
         self.channels = Channels(Records(self.db), self.billing, self.user_clients, self.bot,
                                  float(config["channels.admin_retry_seconds"]),
-                                 self.paths.root / "avatars", notify=notices.channel_setup)
+                                 self.paths.root / "avatars", notify=notices.channel_setup,
+                                 analytics=self.analytics)
         self.login = LoginService(self.telegram, self.vault,
                                   on_authorized=notices.account_connected, db=self.db,
                                   config=config, user_clients=self.user_clients)
         self.publishing = Publishing(
             PublicationRecords(self.db), self.channels.records, self.billing, self.bot,
             lambda: self.runner, self.settings, self.paths.uploads,
-            float(config["render.upload_ttl_hours"]), notices, self.spawn_job)
+            float(config["render.upload_ttl_hours"]), notices, self.spawn_job,
+            analytics=self.analytics)
+        self.views = ViewsPoller(
+            self.db, self.user_clients, analytics_bot.ViewNotices(lambda: self.services),
+            interval=setting(config, "views_interval", 300.0),
+            budget=int(setting(config, "calls_per_hour", 60)), connected=self.vault.exists)
         self.services = Services(
             config=config, settings=self.settings, db=self.db, telegram=self.telegram,
             bot=self.bot, vault=self.vault, contractors=self.contractors,
             conversations=self.conversations, billing=self.billing,
             user_clients=self.user_clients, channels=self.channels, login=self.login,
-            publishing=self.publishing, public_url=lambda: self.public_url)
+            publishing=self.publishing, public_url=lambda: self.public_url,
+            analytics=self.analytics)
         self.router = Router(self.services)
-        for module in (menu, cabinet, account, publish, channels, admin):
+        for module in (menu, cabinet, account, publish, channels, admin, analytics_bot):
             module.register(self.router)
 
     @property
@@ -132,6 +143,7 @@ class App:
             raise
         self._tasks.append(self._spawn(self._housekeeping(), "housekeeping"))
         self._tasks.append(self._spawn(self.channels.run(), "channel setup"))
+        self._tasks.append(self._spawn(self.views.run(), "views poller"))
         await self.publishing.resume(self.contractors.language_of)
         await self.publishing.finish_replacements()
         log.info("SmetaBot %s serving on %s%s", __version__, self.public_url,
@@ -227,6 +239,7 @@ class App:
         if self.consumer is not None:
             await asyncio.to_thread(self._consumer_cm.__exit__, None, None, None)
             self.consumer = None
+        await self.analytics.close()
         await self.db.close()
 
     async def run_until_signal(self) -> None:

@@ -214,6 +214,9 @@ class Billing:
             await tx.execute(
                 "INSERT INTO billing_subscriptions (contractor_id, plan_code, starts_at, ends_at)"
                 " VALUES (?, ?, ?, ?)", (contractor_id, code, iso(now), ends_at))
+            await tx.execute("INSERT INTO analytics_events (contractor_id, kind, payload) VALUES "
+                             "(?, 'plan_changed', json_object('plan', ?, 'until', ?))",
+                             (contractor_id, code, ends_at))
         return Subscription(plan, iso(now), ends_at)
 
     @staticmethod

@@ -30,6 +30,7 @@ from pyrogram import Client, enums
 from pyrogram import errors as tg
 from pyrogram.types import ChatPrivileges
 
+from smetabot.analytics import Analytics
 from smetabot.billing import Billing, iso, utcnow
 from smetabot.channel_records import ClientChannel, Member, Records
 from smetabot.errors import (
@@ -73,7 +74,9 @@ class Channels:
 
     def __init__(self, records: Records, billing: Billing, user_clients: UserClients,
                  bot: Client, retry_seconds: float, avatars: Path,
-                 notify: Callable[[str, ClientChannel], Awaitable[None]] = _ignore) -> None:
+                 notify: Callable[[str, ClientChannel], Awaitable[None]] = _ignore,
+                 analytics: Analytics | None = None) -> None:
+        self.analytics = analytics or Analytics(None)
         self.records = records
         self.billing = billing
         self.user_clients = user_clients
@@ -179,8 +182,12 @@ class Channels:
                 if waiting_for_admin:
                     return await self._wait_for_admin(channel)
             link = channel.link or await self._new_invite(channel)
-            return await self.records.counted(channel, ChannelStatus.READY, link=link,
-                                              link_name=self._link_name(channel))
+            ready = await self.records.counted(channel, ChannelStatus.READY, link=link,
+                                               link_name=self._link_name(channel))
+            if not channel.link:
+                await self.analytics.record("link_created", channel.contractor_id,
+                                            channel_id=channel.id)
+            return ready
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # the channel stays known; the loop tries again later
@@ -302,6 +309,7 @@ class Channels:
         except tg.RPCError as exc:
             raise telegram_error(exc) from exc
         await self.records.add_invite(channel.id, link, self._link_name(channel))
+        await self.analytics.record("link_created", channel.contractor_id, channel_id=channel.id)
         return link
 
     async def revoke_link(self, channel: ClientChannel, invite_id: int) -> None:
@@ -317,6 +325,7 @@ class Channels:
         except tg.RPCError as exc:
             raise telegram_error(exc) from exc
         await self.records.revoke_invites(channel.id, [invite.id])
+        await self.analytics.record("link_revoked", channel.contractor_id, channel_id=channel.id)
 
     async def archive(self, channel: ClientChannel) -> None:
         """Archive a channel: its links stop working, it frees its place in the plan.
@@ -330,6 +339,8 @@ class Channels:
             except tg.RPCError as exc:  # the bot may have lost its rights: archive anyway
                 log.info("could not revoke %s while archiving: %s", invite.link, exc)
         await self.records.archive(channel.id, [i.id for i in invites])
+        await self.analytics.record("channel_archived", channel.contractor_id,
+                                    channel_id=channel.id)
 
     # -- reading ------------------------------------------------------------------------
 
@@ -347,6 +358,11 @@ class Channels:
         name = " ".join(p for p in (user.first_name, user.last_name) if p)
         changed = await self.records.member(channel.id, user.id, name, user.username, link,
                                             joined)
+        if changed:
+            await self.analytics.record("client_joined" if joined else "client_left",
+                                        channel.contractor_id, channel_id=channel.id,
+                                        user_id=user.id, name=name + (
+                                            f" (@{user.username})" if user.username else ""))
         return channel if changed and joined else None
 
 

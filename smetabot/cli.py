@@ -18,7 +18,7 @@ from pathlib import Path
 import typer
 from typer.core import TyperGroup
 
-from smetabot import __version__, cli_operator, errors
+from smetabot import __version__, cli_analytics, cli_operator, errors
 from smetabot import config as config_mod
 
 try:  # typer 0.2x carries its own click
@@ -537,6 +537,8 @@ def version() -> None:
 
 
 # The operator's commands on contractors and plans (smetabot/cli_operator.py).
+app.command("trace")(cli_analytics.trace)
+app.command("stats")(cli_analytics.stats)
 app.add_typer(cli_operator.contractors_cli, name="contractors")
 app.add_typer(cli_operator.plan_cli, name="plan")
 

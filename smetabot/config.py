@@ -69,6 +69,10 @@ SCHEMA: dict[str, dict[str, Key]] = {
     "channels": {
         "admin_retry_seconds": Key(float, 3600.0),
     },
+    "analytics": {
+        "views_interval": Key(float, 300.0),
+        "calls_per_hour": Key(int, 60),
+    },
     "render": {
         "dpi": Key(int, 300),
         "max_file_mb": Key(int, 50),

@@ -193,3 +193,47 @@ CREATE TABLE core_receipts (
 );
 """),
 ]
+MIGRATIONS.append(("0005_analytics", """
+-- Events name their channel and publication (a trace asks "who was a member then").
+ALTER TABLE analytics_events ADD COLUMN channel_id INTEGER;
+ALTER TABLE analytics_events ADD COLUMN publication_id INTEGER;
+CREATE INDEX analytics_events_channel ON analytics_events (channel_id, created_at);
+CREATE INDEX analytics_events_contractor ON analytics_events (contractor_id, created_at);
+
+-- The latest reading of each posted page (the 0001 table) gains its page and when views
+-- beyond the contractor's own first appeared.
+ALTER TABLE analytics_publication_views ADD COLUMN page INTEGER;
+ALTER TABLE analytics_publication_views ADD COLUMN first_seen_at TEXT;
+
+-- The time series: one row each time a page's count changed (a reading that finds the count
+-- unchanged only moves analytics_publication_views.updated_at). Thinned: hourly after a week,
+-- daily after a month.
+CREATE TABLE analytics_view_readings (
+    publication_id INTEGER NOT NULL REFERENCES core_publications(id) ON DELETE CASCADE,
+    page           INTEGER NOT NULL,
+    read_at        TEXT NOT NULL,
+    views          INTEGER NOT NULL,
+    PRIMARY KEY (publication_id, page, read_at)
+) WITHOUT ROWID;
+
+-- When each publication is read next, and what its contractor was told.
+CREATE TABLE analytics_view_schedule (
+    publication_id INTEGER PRIMARY KEY REFERENCES core_publications(id) ON DELETE CASCADE,
+    next_at        TEXT NOT NULL,
+    own_view       INTEGER NOT NULL DEFAULT 0,
+    opened_told    INTEGER NOT NULL DEFAULT 0,
+    notified_at    TEXT,
+    stopped        TEXT
+);
+CREATE INDEX analytics_view_schedule_due ON analytics_view_schedule (stopped, next_at);
+
+-- Per contractor: the notice switch, the hour's call budget, a flood wait, a lost session.
+CREATE TABLE analytics_contractors (
+    contractor_id  INTEGER PRIMARY KEY REFERENCES core_contractors(id) ON DELETE CASCADE,
+    notify_views   INTEGER NOT NULL DEFAULT 1,
+    budget_hour    TEXT,
+    budget_calls   INTEGER NOT NULL DEFAULT 0,
+    paused_until   TEXT,
+    session_told   INTEGER NOT NULL DEFAULT 0
+);
+"""))

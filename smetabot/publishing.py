@@ -29,6 +29,7 @@ from pyrogram import Client, raw, utils
 from pyrogram import errors as tg
 
 from smetabot import errors, texts
+from smetabot.analytics import Analytics
 from smetabot.billing import Billing
 from smetabot.channel_records import ClientChannel
 from smetabot.channel_records import Records as ChannelRecords
@@ -108,7 +109,8 @@ class Publishing:
     def __init__(self, records: PublicationRecords, channels: ChannelRecords, billing: Billing,
                  bot: Client, runner: Callable[[], JobRunner], settings: RenderSettings,
                  uploads_dir: Path, upload_ttl_hours: float, notifier: Notifier,
-                 spawn: Spawn) -> None:
+                 spawn: Spawn, analytics: Analytics | None = None) -> None:
+        self.analytics = analytics or Analytics(None)
         self.records = records
         self.channels = channels
         self.billing = billing
@@ -154,6 +156,8 @@ class Publishing:
         if status_message_id is not None:
             await self.records.set_upload(upload.id, status_message_id=status_message_id)
             upload.status_message_id = status_message_id
+        await self.analytics.record("upload_received", contractor_id, kind=upload.kind,
+                                    size=upload.size)
         self.spawn(self._preview_job(upload.id, lang), f"preview {upload.id}")
         return upload
 
@@ -204,6 +208,7 @@ class Publishing:
                                               error=type(exc).__name__)
             await self._tell("preview_failed", upload, exc)
             return
+        await self.analytics.record("previews_made", upload.contractor_id, pages=upload.pages)
         await self._tell("previews_ready", upload)
 
     async def make_previews(self, upload: Upload, on_previews: Callable[[list[dict]],
@@ -340,6 +345,9 @@ class Publishing:
 
         try:
             files = await self.render_pages(publication, progress)
+            await self.analytics.record("publication_rendered", publication.contractor_id,
+                                        channel_id=channel.id, publication_id=publication_id,
+                                        pages=len(files))
             await self.records.set_publication(publication_id,
                                                status=PublicationStatus.PUBLISHING)
             await self._tell("publication_sending", publication, channel)
@@ -348,14 +356,23 @@ class Publishing:
             log.info("publication %s blocked: %s", publication_id, exc)
             await self.records.set_publication(publication_id, status=PublicationStatus.BLOCKED,
                                                error=type(exc).__name__)
+            await self.analytics.record("publication_failed", publication.contractor_id,
+                                        channel_id=channel.id, publication_id=publication_id,
+                                        error=type(exc).__name__)
             await self._tell("publication_blocked", publication, channel)
             return
         except Exception as exc:  # noqa: BLE001  (any failure is reported to the contractor)
             await self.records.set_publication(publication_id, status=PublicationStatus.FAILED,
                                                error=type(exc).__name__)
+            await self.analytics.record("publication_failed", publication.contractor_id,
+                                        channel_id=channel.id, publication_id=publication_id,
+                                        error=type(exc).__name__)
             await self._tell("publication_failed", publication, exc)
             return
         await self.records.set_publication(publication_id, status=PublicationStatus.PUBLISHED)
+        await self.analytics.record("publication_sent", publication.contractor_id,
+                                    channel_id=channel.id, publication_id=publication_id,
+                                    pages=len(ids))
         link = post_link(channel.telegram_id, ids[0] if ids else None)
         await self._tell("publication_done", publication, channel, link, len(files))
 

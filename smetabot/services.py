@@ -49,6 +49,8 @@ class Services:
     #: contractors told in-process that their login succeeded (so the WebApp's sendData that
     #: follows does not produce a second message)
     announced_logins: set[int] = field(default_factory=set)
+    #: events and views (smetabot/analytics.py)
+    analytics: Any = None
 
     @property
     def sandbox(self) -> bool:

@@ -527,6 +527,77 @@ TEXTS: dict[str, dict[str, str]] = {
              "the “🔐 Connect account” button under the bot's message (or the menu button next "
              "to the message field)."),
     },
+    # analytics (smetabot/bot/analytics.py)
+    "analytics.card.title": {RU: "📊 Публикации:", EN: "📊 Publications:"},
+    "analytics.card.publication": {RU: "📄 {file} · #{code} · {date}, {pages} стр.",
+                                   EN: "📄 {file} · #{code} · {date}, {pages} p."},
+    "analytics.card.not_read": {RU: "   просмотры ещё не прочитаны",
+                                EN: "   views not read yet"},
+    "analytics.card.none_opened": {RU: "   клиент ещё не открывал (0 из {total})",
+                                   EN: "   the client has not opened it yet (0 of {total})"},
+    "analytics.card.opened": {RU: "   клиент открыл стр. {pages} из {total} (впервые {when})",
+                              EN: "   the client opened p. {pages} of {total} (first {when})"},
+    "analytics.card.not_opened": {RU: "   не открыты: {pages}", EN: "   not opened: {pages}"},
+    "analytics.card.counts": {RU: "   просмотров по страницам: {counts}",
+                              EN: "   views per page: {counts}"},
+    "analytics.card.history": {RU: "👥 Участники:", EN: "👥 Members:"},
+    "analytics.card.client_joined": {RU: "   + {name} — {when}", EN: "   + {name} — {when}"},
+    "analytics.card.client_left": {RU: "   − {name} — {when}", EN: "   − {name} — {when}"},
+    "analytics.btn.chart": {RU: "📊 {file}", EN: "📊 {file}"},
+    "analytics.btn.notify_on": {RU: "🔔 Уведомления о просмотрах: вкл.",
+                                EN: "🔔 View notices: on"},
+    "analytics.btn.notify_off": {RU: "🔕 Уведомления о просмотрах: выкл.",
+                                 EN: "🔕 View notices: off"},
+    "analytics.notify.on": {RU: "Уведомления о просмотрах включены.",
+                            EN: "View notices are on."},
+    "analytics.notify.off": {RU: "Уведомления о просмотрах выключены.",
+                             EN: "View notices are off."},
+    "analytics.chart.title": {RU: "«{file}»: страницы", EN: "“{file}”: pages"},
+    "analytics.chart.legend": {RU: "зелёный — клиент открыл, красный — нет",
+                               EN: "green: opened by the client, red: not opened"},
+    "analytics.chart.counts": {RU: "просмотров каждой страницы (без ваших)",
+                               EN: "views of each page (yours not counted)"},
+    "analytics.chart.caption": {RU: "📊 «{file}» в «{channel}»",
+                                EN: "📊 “{file}” in “{channel}”"},
+    "analytics.gone": {RU: "Эта публикация недоступна.", EN: "This publication is not available."},
+    "analytics.notice.opened": {
+        RU: "👀 Клиент открыл смету «{file}» в «{channel}»: стр. {pages} из {total}.",
+        EN: "👀 The client opened “{file}” in “{channel}”: p. {pages} of {total}.",
+    },
+    "analytics.notice.session_lost": {
+        RU: ("Telegram отключил ваш аккаунт от бота, поэтому просмотры смет больше не "
+             "проверяются. Подключите аккаунт снова: /start"),
+        EN: ("Telegram disconnected your account from the bot, so views of your estimates are "
+             "no longer checked. Connect the account again: /start"),
+    },
+    "analytics.admin": {
+        RU: ("📊 Всего: подрядчиков {contractors}, каналов {channels}, публикаций "
+             "{publications}, страниц {pages_rendered}, сбоев {failures}, клиентов вступило "
+             "{clients_joined}, просмотров {views}."),
+        EN: ("📊 In all: contractors {contractors}, channels {channels}, publications "
+             "{publications}, pages {pages_rendered}, failures {failures}, clients joined "
+             "{clients_joined}, views {views}."),
+    },
+    "analytics.trace.usage": {
+        RU: "Пришлите код со страницы: /trace КОД (например, /trace K7M2P).",
+        EN: "Send the code printed on the page: /trace CODE (for example, /trace K7M2P).",
+    },
+    "analytics.trace.unknown": {RU: "Код {code} не найден среди ваших публикаций.",
+                                EN: "Code {code} is not one of your publications."},
+    "analytics.trace.found": {
+        RU: ("🔎 #{code}: «{file}», стр. {pages}\n"
+             "Канал: «{channel}», опубликовано {when}\n"
+             "Участники канала тогда и после:\n{members}"),
+        EN: ("🔎 #{code}: “{file}”, p. {pages}\n"
+             "Channel: “{channel}”, published {when}\n"
+             "Channel members then and since:\n{members}"),
+    },
+    "analytics.trace.member": {RU: "• {name}, вступил {joined}{left}",
+                               EN: "• {name}, joined {joined}{left}"},
+    "analytics.trace.left": {RU: ", вышел {when}", EN: ", left {when}"},
+    "analytics.trace.nobody": {RU: "• никого, кроме вас", EN: "• nobody but you"},
+    "analytics.trace.opened": {RU: "\nОткрыты клиентами: стр. {pages}",
+                               EN: "\nOpened by clients: p. {pages}"},
 }
 
 

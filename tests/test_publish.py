@@ -74,7 +74,12 @@ def test_pdf_published_as_watermarked_protected_pages(tmp_path, corpus):
             assert "26–50" in labels(picker)
             # "Далее" with nothing chosen says so; then pick by toggles: 2 and 3.
             await app.emulator.user_press(ivan, picker["id"], "2")
+            # the next button exists once the bot has edited the keyboard
+            await app.emulator.wait_until(lambda: "✓2" in labels(
+                next(m for m in app.emulator.user_chat(ivan) if m["id"] == picker["id"])))
             await app.emulator.user_press(ivan, picker["id"], "3")
+            await app.emulator.wait_until(lambda: "✓3" in labels(
+                next(m for m in app.emulator.user_chat(ivan) if m["id"] == picker["id"])))
             [edited] = [m for m in app.emulator.user_chat(ivan) if m["id"] == picker["id"]]
             assert edited["edited"] and "Выбрано: 2–3 — 2 из 90" in edited["text"]
             assert labels(edited)[:3] == ["1", "✓2", "✓3"]

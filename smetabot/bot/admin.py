@@ -11,6 +11,7 @@ from datetime import date
 
 from smetabot import texts
 from smetabot.billing import Subscription
+from smetabot.bot import analytics
 from smetabot.bot.cabinet import plan_words
 from smetabot.bot.channels import send
 from smetabot.bot.menu import unknown
@@ -52,7 +53,8 @@ async def help_(ctx: Ctx) -> None:
                    channels=_limit(ctx, p.max_channels),
                    publications=_limit(ctx, p.max_publications))
              for p in await ctx.svc.billing.plans()]
-    await send(ctx.client, ctx.user_id, ctx.t("admin.help", plans="\n".join(lines)))
+    await send(ctx.client, ctx.user_id, ctx.t("admin.help", plans="\n".join(lines))
+               + await analytics.admin_summary(ctx.svc, ctx.lang))
 
 
 async def contractors(ctx: Ctx) -> None:

@@ -26,6 +26,7 @@ from pyrogram.types import (
 )
 
 from smetabot import texts
+from smetabot.bot import analytics
 from smetabot.bot.menu import connect_keyboard, main_menu, require_account
 from smetabot.bot.router import Ctx, Router
 from smetabot.channel_records import ClientChannel, Member
@@ -215,9 +216,10 @@ async def _card_view(ctx: Ctx, channel: ClientChannel,
                  status=ctx.t(f"mych.status.{channel.status}"), members=who,
                  publications=await records.publications(channel.id), link=link)
     listing, publication_rows = await publications_view(ctx, channel, page)
-    text += "\n\n" + listing
+    extra, charts = await analytics.card_section(ctx.svc, channel, ctx.lang)
+    text += "\n\n" + listing + extra
     shared = link_keyboard(ctx.lang, channel)
-    rows = publication_rows + (list(shared.inline_keyboard) if shared else [])
+    rows = publication_rows + (list(shared.inline_keyboard) if shared else []) + charts
     rows.append([InlineKeyboardButton(ctx.t("card.btn.clients", count=len(members)),
                                       callback_data=f"card:m:{channel.id}")])
     if admin:
