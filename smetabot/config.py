@@ -76,6 +76,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "png_level": Key(int, 3),
         "worker_memory_mb": Key(int, 2048),
         "upload_ttl_hours": Key(int, 24),
+        "max_cells": Key(int, 2_000_000),
     },
 }
 

@@ -32,7 +32,8 @@ from pyrogram import Client, raw, utils
 from pyrogram import errors as tg
 
 from smetabot import errors
-from smetabot.render import detect, pipeline
+from smetabot.render.detect import Sniffed
+from smetabot.render.renderer import Renderer
 
 if TYPE_CHECKING:
     from smetabot.app import App
@@ -137,10 +138,7 @@ class Publishing:
 
     def check_file(self, file_name: str | None, size: int | None) -> None:
         """Refuse what cannot be a document we take, before downloading anything."""
-        pipeline.check_size_bytes(size or 0, self.app.settings)
-        suffix = Path(file_name or "").suffix.lower()
-        if suffix and suffix not in detect.EXTENSIONS:
-            raise errors.UnsupportedFile()
+        Renderer(self.app.settings, self.app.runner).check_announced(file_name, size)
 
     async def create_upload(self, contractor_id: int, file_name: str, size: int,
                             download: Callable[[Path], Awaitable[Any]]) -> Upload:
@@ -152,8 +150,9 @@ class Publishing:
         try:
             await download(target)
             data_size = target.stat().st_size
-            pipeline.check_size(target, self.app.settings)
-            kind = detect.sniff(target)
+            sniffed = await asyncio.to_thread(
+                Renderer(self.app.settings, self.app.runner).check_file, target)
+            kind = sniffed.label
             digest = await asyncio.to_thread(_sha256, target)
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
@@ -185,37 +184,27 @@ class Publishing:
                             progress: Progress) -> Upload:
         """Convert (Office), validate, and render thumbnails of every page, handing them out
         in order, a chunk at a time, as soon as they are ready."""
-        app = self.app
+        renderer = Renderer(self.app.settings, self.app.runner)
         await self.set_upload(upload.id, status="previewing", error=None)
         work = upload.folder / "work"
         work.mkdir(exist_ok=True)
-        previews = upload.folder / "previews"
-        previews.mkdir(exist_ok=True)
-        pdf, total, _ = await asyncio.to_thread(pipeline.prepare, app.runner, Path(upload.path),
-                                                work, app.settings)
-        if total > app.settings.max_pages:
-            raise errors.TooManyPages(pages=total, limit=app.settings.max_pages)
-        await self.set_upload(upload.id, pages=total, pdf_path=pdf)
-        numbers = list(range(1, total + 1))
-        chunks = [numbers[at:at + PREVIEW_CHUNK] for at in range(0, total, PREVIEW_CHUNK)]
-        jobs = [app.runner.submit("render_previews", pdf, chunk, str(previews),
-                                  app.settings.preview_width, app.settings.worker_memory_mb,
-                                  timeout=app.settings.page_timeout * 2)
-                for chunk in chunks]
-        ready: dict[int, list[dict]] = {}
-        handed = 0
+        prepared = await renderer.prepare(Path(upload.path), work, owner=upload.contractor_id,
+                                          sniffed=Sniffed.from_label(upload.kind))
+        total = prepared.pages
+        if total > renderer.settings.max_pages:
+            raise errors.TooManyPages(pages=total, limit=renderer.settings.max_pages)
+        await self.set_upload(upload.id, pages=total, pdf_path=str(prepared.pdf))
         done_pages = 0
 
-        async def on_result(index: int, result: dict) -> None:
-            nonlocal handed, done_pages
-            ready[index] = result["previews"]
-            done_pages += len(result["previews"])
+        async def on_ready(batch: list[dict]) -> None:
+            nonlocal done_pages
+            done_pages += len(batch)
             await progress(done_pages, total)
-            while handed in ready:  # in page order, whatever order workers finish in
-                await on_previews(ready.pop(handed))
-                handed += 1
+            await on_previews(batch)
 
-        await app.runner.gather(jobs, on_result)
+        await renderer.previews(prepared.pdf, list(range(1, total + 1)),
+                                upload.folder / "previews", on_ready,
+                                owner=upload.contractor_id)
         await self.set_upload(upload.id, status="ready")
         refreshed = await self.upload(upload.id)
         assert refreshed is not None
@@ -296,7 +285,6 @@ class Publishing:
 
     async def render_pages(self, publication: Publication, progress: Progress) -> list[Path]:
         """The publication's watermarked 300-DPI pages (rendered now unless already there)."""
-        app = self.app
         upload = await self.upload(publication.upload_id) if publication.upload_id else None
         if upload is None or not upload.pdf_path:
             raise errors.ServiceError("the upload of this publication is gone")
@@ -306,21 +294,17 @@ class Publishing:
         targets = [out / f"page-{number:03d}.png" for number in publication.pages]
         missing = [(number, target) for number, target in zip(publication.pages, targets)
                    if not target.exists()]
-        jobs = [app.runner.submit("render_page", upload.pdf_path, number, str(target),
-                                  app.settings.dpi, int(app.settings.max_megapixels * 1e6),
-                                  text, app.settings.png_level, app.settings.worker_memory_mb,
-                                  timeout=app.settings.page_timeout,
-                                  limit_words=f"{app.settings.page_timeout:g} s per page")
-                for number, target in missing]
         done = len(targets) - len(missing)
 
-        async def on_result(_index: int, _result: dict) -> None:
+        async def on_done(_page: dict) -> None:
             nonlocal done
             done += 1
             await progress(done, len(targets))
 
         await progress(done, len(targets))
-        await app.runner.gather(jobs, on_result)
+        await Renderer(self.app.settings, self.app.runner).pages(
+            Path(upload.pdf_path), [number for number, _ in missing],
+            [target for _, target in missing], text, on_done, owner=publication.contractor_id)
         return targets
 
     async def send_pages(self, publication: Publication, chat_id: int, files: list[Path],
