@@ -147,6 +147,8 @@ class Renderer:
         """Pages ``numbers`` at ``dpi`` (default: the settings') with ``watermark`` burned in,
         written to ``targets``; ``on_done`` hears of each as it is written."""
         settings = self.settings
+        for folder in {target.parent for target in targets}:
+            folder.mkdir(parents=True, exist_ok=True)
         jobs = [self.runner.submit(self.tasks.render_page, str(pdf), number, str(target),
                                    dpi or settings.dpi, int(settings.max_megapixels * 1e6),
                                    watermark, settings.png_level, settings.worker_memory_mb,
