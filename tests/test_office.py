@@ -374,3 +374,23 @@ def test_sheets_sharing_a_page_style_get_their_own_orientation(tmp_path: Path) -
     narrow = [page for page in pages if "Колонка29" not in page[2]]
     assert len(wide) == 1 and wide[0][0] > wide[0][1] and "Колонка0" in wide[0][2]
     assert narrow and all(width < height for width, height, _ in narrow)
+
+
+def test_sheets_without_a_paper_size_come_out_on_a4(tmp_path: Path) -> None:
+    # OOXML without <pageSetup paperSize> means US Letter; a Russian estimate is A4.
+    src = ESTIMATES / "smeta-pro_remont_smeta_akty_6sheets.xlsx"  # names no paper size
+    pages = _pdf_pages(convert_to_pdf(src, tmp_path))
+    for width, height, _ in pages:
+        assert sorted((round(width), round(height))) == [595, 842]
+    letter = _pdf_pages(convert_to_pdf(src, tmp_path / "letter", paper="letter"))
+    assert sorted((round(letter[0][0]), round(letter[0][1]))) == [612, 792]
+
+
+def test_a_narrow_table_fills_the_page_width(tmp_path: Path) -> None:
+    src = _ods(tmp_path / "narrow.ods", {"Узкий": 3}, rows=10)
+    with pymupdf.open(convert_to_pdf(src, tmp_path / "out")) as doc:
+        page = doc[0]
+        right = max(block[2] for block in page.get_text("blocks"))
+        # At 100% three default columns end at about a third of an A4 page's width; enlarged
+        # (at most 200%), their text reaches past 60% of it.
+        assert right / page.rect.width > 0.6

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -14,9 +15,18 @@ from smetabot.cli import app
 from smetabot.render import jobs
 from smetabot.render.pipeline import RenderSettings
 from smetabot.render.renderer import Renderer
-from tests.conftest import leftovers
 
 cli = CliRunner()
+
+
+@pytest.fixture
+def own_temp(tmp_path, monkeypatch) -> Path:
+    """A temp dir of this test's own (the render's workers fork with it): the system's is
+    shared with other test runs on this machine, whose files come and go meanwhile."""
+    folder = tmp_path / "temp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
 
 
 def run_cli(*args: str) -> tuple[int, str, str]:
@@ -68,16 +78,15 @@ def test_huge_page_is_scaled_to_the_pixel_budget(corpus, tmp_path):
     assert image.width > image.height  # the page's /Rotate 90 is honoured
 
 
-def test_cli_renders_xlsx_estimate_with_summary(corpus, tmp_path):
+def test_cli_renders_xlsx_estimate_with_summary(corpus, tmp_path, own_temp):
     src = corpus / "estimates_ru/lsr_kherson-uks_02-01-15 ES - (RIM) spaces&parens.xlsx"
-    before = leftovers()
     code, out, err = run_cli("render", str(src), "--pages", "1-2", "--watermark", "ООО «Ремонт»",
                              "--previews", "--out", str(tmp_path / "x"))
     assert code == 0, err
     assert out.startswith("Rendered 2 of ")
     assert "(2 previews)" in out
     assert len(list((tmp_path / "x").glob("page-*.png"))) == 2
-    assert leftovers() - before == set()
+    assert os.listdir(own_temp) == []
 
 
 BAD_FILES = [
@@ -96,14 +105,13 @@ BAD_FILES = [
 
 
 @pytest.mark.parametrize("name,error,words", BAD_FILES, ids=[Path(b[0]).name for b in BAD_FILES])
-def test_bad_file_gives_one_clear_message(corpus, tmp_path, name, error, words):
-    before = leftovers()
+def test_bad_file_gives_one_clear_message(corpus, tmp_path, own_temp, name, error, words):
     code, _, err = run_cli("render", str(corpus / name), "--out", str(tmp_path / "o"))
     assert code == error.exit_code == errors.EXIT_DOCUMENT
     assert words in err
     assert err.count("\n") == 1 and "Traceback" not in err
     assert not (tmp_path / "o").exists()
-    assert leftovers() - before == set()
+    assert os.listdir(own_temp) == []
 
 
 @pytest.mark.parametrize("name,pages", [
@@ -204,3 +212,19 @@ def test_no_mupdf_noise_on_stderr(corpus, tmp_path, capfd):
     assert code == 0, err
     assert "MuPDF" not in capfd.readouterr().err
     assert os.listdir(tmp_path / "o") == ["page-001.png"]
+
+
+def test_prepare_keeps_each_sheet_with_its_pages(runner, corpus, settings, tmp_path):
+    import asyncio
+
+    src = corpus / "estimates_ru/smeta-pro_remont_smeta_akty_6sheets.xlsx"
+    prepared = asyncio.run(Renderer(settings, runner).prepare(src, tmp_path, owner=7))
+    names = [name for name, _, _ in prepared.sheets]
+    assert names[:2] == ["Смета (образец)", "акт 2"] and len(names) == 6
+    # The ranges follow each other and cover the document.
+    assert prepared.sheets[0][1] == 1 and prepared.sheets[-1][2] == prepared.pages
+    for (_, _, last), (_, first, _) in zip(prepared.sheets, prepared.sheets[1:]):
+        assert first == last + 1
+    pdf = asyncio.run(Renderer(settings, runner).prepare(
+        corpus / "estimates_ru/treasury_223fz_formats_v16.2.pdf", tmp_path / "p"))
+    assert pdf.sheets == ()

@@ -43,6 +43,8 @@ from smetabot.render.detect import Sniffed
 log = logging.getLogger(__name__)
 
 KINDS = detect.OFFICE_KINDS
+#: paper for sheets that name none (OOXML's default is US Letter), in 1/100 mm, short x long side
+PAPERS = {"a4": "21000x29700", "a3": "29700x42000", "a5": "14800x21000", "letter": ""}
 _WORK, _TEMPLATE = "smetabot-office-", "smetabot-lo-template-"  # temp dir prefixes, then a pid
 _MACRO_URL = "macro:///Standard.Module1.Convert"
 _WARMUP_TIMEOUT = 60.0
@@ -81,11 +83,16 @@ def convert_to_pdf(
     soffice: str | None = None,
     timeout: float = 120.0,
     sniffed: Sniffed | None = None,
+    paper: str = "A4",
 ) -> Path:
     """Convert an Office file (doc, docx, xls, xlsx, odt, ods, rtf) to PDF in out_dir; returns the PDF path.
 
-    ``sniffed`` is what :func:`detect.sniff` found, when the caller already asked it."""
-    return _guarded(_convert, Path(src), Path(out_dir), soffice, timeout, sniffed)
+    ``sniffed`` is what :func:`detect.sniff` found, when the caller already asked it; ``paper``
+    (A4, A3, A5 or letter) is what a sheet that names no paper size is printed on."""
+    if paper.lower() not in PAPERS:
+        raise ValueError(f"unknown paper size {paper!r}")
+    return _guarded(_convert, Path(src), Path(out_dir), soffice, timeout, sniffed,
+                    PAPERS[paper.lower()])
 
 
 def _guarded(fn: Callable[..., T], *args: object) -> T:
@@ -98,7 +105,8 @@ def _guarded(fn: Callable[..., T], *args: object) -> T:
 
 
 def _convert(
-    src: Path, out_dir: Path, soffice: str | None, timeout: float, sniffed: Sniffed | None
+    src: Path, out_dir: Path, soffice: str | None, timeout: float, sniffed: Sniffed | None,
+    paper: str,
 ) -> Path:
     started = time.monotonic()
     exe = find_soffice(soffice)
@@ -117,6 +125,7 @@ def _convert(
         shutil.copyfile(src, source)  # and LibreOffice's lock file lands in our dir
         env = {"SMETABOT_IN": source.as_uri(), "SMETABOT_OUT": pdf.as_uri()}
         env["SMETABOT_STATUS"] = str(status)  # the macro reads its arguments from the environment
+        env["SMETABOT_PAPER"] = paper
         try:
             rc, output = _run_soffice(exe, profile, [_MACRO_URL], Path(tmp), remaining, **env)
         except TimeoutError as exc:

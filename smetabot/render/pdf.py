@@ -116,6 +116,17 @@ def prepare_pdf(path: Path, workdir: Path) -> tuple[Path, int]:
         doc.close()
 
 
+def sheet_pages(doc: pymupdf.Document) -> list[tuple[str, int, int]]:
+    """``(sheet name, first page, last page)`` of a PDF LibreOffice made from a workbook, read
+    from the bookmarks it writes, one per sheet at its first page."""
+    marks = [(title, page) for level, title, page, *_ in doc.get_toc(simple=True)
+             if level == 1 and page >= 1]
+    marks.sort(key=lambda mark: mark[1])
+    return [(title, page, (marks[at + 1][1] - 1) if at + 1 < len(marks) else doc.page_count)
+            for at, (title, page) in enumerate(marks)
+            if at + 1 == len(marks) or marks[at + 1][1] > page]
+
+
 def page_count(path: Path) -> int:
     """Number of pages of the PDF at ``path`` (validating it on the way)."""
     doc = open_pdf(path)

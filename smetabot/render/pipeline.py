@@ -25,6 +25,7 @@ class RenderSettings:
     png_level: int = 3
     worker_memory_mb: int = 2048
     preview_width: int = 320
+    paper: str = "A4"  # for spreadsheets that name no paper size
 
     @classmethod
     def from_config(cls, section: dict) -> RenderSettings:

@@ -39,7 +39,8 @@ from smetabot.render.pipeline import RenderResult, RenderSettings
 from smetabot.render.tasks import tasks_of
 
 PREPARE, PREVIEW, PAGE = 2_000_000, 1_000_000, 0  # Huey priorities of the three kinds of task
-PREVIEW_CHUNK = 5  # thumbnails per task: small enough to hand the first ones out fast
+PREVIEW_CHUNK = 5
+SHEET_KINDS = ("xlsx", "xls", "ods")  # thumbnails per task: small enough to hand the first ones out fast
 
 OnPreviews = Callable[[list[dict]], Awaitable[None]]
 OnPage = Callable[[dict], Awaitable[None]]
@@ -53,6 +54,8 @@ class Prepared:
     pages: int
     sniffed: Sniffed
     converted: bool
+    #: for a workbook: each sheet's name with its first and last page, e.g. ("Смета", 1, 6)
+    sheets: tuple[tuple[str, int, int], ...] = ()
 
 
 class Renderer:
@@ -103,15 +106,16 @@ class Renderer:
             converted.mkdir(parents=True, exist_ok=True)
             job = self.runner.submit(
                 self.tasks.convert_office, str(source), str(converted), settings.soffice,
-                settings.office_timeout, sniffed.kind, sniffed.encrypted,
+                settings.office_timeout, sniffed.kind, sniffed.encrypted, settings.paper,
                 timeout=settings.office_timeout + 10, owner=owner, priority=PREPARE,
                 limit_words=f"{settings.office_timeout:g} s of conversion")
             pdf = Path((await self.runner.gather([job]))[0]["pdf"])
         job = self.runner.submit(self.tasks.inspect_pdf, str(pdf), str(work),
-                                 settings.worker_memory_mb, timeout=settings.page_timeout,
-                                 owner=owner, priority=PREPARE)
+                                 settings.worker_memory_mb, sniffed.kind in SHEET_KINDS,
+                                 timeout=settings.page_timeout, owner=owner, priority=PREPARE)
         info = (await self.runner.gather([job]))[0]
-        return Prepared(Path(info["pdf"]), info["pages"], sniffed, sniffed.office)
+        return Prepared(Path(info["pdf"]), info["pages"], sniffed, sniffed.office,
+                        tuple(tuple(sheet) for sheet in info["sheets"]))
 
     async def previews(self, pdf: Path, numbers: list[int], out: Path,
                        on_ready: OnPreviews | None = None, *, owner: int = 0,

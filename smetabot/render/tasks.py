@@ -119,24 +119,27 @@ def _document(path: str) -> Any:
 
 
 def convert_office(src: str, workdir: str, soffice: str, timeout: float, kind: str,
-                   encrypted: bool) -> dict:
+                   encrypted: bool, paper: str = "A4") -> dict:
     """Convert an Office file (of the sniffed ``kind``) to PDF with LibreOffice."""
     from smetabot.render import office
     from smetabot.render.detect import Sniffed
 
     _limit_memory(0)
     pdf = office.convert_to_pdf(Path(src), Path(workdir), soffice=soffice or None,
-                                timeout=timeout, sniffed=Sniffed(kind, encrypted))
+                                timeout=timeout, sniffed=Sniffed(kind, encrypted),
+                                paper=paper)
     return {"pdf": str(pdf)}
 
 
-def inspect_pdf(src: str, workdir: str, memory_mb: int) -> dict:
-    """Validate a PDF; returns the path to render from and its page count."""
-    from smetabot.render.pdf import prepare_pdf
+def inspect_pdf(src: str, workdir: str, memory_mb: int, sheets: bool = False) -> dict:
+    """Validate a PDF; returns the path to render from, its page count and, for a converted
+    spreadsheet (``sheets``), each sheet's name with its first and last page."""
+    from smetabot.render.pdf import prepare_pdf, sheet_pages
 
     _limit_memory(memory_mb)
     path, count = prepare_pdf(Path(src), Path(workdir))
-    return {"pdf": str(path), "pages": count}
+    return {"pdf": str(path), "pages": count,
+            "sheets": sheet_pages(_document(str(path))) if sheets else []}
 
 
 def render_page(pdf: str, number: int, out: str, dpi: float, max_pixels: int,
