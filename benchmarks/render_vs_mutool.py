@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 from smetabot.render import jobs, pipeline
+from smetabot.render.renderer import Renderer
 from smetabot.render.tasks import create_huey
 
 DEFAULT_PDF = (Path(__file__).resolve().parents[2] / "shared/corpus/estimates_ru/"
@@ -40,11 +41,10 @@ def run_ours(pdf: Path, first: int, last: int, workers: int) -> tuple[float, lis
     try:
         huey = create_huey(work / "queue.db")
         with jobs.embedded_consumer(huey, workers) as consumer:
-            runner = jobs.JobRunner(huey, consumer)
+            renderer = Renderer.on_queue(pipeline.RenderSettings(), huey, consumer)
             started = time.perf_counter()
-            result = pipeline.render(runner, pdf, work / "out", work, pipeline.RenderSettings(),
-                                     pages=f"{first}-{last}", watermark="Иванов И.И. · #K7Q2",
-                                     workers=workers)
+            result = renderer.render_sync(pdf, work / "out", work, pages=f"{first}-{last}",
+                                          watermark="Иванов И.И. · #K7Q2")
             seconds = time.perf_counter() - started
             rss = [peak_rss_mb(process.pid) for _, process in consumer.worker_threads]
         return seconds, rss, result.bytes // len(result.pages)

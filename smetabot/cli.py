@@ -16,6 +16,7 @@ import uuid
 from pathlib import Path
 
 import typer
+import typer.core
 from typer.core import TyperGroup
 
 from smetabot import __version__, cli_analytics, cli_operator, errors
@@ -99,7 +100,22 @@ def _human_size(size: int) -> str:
     return f"{size} B"
 
 
-@app.command()
+_UsageError = typer.BadParameter.__mro__[1]  # click's UsageError: typer does not export it
+
+
+class _UsageIs64(typer.core.TyperCommand):
+    """A command whose argument errors (unknown option, value out of range) exit 64, as the
+    README promises, instead of click's 2."""
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except _UsageError as exc:
+            exc.exit_code = errors.EXIT_USAGE
+            raise
+
+
+@app.command(cls=_UsageIs64)
 def render(
     file: Path = typer.Argument(..., help="PDF, DOCX, DOC, XLSX, XLS, ODT, ODS or RTF file."),
     pages: str | None = typer.Option(None, "--pages", help="Pages to render, e.g. 1,3,5-7."),
@@ -113,32 +129,81 @@ def render(
                                                "(default: ./config.toml if present)."),
 ) -> None:
     """Render a document to watermarked PNG pages, offline."""
+    import asyncio
+    import signal
+
     from smetabot.render import jobs, pipeline
     from smetabot.render.pages import PageSyntaxError
+    from smetabot.render.renderer import Renderer
     from smetabot.render.tasks import create_huey
 
+    exit_cantcreat = 73  # EX_CANTCREAT: the output cannot be created
+
+    def usage(message: str) -> None:
+        typer.echo(f"Error: {message}", err=True)
+        raise typer.Exit(errors.EXIT_USAGE)
+
+    def cannot_create(message: str) -> None:
+        typer.echo(f"Error: cannot write the output: {message}", err=True)
+        raise typer.Exit(exit_cantcreat)
+
+    async def run_stoppable(renderer: Renderer, work: Path) -> pipeline.RenderResult:
+        # SIGTERM cancels the render: queued pages are revoked and the caller cleans up.
+        loop, task = asyncio.get_running_loop(), asyncio.current_task()
+        assert task is not None
+        stopped.clear()
+
+        def stop() -> None:
+            stopped.append(signal.SIGTERM)
+            task.cancel()
+
+        loop.add_signal_handler(signal.SIGTERM, stop)
+        try:
+            return await renderer.render(file, work / "done", work, pages=pages,
+                                         watermark=watermark, dpi=dpi, previews=previews)
+        finally:
+            loop.remove_signal_handler(signal.SIGTERM)
+
+    stopped: list[int] = []
     _quiet_logs()
     try:
         cfg = config_mod.load(config_mod.config_path(config_file))
         settings = pipeline.RenderSettings.from_config(cfg.section("render"))
         if not file.is_file():
-            typer.echo(f"Error: no such file: {file}", err=True)
-            raise typer.Exit(errors.EXIT_USAGE)
+            usage(f"no such file: {file}")
         out_dir = out or Path(f"{file.stem}-pages")
+        if out_dir.exists() and not out_dir.is_dir():
+            cannot_create(f"{out_dir} exists and is not a folder")
+        parent = next(p for p in [out_dir, *out_dir.absolute().parents] if p.exists())
+        if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+            cannot_create(f"{parent} is not a folder you can write to")
         workers = pipeline.default_workers(cfg["render.workers"])
         workdir = Path(tempfile.mkdtemp(prefix="smetabot-render-"))
         try:
             huey = create_huey(workdir / "queue.db")
             with jobs.embedded_consumer(huey, workers) as consumer:
-                runner = jobs.JobRunner(huey, consumer)
-                result = pipeline.render(runner, file, out_dir, workdir, settings, pages=pages,
-                                         watermark=watermark, dpi=dpi, previews=previews,
-                                         workers=workers)
+                renderer = Renderer.on_queue(settings, huey, consumer)
+                result = asyncio.run(run_stoppable(renderer, workdir))
+            try:
+                out_dir.mkdir(parents=True, exist_ok=True)
+                for item in result.pages + result.previews:
+                    target = out_dir / Path(item["path"]).name
+                    shutil.move(item["path"], target)
+                    item["path"] = str(target)
+            except OSError as exc:
+                cannot_create(f"{out_dir}: {exc.strerror or exc}")
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
+    except asyncio.CancelledError:
+        if not stopped:
+            raise
+        typer.echo("Stopped: rendering was interrupted (SIGTERM); temporary files removed.",
+                   err=True)
+        raise typer.Exit(128 + signal.SIGTERM) from None
     except PageSyntaxError as exc:
-        typer.echo(f"Error: --pages: {exc}", err=True)
-        raise typer.Exit(errors.EXIT_USAGE) from None
+        usage(f"--pages: {exc}")
+    except errors.BadPageSelection as exc:
+        usage(f"--pages: {exc.message('en')}")
     except errors.SmetaBotError as exc:
         if type(exc) is errors.ServiceError:
             crash(exc)

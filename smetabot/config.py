@@ -85,6 +85,8 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "png_level": Key(int, 3),
         "worker_memory_mb": Key(int, 2048),
         "upload_ttl_hours": Key(int, 24),
+        "max_cells": Key(int, 2_000_000),
+        "paper": Key(str, "A4"),
     },
 }
 
@@ -227,6 +229,9 @@ def _validate(config: Config) -> None:
         ("render.office_timeout", lambda v: v > 0, "positive"),
         ("render.png_level", lambda v: 0 <= v <= 9, "between 0 and 9"),
         ("render.worker_memory_mb", lambda v: v >= 256, "at least 256"),
+        ("render.max_cells", lambda v: v > 0, "positive"),
+        ("render.paper", lambda v: v.lower() in ("a4", "a3", "a5", "letter"),
+         "A4, A3, A5 or letter"),
         ("server.port", lambda v: 0 <= v <= 65535, "a TCP port (0-65535)"),
     ]
     for dotted, ok, words in checks:

@@ -16,7 +16,8 @@
     │   ├── DamagedDocument        truncated, corrupt, unreadable
     │   ├── EmptyDocument          no pages
     │   ├── BadPageSelection       --pages names pages the document does not have
-    │   └── DocumentTooComplex     rendering ran past its time or memory limit
+    │   ├── DocumentTooComplex     rendering ran past its time or memory limit
+    │   └── SpreadsheetTooLarge    a sheet declares more cells than the budget
     ├── AccountError           the contractor's Telegram account cannot act for them
     │   ├── NotConnected           no account connected yet
     │   ├── SessionRevoked         Telegram ended the session (Devices → terminate)
@@ -173,6 +174,13 @@ class BadPageSelection(DocumentError):
 class DocumentTooComplex(DocumentError):
     en = "The document is too complex to render: it ran past the limit of {limit}."
     ru = "Документ слишком сложный: его обработка превысила лимит ({limit})."
+
+
+class SpreadsheetTooLarge(DocumentError):
+    en = ("The spreadsheet declares {cells} cells; the limit is {limit}. Remove the empty rows "
+          "and columns or set a print area, and send it again.")
+    ru = ("В таблице объявлено {cells} ячеек, можно не больше {limit}. Удалите пустые строки "
+          "и столбцы или задайте область печати и отправьте её ещё раз.")
 
 
 class AccountError(SmetaBotError):

@@ -34,6 +34,7 @@ class Upload:
     error: str | None
     pdf_path: str | None
     previews_sent: int = 0
+    sheets: str | None = None  # JSON [[name, first page, last page], ...] of a spreadsheet
 
     @property
     def folder(self) -> Path:
@@ -76,7 +77,7 @@ def document_title(file_name: str) -> str:
 
 
 _UPLOAD_COLUMNS = ("id, contractor_id, file_name, kind, size, path, pages, status, expires_at, "
-                   "status_message_id, error, pdf_path, previews_sent")
+                   "status_message_id, error, pdf_path, previews_sent, sheets")
 _PUBLICATION_COLUMNS = ("id, contractor_id, channel_id, upload_id, file_name, pages, watermark, "
                         "tracking_code, message_ids, random_ids, sent_albums, status, "
                         "status_message_id, lang, title, replaced_by, created_at")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import logging
 import re
 import secrets
@@ -42,9 +43,10 @@ from smetabot.publication_records import (
     _publication,
     document_title,
 )
-from smetabot.render import detect, pipeline
+from smetabot.render.detect import Sniffed
 from smetabot.render.jobs import JobRunner
 from smetabot.render.pipeline import RenderSettings
+from smetabot.render.renderer import Renderer
 from smetabot.statuses import ChannelStatus, PublicationStatus, UploadStatus
 
 log = logging.getLogger(__name__)
@@ -126,6 +128,11 @@ class Publishing:
     def runner(self) -> JobRunner:
         return self._runner()
 
+    @property
+    def renderer(self) -> Renderer:
+        """The render API on the app's queue (its per-contractor fairness lives there)."""
+        return Renderer(self.settings, self.runner)
+
     async def _tell(self, event: str, *args: Any) -> None:
         """Report to the notifier; a failure to tell never stops the work (its state is in
         the database, and the channel has the pages)."""
@@ -138,10 +145,7 @@ class Publishing:
 
     def check_file(self, file_name: str | None, size: int | None) -> None:
         """Refuse what cannot be a document we take, before downloading anything."""
-        pipeline.check_size_bytes(size or 0, self.settings)
-        suffix = Path(file_name or "").suffix.lower()
-        if suffix and suffix not in detect.EXTENSIONS:
-            raise errors.UnsupportedFile()
+        self.renderer.check_announced(file_name, size)
 
     async def receive(self, contractor_id: int, file_name: str, size: int,
                       download: Callable[[Path], Awaitable[Any]], lang: str,
@@ -171,8 +175,7 @@ class Publishing:
         try:
             await download(target)
             data_size = target.stat().st_size
-            pipeline.check_size(target, self.settings)
-            kind = detect.sniff(target)
+            kind = (await asyncio.to_thread(self.renderer.check_file, target)).label
             digest = await asyncio.to_thread(_sha256, target)
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
@@ -216,37 +219,29 @@ class Publishing:
                             progress: Progress) -> Upload:
         """Convert (Office), validate, and render thumbnails of every page, handing them out
         in order, a chunk at a time, as soon as they are ready."""
-        settings = self.settings
+        renderer = self.renderer
         await self.records.set_upload(upload.id, status=UploadStatus.PREVIEWING, error=None)
         work = upload.folder / "work"
         work.mkdir(exist_ok=True)
-        previews = upload.folder / "previews"
-        previews.mkdir(exist_ok=True)
-        pdf, total, _ = await asyncio.to_thread(pipeline.prepare, self.runner,
-                                                Path(upload.path), work, settings)
-        if total > settings.max_pages:
-            raise errors.TooManyPages(pages=total, limit=settings.max_pages)
-        await self.records.set_upload(upload.id, pages=total, pdf_path=pdf)
-        numbers = list(range(1, total + 1))
-        chunks = [numbers[at:at + PREVIEW_CHUNK] for at in range(0, total, PREVIEW_CHUNK)]
-        jobs = [self.runner.submit("render_previews", pdf, chunk, str(previews),
-                                   settings.preview_width, settings.worker_memory_mb,
-                                   timeout=settings.page_timeout * 2)
-                for chunk in chunks]
-        ready: dict[int, list[dict]] = {}
-        handed = 0
+        prepared = await renderer.prepare(Path(upload.path), work, owner=upload.contractor_id,
+                                          sniffed=Sniffed.from_label(upload.kind))
+        total = prepared.pages
+        if total > renderer.settings.max_pages:
+            raise errors.TooManyPages(pages=total, limit=renderer.settings.max_pages)
+        sheets = json.dumps(list(prepared.sheets or []), ensure_ascii=False)
+        await self.records.set_upload(upload.id, pages=total, pdf_path=str(prepared.pdf),
+                                      sheets=sheets)
         done_pages = 0
 
-        async def on_result(index: int, result: dict) -> None:
-            nonlocal handed, done_pages
-            ready[index] = result["previews"]
-            done_pages += len(result["previews"])
+        async def on_ready(batch: list[dict]) -> None:
+            nonlocal done_pages
+            done_pages += len(batch)
             await progress(done_pages, total)
-            while handed in ready:  # in page order, whatever order workers finish in
-                await on_previews(ready.pop(handed))
-                handed += 1
+            await on_previews(batch)
 
-        await self.runner.gather(jobs, on_result)
+        await renderer.previews(prepared.pdf, list(range(1, total + 1)),
+                                upload.folder / "previews", on_ready,
+                                owner=upload.contractor_id)
         await self.records.set_upload(upload.id, status=UploadStatus.READY)
         refreshed = await self.records.upload(upload.id)
         assert refreshed is not None
@@ -378,7 +373,6 @@ class Publishing:
 
     async def render_pages(self, publication: Publication, progress: Progress) -> list[Path]:
         """The publication's watermarked 300-DPI pages (rendered now unless already there)."""
-        settings = self.settings
         upload = await self.records.upload(publication.upload_id) if publication.upload_id \
             else None
         if upload is None or not upload.pdf_path:
@@ -389,21 +383,17 @@ class Publishing:
         targets = [out / f"page-{number:03d}.png" for number in publication.pages]
         missing = [(number, target) for number, target in zip(publication.pages, targets)
                    if not target.exists()]
-        jobs = [self.runner.submit("render_page", upload.pdf_path, number, str(target),
-                                   settings.dpi, int(settings.max_megapixels * 1e6),
-                                   text, settings.png_level, settings.worker_memory_mb,
-                                   timeout=settings.page_timeout,
-                                   limit_words=f"{settings.page_timeout:g} s per page")
-                for number, target in missing]
         done = len(targets) - len(missing)
 
-        async def on_result(_index: int, _result: dict) -> None:
+        async def on_done(_page: dict) -> None:
             nonlocal done
             done += 1
             await progress(done, len(targets))
 
         await progress(done, len(targets))
-        await self.runner.gather(jobs, on_result)
+        await self.renderer.pages(
+            Path(upload.pdf_path), [number for number, _ in missing],
+            [target for _, target in missing], text, on_done, owner=publication.contractor_id)
         return targets
 
     async def send_pages(self, publication: Publication, chat_id: int,

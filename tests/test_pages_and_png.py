@@ -9,6 +9,7 @@ from PIL import Image, ImageChops
 
 from smetabot.errors import BadPageSelection
 from smetabot.render.pages import PageSyntaxError, parse_pages
+from smetabot.render.pdf import open_pdf, render_page, render_thumbnail
 from smetabot.render.png import encode_page, encode_png
 from smetabot.render.watermark import _font, apply_watermark, watermark_mask
 
@@ -53,14 +54,73 @@ def test_png_roundtrip_keeps_pixels_and_dpi():
     assert decoded.tobytes() == image.tobytes()
 
 
-def test_gray_pages_use_16_levels_and_keep_dpi():
+def decode(data: bytes) -> Image.Image:
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return image
+
+
+def test_gray_pages_are_lossless_8_bit_and_keep_dpi():
     image = Image.linear_gradient("L").resize((300, 200))
-    decoded = Image.open(io.BytesIO(encode_page(image, 150)))
+    decoded = decode(encode_page(image, 150))
+    assert decoded.mode == "L"
     assert round(decoded.info["dpi"][0]) == 150
-    gray = decoded.convert("L")
-    assert len(gray.getcolors()) <= 16
-    # Within one quantisation step everywhere.
-    assert ImageChops.difference(gray, image).getextrema()[1] <= 9
+    assert decoded.tobytes() == image.tobytes()
+
+
+def test_flat_colour_pages_become_an_exact_palette():
+    image = Image.new("RGB", (200, 100), "white")
+    image.paste((200, 30, 30), (10, 10, 60, 60))
+    image.paste((0, 0, 0), (80, 10, 120, 90))
+    decoded = decode(encode_page(image, 300))
+    assert decoded.mode == "P"
+    assert decoded.convert("RGB").tobytes() == image.tobytes()
+
+
+TREASURY = "estimates_ru/treasury_223fz_formats_v16.2.pdf"
+
+
+@pytest.fixture(scope="module")
+def treasury(corpus):
+    doc = open_pdf(corpus / TREASURY)
+    yield doc
+    doc.close()
+
+
+@pytest.mark.parametrize("number", [1, 10, 27])
+def test_text_page_is_gray_and_pixel_exact_against_the_rgb_render(treasury, number):
+    page = render_page(treasury, number, 300, 40_000_000)
+    decoded = decode(encode_page(page.image, page.dpi))
+    assert decoded.mode == "L" and round(decoded.info["dpi"][0]) == 300
+    rgb = treasury[number - 1].get_pixmap(dpi=300, alpha=False)
+    expected = Image.frombytes("RGB", (rgb.width, rgb.height), rgb.samples).convert("L")
+    assert decoded.size == expected.size
+    assert decoded.tobytes() == expected.tobytes()
+
+
+@pytest.mark.parametrize("number", [12, 21])
+def test_colour_page_stays_colour_and_exact(treasury, number):
+    page = render_page(treasury, number, 150, 40_000_000)
+    decoded = decode(encode_page(page.image, page.dpi)).convert("RGB")
+    rgb = treasury[number - 1].get_pixmap(dpi=150, alpha=False)
+    assert decoded.tobytes() == rgb.samples
+    red, green, _ = decoded.split()
+    assert ImageChops.difference(red, green).getextrema()[1] > 30  # visibly coloured
+
+
+def test_previews_follow_the_same_rule(treasury):
+    assert render_thumbnail(treasury, 10).mode == "L"
+    assert render_thumbnail(treasury, 21).mode == "RGB"
+
+
+def test_watermarked_page_keeps_the_watermark_and_stays_small(treasury):
+    page = render_page(treasury, 10, 300, 40_000_000)
+    plain = page.image.copy()
+    marked = apply_watermark(page.image, "Иванов И.И. · #K7Q2", page.dpi)
+    data = encode_page(marked, page.dpi)
+    decoded = decode(data)
+    assert decoded.tobytes() == marked.tobytes() != plain.tobytes()
+    assert len(data) < 700_000  # soft-edged, the same page took 800 KB
 
 
 def test_watermark_covers_the_whole_page():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -11,11 +12,21 @@ from typer.testing import CliRunner
 
 from smetabot import errors
 from smetabot.cli import app
-from smetabot.render import jobs, pipeline
+from smetabot.render import jobs
 from smetabot.render.pipeline import RenderSettings
-from tests.helpers import leftovers
+from smetabot.render.renderer import Renderer
 
 cli = CliRunner()
+
+
+@pytest.fixture
+def own_temp(tmp_path, monkeypatch) -> Path:
+    """A temp dir of this test's own (the render's workers fork with it): the system's is
+    shared with other test runs on this machine, whose files come and go meanwhile."""
+    folder = tmp_path / "temp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
 
 
 def run_cli(*args: str) -> tuple[int, str, str]:
@@ -26,8 +37,8 @@ def run_cli(*args: str) -> tuple[int, str, str]:
 def test_pdf_pages_are_rendered_at_300_dpi_with_watermark(runner, corpus, settings, tmp_path):
     src = corpus / "estimates_ru/treasury_223fz_formats_v16.2.pdf"
     work = _mkdir(tmp_path / "work")
-    result = pipeline.render(runner, src, tmp_path / "out", work, settings, pages="1-4,9",
-                             watermark="Иванов И.И.", previews=True, workers=2)
+    result = render(runner, src, tmp_path / "out", work, settings, pages="1-4,9",
+                             watermark="Иванов И.И.", previews=True)
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert names == [f"page-00{n}.png" for n in (1, 2, 3, 4, 9)] + \
         [f"preview-00{n}.jpg" for n in (1, 2, 3, 4, 9)]
@@ -43,9 +54,9 @@ def test_pdf_pages_are_rendered_at_300_dpi_with_watermark(runner, corpus, settin
 
 def test_watermark_is_burned_into_every_region_of_the_page(runner, corpus, settings, tmp_path):
     src = corpus / "estimates_ru/treasury_223fz_formats_v16.2.pdf"
-    pipeline.render(runner, src, tmp_path / "a", _mkdir(tmp_path / "wa"), settings, pages="3",
+    render(runner, src, tmp_path / "a", _mkdir(tmp_path / "wa"), settings, pages="3",
                     dpi=100)
-    pipeline.render(runner, src, tmp_path / "b", _mkdir(tmp_path / "wb"), settings, pages="3",
+    render(runner, src, tmp_path / "b", _mkdir(tmp_path / "wb"), settings, pages="3",
                     dpi=100, watermark="Иванов И.И.")
     plain = load_image(tmp_path / "a/page-003.png").convert("L")
     marked = load_image(tmp_path / "b/page-003.png").convert("L")
@@ -67,16 +78,15 @@ def test_huge_page_is_scaled_to_the_pixel_budget(corpus, tmp_path):
     assert image.width > image.height  # the page's /Rotate 90 is honoured
 
 
-def test_cli_renders_xlsx_estimate_with_summary(corpus, tmp_path):
+def test_cli_renders_xlsx_estimate_with_summary(corpus, tmp_path, own_temp):
     src = corpus / "estimates_ru/lsr_kherson-uks_02-01-15 ES - (RIM) spaces&parens.xlsx"
-    before = leftovers()
     code, out, err = run_cli("render", str(src), "--pages", "1-2", "--watermark", "ООО «Ремонт»",
                              "--previews", "--out", str(tmp_path / "x"))
     assert code == 0, err
     assert out.startswith("Rendered 2 of ")
     assert "(2 previews)" in out
     assert len(list((tmp_path / "x").glob("page-*.png"))) == 2
-    assert leftovers() - before == set()
+    assert os.listdir(own_temp) == []
 
 
 BAD_FILES = [
@@ -95,14 +105,13 @@ BAD_FILES = [
 
 
 @pytest.mark.parametrize("name,error,words", BAD_FILES, ids=[Path(b[0]).name for b in BAD_FILES])
-def test_bad_file_gives_one_clear_message(corpus, tmp_path, name, error, words):
-    before = leftovers()
-    code, out, err = run_cli("render", str(corpus / name), "--out", str(tmp_path / "o"))
+def test_bad_file_gives_one_clear_message(corpus, tmp_path, own_temp, name, error, words):
+    code, _, err = run_cli("render", str(corpus / name), "--out", str(tmp_path / "o"))
     assert code == error.exit_code == errors.EXIT_DOCUMENT
     assert words in err
     assert err.count("\n") == 1 and "Traceback" not in err
     assert not (tmp_path / "o").exists()
-    assert leftovers() - before == set()
+    assert os.listdir(own_temp) == []
 
 
 @pytest.mark.parametrize("name,pages", [
@@ -116,7 +125,7 @@ def test_bad_file_gives_one_clear_message(corpus, tmp_path, name, error, words):
     ("pdf_tricky/pdfjs_sizes_mixed-page-sizes.pdf", 3),
 ])
 def test_tricky_but_readable_pdfs_render(runner, corpus, settings, tmp_path, name, pages):
-    result = pipeline.render(runner, corpus / name, tmp_path / "o", _mkdir(tmp_path / "w"),
+    result = render(runner, corpus / name, tmp_path / "o", _mkdir(tmp_path / "w"),
                              settings, pages="1", dpi=72, watermark="x")
     assert result.total_pages == pages
     assert (tmp_path / "o/page-001.png").stat().st_size > 0
@@ -125,8 +134,8 @@ def test_tricky_but_readable_pdfs_render(runner, corpus, settings, tmp_path, nam
 def test_page_selection_outside_document(corpus, tmp_path):
     code, _, err = run_cli("render", str(corpus / "pdf_tricky/pdfjs_sizes_mixed-page-sizes.pdf"),
                            "--pages", "2,5-6", "--out", str(tmp_path / "o"))
-    assert code == errors.EXIT_DOCUMENT
-    assert "5-6" in err and "3 pages" in err
+    assert code == errors.EXIT_USAGE  # the argument is wrong, not the file
+    assert "--pages" in err and "5-6" in err and "3 pages" in err
 
 
 def test_page_selection_syntax_error_is_a_usage_error(corpus, tmp_path):
@@ -173,11 +182,17 @@ def test_stuck_worker_is_killed_and_replaced(runner, corpus, tmp_path):
     impatient = jobs.JobRunner(runner.huey, runner.consumer, grace=0.3)
     src = corpus / "pdf_tricky/pdfjs_issue14497_A0_survey-drawing.pdf"
     with pytest.raises(errors.DocumentTooComplex):
-        pipeline.render(impatient, src, tmp_path / "o", _mkdir(tmp_path / "w"), strict,
+        render(impatient, src, tmp_path / "o", _mkdir(tmp_path / "w"), strict,
                         dpi=1200)
-    result = pipeline.render(runner, src, tmp_path / "o2", _mkdir(tmp_path / "w2"),
+    result = render(runner, src, tmp_path / "o2", _mkdir(tmp_path / "w2"),
                              RenderSettings(), dpi=20)
     assert result.total_pages == 1
+
+
+def render(runner: jobs.JobRunner, src: Path, out: Path, work: Path, settings: RenderSettings,
+           **options):
+    """The CLI's path: one Renderer on the shared queue, called synchronously."""
+    return Renderer(settings, runner).render_sync(src, out, work, **options)
 
 
 def load_image(path: Path) -> Image.Image:
@@ -197,3 +212,19 @@ def test_no_mupdf_noise_on_stderr(corpus, tmp_path, capfd):
     assert code == 0, err
     assert "MuPDF" not in capfd.readouterr().err
     assert os.listdir(tmp_path / "o") == ["page-001.png"]
+
+
+def test_prepare_keeps_each_sheet_with_its_pages(runner, corpus, settings, tmp_path):
+    import asyncio
+
+    src = corpus / "estimates_ru/smeta-pro_remont_smeta_akty_6sheets.xlsx"
+    prepared = asyncio.run(Renderer(settings, runner).prepare(src, tmp_path, owner=7))
+    names = [name for name, _, _ in prepared.sheets]
+    assert names[:2] == ["Смета (образец)", "акт 2"] and len(names) == 6
+    # The ranges follow each other and cover the document.
+    assert prepared.sheets[0][1] == 1 and prepared.sheets[-1][2] == prepared.pages
+    for (_, _, last), (_, first, _) in zip(prepared.sheets, prepared.sheets[1:]):
+        assert first == last + 1
+    pdf = asyncio.run(Renderer(settings, runner).prepare(
+        corpus / "estimates_ru/treasury_223fz_formats_v16.2.pdf", tmp_path / "p"))
+    assert pdf.sheets == ()

@@ -8,6 +8,7 @@ contractors meanwhile and a restart resumes them (:func:`resume`).
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import time
 import uuid
@@ -226,7 +227,10 @@ def picker(ctx: Ctx, upload: Upload) -> tuple[str, InlineKeyboardMarkup]:
 
 def upload_sheets(upload: Upload) -> list[tuple[str, int, int]]:
     """Which pages belong to which sheet of a spreadsheet, when the pipeline says."""
-    return list(getattr(upload, "sheets", None) or [])
+    try:
+        return [tuple(sheet) for sheet in json.loads(upload.sheets or "[]")]
+    except ValueError:
+        return []
 
 
 async def send_picker(ctx: Ctx, upload: Upload) -> None:

@@ -14,34 +14,40 @@ import logging
 import os
 import signal
 import sys
+import threading
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from huey import SqliteHuey
+from huey.api import TaskWrapper
 from huey.consumer import Consumer
 
 from smetabot import errors
-from smetabot.render.tasks import raise_error, started_key, task_of
+from smetabot.render.tasks import raise_error, started_key
 
 log = logging.getLogger(__name__)
 
 
-
 @dataclass
 class Pending:
-    """A task on the queue: its Huey result handle and its time limit."""
+    """A task on the queue: its Huey result handle, its time limit and whose it is."""
 
     result: Any
     timeout: float
     limit_words: str
+    owner: int = 0
 
 
 class JobRunner:
     """Submits pipeline tasks and waits for them, killing workers that run past their limit.
 
     ``grace`` is how long past a task's own limit its worker may run before it is killed.
+    Fairness: a task's Huey priority is its class's base (see :mod:`smetabot.render.renderer`)
+    minus how many tasks its owner already has on the queue, so one contractor's 300 pages
+    queue behind another contractor's first ones instead of in front of them.
     """
 
     def __init__(self, huey: SqliteHuey, consumer: Consumer | None = None,
@@ -50,42 +56,24 @@ class JobRunner:
         self.consumer = consumer
         self.poll_interval = poll_interval
         self.grace = grace
+        self.queued: Counter[int] = Counter()  # tasks on the queue, by owner
+        self._lock = threading.Lock()  # polls run in threads
 
-    def submit(self, name: str, *args: Any, timeout: float, limit_words: str = "") -> Pending:
-        """Put task ``name`` on the queue."""
-        result = task_of(self.huey, name)(*args)
-        return Pending(result, timeout, limit_words or f"{timeout:g} s")
-
-    def run(self, name: str, *args: Any, timeout: float, limit_words: str = "") -> dict:
-        """Submit one task and wait for its result."""
-        return self.wait([self.submit(name, *args, timeout=timeout,
-                                      limit_words=limit_words)])[0]
-
-    def wait(self, pending: list[Pending]) -> list[dict]:
-        """Wait for all tasks; results in order. The first failure cancels the rest."""
-        results: list[dict | None] = [None] * len(pending)
-        left = set(range(len(pending)))
-        delay = self.poll_interval
-        try:
-            while left:
-                finished = self.poll(pending, left)
-                for index, value in finished:
-                    results[index] = value
-                if finished:
-                    delay = self.poll_interval
-                else:
-                    time.sleep(delay)
-                    delay = min(delay * 1.5, 0.2)
-        except BaseException:
-            self.cancel(pending, left)
-            raise
-        return [value for value in results if value is not None]
+    def submit(self, task: TaskWrapper, *args: Any, timeout: float, limit_words: str = "",
+               owner: int = 0, priority: float = 0) -> Pending:
+        """Put ``task(*args)`` on the queue for ``owner``; higher ``priority`` runs first."""
+        with self._lock:
+            ahead = self.queued[owner]
+            self.queued[owner] += 1
+        result = task(*args, priority=priority - ahead)
+        return Pending(result, timeout, limit_words or f"{timeout:g} s", owner)
 
     async def gather(self, pending: list[Pending],
                      on_result: Callable[[int, dict], Awaitable[None]] | None = None
                      ) -> list[dict]:
-        """:meth:`wait` for the event loop: polls in a thread, never blocks the loop, and
-        calls ``on_result(index, result)`` as each task finishes."""
+        """Wait for all tasks, polling in a thread so the event loop never blocks, and call
+        ``on_result(index, result)`` as each finishes; results in order. The first failure
+        (or a cancellation) revokes the rest."""
         results: list[dict | None] = [None] * len(pending)
         left = set(range(len(pending)))
         delay = self.poll_interval
@@ -117,17 +105,25 @@ class JobRunner:
                 self._enforce_limit(item)
                 continue
             left.discard(index)
+            self._done(item)
             self.huey.get(started_key(item.result.id))  # pop the bookkeeping
             if not value.get("ok"):
                 raise_error(value["error"])
             finished.append((index, value))
         return finished
 
-    @staticmethod
-    def cancel(pending: list[Pending], left: set[int]) -> None:
+    def _done(self, item: Pending) -> None:
+        with self._lock:
+            self.queued[item.owner] -= 1
+            if self.queued[item.owner] <= 0:
+                del self.queued[item.owner]
+
+    def cancel(self, pending: list[Pending], left: set[int]) -> None:
         """Revoke tasks not yet finished."""
-        for index in left:
+        for index in sorted(left):
             pending[index].result.revoke()
+            self._done(pending[index])
+        left.clear()
 
     def _enforce_limit(self, item: Pending) -> None:
         started = self.huey.get(started_key(item.result.id), peek=True)

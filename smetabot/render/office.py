@@ -1,7 +1,7 @@
 """Office documents (DOC, DOCX, XLS, XLSX, ODT, ODS, RTF) to PDF with LibreOffice headless.
 
-`check_office_file` refuses, cheaply and before LibreOffice sees it, what it should never see:
-empty files, non-documents, zip and XML entity bombs, password-protected files. Each conversion
+What LibreOffice should never see is refused before, by the one sniffer
+(:func:`smetabot.render.detect.sniff`: bombs, passwords, non-documents, huge sheets). Each conversion
 runs soffice in a throwaway profile copied from one warmed-up template per process, under a time
 limit, with our Basic macro (`office_macro/Module1.bas`): it opens the file hidden, fits every
 visible sheet of a workbook to the page width and exports PDF. LibreOffice exits 0 even when it
@@ -18,43 +18,36 @@ import multiprocessing.util
 import os
 import shutil
 import signal
-import struct
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import zipfile
-import zlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO, NamedTuple, TypeVar
+from typing import TypeVar
 from xml.sax.saxutils import escape
 
 from smetabot.errors import (
     ConversionFailed,
     DamagedDocument,
     DocumentTooComplex,
-    EmptyDocument,
     OfficeUnavailable,
     PasswordProtected,
     SmetaBotError,
     UnsupportedFile,
 )
+from smetabot.render import detect
+from smetabot.render.detect import Sniffed
 
 log = logging.getLogger(__name__)
 
-KINDS = ("doc", "docx", "xls", "xlsx", "odt", "ods", "rtf")
+KINDS = detect.OFFICE_KINDS
+#: paper for sheets that name none (OOXML's default is US Letter), in 1/100 mm, short x long side
+PAPERS = {"a4": "21000x29700", "a3": "29700x42000", "a5": "14800x21000", "letter": ""}
 _WORK, _TEMPLATE = "smetabot-office-", "smetabot-lo-template-"  # temp dir prefixes, then a pid
 _MACRO_URL = "macro:///Standard.Module1.Convert"
 _WARMUP_TIMEOUT = 60.0
-_MAX_UNPACKED, _MAX_RATIO = 500_000_000, 100
-_BIG_MEMBER = 1 << 20  # the compression-ratio check spares small parts, which compress wildly
-_PROLOG_BYTES = 1 << 16  # no real Office part has this much before its root element
-# Excel holds at most 32,767 characters in a cell, under 300 KB of XML even fully escaped. A
-# longer shared string is a made-up file, and LibreOffice lays it out for every cell that uses it
-# (Apache POI's poc-shared-strings.xlsx keeps it busy for many minutes).
-_MAX_TEXT_RUN = 300_000
 _SETTINGS = (
     # Russian defaults where a file sets none: A4 paper, "1 234,56" numbers, dd.mm.yyyy dates.
     '<item oor:path="/org.openoffice.Setup/L10N"><prop oor:name="ooSetupSystemLocale" '
@@ -70,15 +63,8 @@ _XBA = (
     '//DTD OfficeDocument 1.0//EN" "module.dtd">\n<script:module xmlns:script="http://openoffice'
     '.org/2000/script" script:name="Module1" script:language="StarBasic">{}</script:module>\n'
 )
-_OLE_MAGIC = bytes.fromhex("d0cf11e0a1b11ae1")
-_OLE_STREAMS = ("encryptedpackage", "workbook", "book", "worddocument")
 
 T = TypeVar("T")
-
-
-class _Sniffed(NamedTuple):
-    kind: str  # one of KINDS: the extension LibreOffice gets
-    encrypted: bool  # may open with Excel's built-in password; otherwise needs the user's
 
 
 def find_soffice(configured: str | None = None) -> str:
@@ -90,24 +76,23 @@ def find_soffice(configured: str | None = None) -> str:
     raise OfficeUnavailable(f"{configured} is not a program" if configured else "not on PATH")
 
 
-def check_office_file(
-    path: Path, *, max_unpacked_bytes: int = _MAX_UNPACKED, max_ratio: int = _MAX_RATIO
-) -> None:
-    """Cheap pre-checks before LibreOffice sees the file; raises DocumentError subclasses."""
-    _guarded(_sniff, Path(path), None, max_unpacked_bytes, max_ratio)
-
-
 def convert_to_pdf(
     src: Path,
     out_dir: Path,
     *,
     soffice: str | None = None,
     timeout: float = 120.0,
-    kind: str | None = None,
+    sniffed: Sniffed | None = None,
+    paper: str = "A4",
 ) -> Path:
-    """Convert an Office file (doc, docx, xls, xlsx, odt, ods, rtf) to PDF in out_dir; returns the PDF path."""
-    # kind is what the caller expects (say, from the uploaded file's name); the content decides.
-    return _guarded(_convert, Path(src), Path(out_dir), soffice, timeout, kind)
+    """Convert an Office file (doc, docx, xls, xlsx, odt, ods, rtf) to PDF in out_dir; returns the PDF path.
+
+    ``sniffed`` is what :func:`detect.sniff` found, when the caller already asked it; ``paper``
+    (A4, A3, A5 or letter) is what a sheet that names no paper size is printed on."""
+    if paper.lower() not in PAPERS:
+        raise ValueError(f"unknown paper size {paper!r}")
+    return _guarded(_convert, Path(src), Path(out_dir), soffice, timeout, sniffed,
+                    PAPERS[paper.lower()])
 
 
 def _guarded(fn: Callable[..., T], *args: object) -> T:
@@ -120,16 +105,14 @@ def _guarded(fn: Callable[..., T], *args: object) -> T:
 
 
 def _convert(
-    src: Path, out_dir: Path, soffice: str | None, timeout: float, kind: str | None
+    src: Path, out_dir: Path, soffice: str | None, timeout: float, sniffed: Sniffed | None,
+    paper: str,
 ) -> Path:
     started = time.monotonic()
     exe = find_soffice(soffice)
-    claimed = (kind or src.suffix.lstrip(".")).lower()
-    if kind is not None and claimed not in KINDS:
-        raise UnsupportedFile(f"{kind} is not an Office type we convert")
-    sniffed = _sniff(src, claimed, _MAX_UNPACKED, _MAX_RATIO)
-    if kind is not None and sniffed.kind != claimed:
-        log.info("%s is a %s file, not %s as claimed", src.name, sniffed.kind, claimed)
+    sniffed = sniffed or detect.sniff(src)
+    if not sniffed.office:
+        raise UnsupportedFile(f"{sniffed.kind} is not an Office type we convert")
     template = _template_profile(exe, min(_WARMUP_TIMEOUT, timeout))
     # The caller's limit covers the warm-up too: the job runner kills workers that overrun it.
     remaining = timeout - (time.monotonic() - started)
@@ -142,6 +125,7 @@ def _convert(
         shutil.copyfile(src, source)  # and LibreOffice's lock file lands in our dir
         env = {"SMETABOT_IN": source.as_uri(), "SMETABOT_OUT": pdf.as_uri()}
         env["SMETABOT_STATUS"] = str(status)  # the macro reads its arguments from the environment
+        env["SMETABOT_PAPER"] = paper
         try:
             rc, output = _run_soffice(exe, profile, [_MACRO_URL], Path(tmp), remaining, **env)
         except TimeoutError as exc:
@@ -315,201 +299,3 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         pass
     return True
-
-
-# --- sniffing and pre-checks ---------------------------------------------------------------------
-
-
-def _sniff(path: Path, claimed: str | None, max_unpacked: int, max_ratio: int) -> _Sniffed:
-    """The file's real type, or the DocumentError that stops it before LibreOffice."""
-    claimed = claimed if claimed is not None else path.suffix.lstrip(".").lower()
-    if path.stat().st_size == 0:
-        raise EmptyDocument("the file is empty (0 bytes)")  # LibreOffice would print a blank page
-    with path.open("rb") as f:
-        if (head := f.read(8)) == _OLE_MAGIC:
-            return _sniff_ole(f, claimed)
-    if head.startswith(b"PK"):
-        return _sniff_zip(path, claimed, max_unpacked, max_ratio)
-    if head.startswith(b"{\\rtf"):
-        return _Sniffed("rtf", False)
-    raise UnsupportedFile("neither a zip package, an OLE compound file nor RTF")
-
-
-def _sniff_zip(path: Path, claimed: str, max_unpacked: int, max_ratio: int) -> _Sniffed:
-    # RuntimeError: a member zipfile cannot read (encrypted), NotImplementedError: compression
-    broken = (
-        zipfile.BadZipFile,
-        zlib.error,
-        EOFError,
-        NotImplementedError,
-        ValueError,
-        RuntimeError,
-    )
-    try:
-        with zipfile.ZipFile(path) as zf:
-            infos = zf.infolist()
-            names = {info.filename.lower(): info for info in infos}
-            if (kind := _zip_kind(zf, names)) is None:
-                # An .xlsx that holds no workbook is broken; a zip sent as a zip is not ours.
-                ours = claimed in ("docx", "xlsx", "odt", "ods")
-                raise (DamagedDocument if ours else UnsupportedFile)("a zip, not a document")
-            manifest = names.get("meta-inf/manifest.xml")
-            if kind in ("odt", "ods") and manifest and b"encryption-data" in _head(zf, manifest):
-                raise PasswordProtected()
-            if any(info.flag_bits & 1 for info in infos):
-                raise PasswordProtected("zip-level encryption")
-            if (total := sum(info.file_size for info in infos)) > max_unpacked:
-                limit = f"{max_unpacked / 1e6:g} MB unpacked"
-                raise DocumentTooComplex(f"{total} bytes unpacked", limit=limit)
-            for info in infos:
-                if info.file_size > max(_BIG_MEMBER, max_ratio * info.compress_size):
-                    limit = f"{max_ratio}:1 compression"
-                    raise DocumentTooComplex(f"{info.filename} is packed tighter", limit=limit)
-            for info in infos:
-                if info.filename.lower().endswith((".xml", ".rels", ".vml")):
-                    _check_xml_part(zf, info)
-            return _Sniffed(kind, False)
-    except broken as exc:
-        raise DamagedDocument(f"broken zip package: {exc}") from exc
-
-
-def _zip_kind(zf: zipfile.ZipFile, names: dict[str, zipfile.ZipInfo]) -> str | None:
-    if (mimetype := names.get("mimetype")) is not None and mimetype.file_size < 200:
-        media = zf.read(mimetype).strip().removesuffix(b"-template")
-        return {
-            b"application/vnd.oasis.opendocument.spreadsheet": "ods",
-            b"application/vnd.oasis.opendocument.text": "odt",
-        }.get(media)
-    if "[content_types].xml" in names:
-        for prefix, kind in (("xl/", "xlsx"), ("word/", "docx")):
-            if any(name.startswith(prefix) for name in names):
-                return kind
-    return None
-
-
-def _head(zf: zipfile.ZipFile, info: zipfile.ZipInfo, size: int = 1 << 20) -> bytes:
-    with zf.open(info) as stream:
-        return stream.read(size)
-
-
-def _check_xml_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
-    """Refuse entity declarations (billion laughs) and over-long shared strings, streaming."""
-    with zf.open(info) as stream:
-        chunk = stream.read(_PROLOG_BYTES)
-        _check_prolog(chunk, info.filename)
-        if not info.filename.lower().endswith("sharedstrings.xml"):
-            return
-        run = longest = 0  # bytes between two '<': the text of one string, roughly
-        while chunk:
-            pieces = chunk.split(b"<")
-            if len(pieces) == 1:
-                run += len(chunk)
-            else:
-                longest = max(longest, run + len(pieces[0]), *map(len, pieces[1:-1]))
-                run = len(pieces[-1])
-            if max(longest, run) > _MAX_TEXT_RUN:
-                limit = "32,767 characters in a cell"
-                raise DocumentTooComplex(f"{info.filename}: a longer string", limit=limit)
-            chunk = stream.read(1 << 20)
-
-
-def _check_prolog(head: bytes, name: str) -> None:
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        head = head.decode("utf-16", "replace").encode()
-    text, i = head.removeprefix(b"\xef\xbb\xbf"), 0
-    while True:
-        while text[i : i + 1].isspace():
-            i += 1
-        if text.startswith(b"<?", i) or text.startswith(b"<!--", i):
-            closing = b"?>" if text.startswith(b"<?", i) else b"-->"
-            if (end := text.find(closing, i)) < 0:
-                break
-            i = end + len(closing)
-        elif text.startswith(b"<!DOCTYPE", i):
-            end, subset = text.find(b">", i), text.find(b"[", i)
-            # OOXML forbids DTDs; old ODF manifests name one, but never declare entities
-            if subset >= 0 and (end < 0 or subset < end):
-                raise DamagedDocument(f"{name} declares XML entities")
-            if end < 0:
-                break
-            if b"://" in text[i:end]:
-                raise DamagedDocument(f"{name} refers to a DTD on the network")
-            i = end + 1
-        else:
-            return  # the root element: the prolog is over
-    if len(head) >= _PROLOG_BYTES:
-        raise DamagedDocument(f"{name} has over {_PROLOG_BYTES} bytes before its root element")
-
-
-def _sniff_ole(f: BinaryIO, claimed: str) -> _Sniffed:
-    try:
-        streams = _ole_streams(f)
-    except (struct.error, ValueError, OSError) as exc:
-        raise DamagedDocument(f"broken OLE compound file: {exc}") from exc
-    if "encryptedpackage" in streams:
-        # An encrypted DOCX/XLSX; Excel's built-in password opens some, so LibreOffice tries.
-        return _Sniffed(claimed if claimed in ("docx", "xlsx") else "xlsx", True)
-    if (book := streams.get("workbook", streams.get("book"))) is not None:
-        return _Sniffed("xls", _biff_has_filepass(book))
-    if (fib := streams.get("worddocument")) is not None:
-        if len(fib) >= 12 and struct.unpack_from("<H", fib, 10)[0] & 0x0100:  # fEncrypted
-            raise PasswordProtected()
-        return _Sniffed("doc", False)
-    ours = claimed in ("doc", "xls")
-    raise (DamagedDocument if ours else UnsupportedFile)("neither a .doc nor an .xls")
-
-
-def _biff_has_filepass(data: bytes) -> bool:
-    """Whether the workbook globals hold FILEPASS (encrypted, maybe with Excel's own password)."""
-    pos = 0
-    while pos + 4 <= len(data):
-        record, length = struct.unpack_from("<HH", data, pos)
-        if record in (0x002F, 0x000A, 0x0085):  # FILEPASS comes before EOF and BOUNDSHEET
-            return record == 0x002F
-        pos += 4 + length
-    return False
-
-
-def _ole_streams(f: BinaryIO) -> dict[str, bytes]:
-    """The first sector of the streams we look at in an OLE compound file, by lower-case name."""
-    f.seek(0, os.SEEK_END)
-    limit = f.tell() // 512 + 1  # bounds every walk: corrupt files loop
-    f.seek(0)
-    header = f.read(512)
-    shift, cutoff = struct.unpack_from("<H", header, 30)[0], struct.unpack_from("<I", header, 56)[0]
-    if shift not in (9, 12):
-        raise ValueError(f"sector shift {shift}")
-    size = 1 << shift
-
-    def raw(number: int) -> bytes:
-        f.seek((number + 1) * size)
-        if len(data := f.read(size)) < size:
-            raise ValueError("truncated")
-        return data
-
-    def numbers(sector: int) -> tuple[int, ...]:
-        return struct.unpack(f"<{size // 4}I", raw(sector))
-
-    n_fat, dir_start = struct.unpack_from("<II", header, 44)
-    difat, (sector, count) = (
-        [*struct.unpack_from("<109I", header, 76)],
-        struct.unpack_from("<II", header, 68),
-    )
-    for _ in range(min(count, limit)):  # more FAT sector numbers, past the header's 109
-        *more, sector = numbers(sector)
-        difat += more
-    fat = [n for sector in difat[: min(n_fat, limit)] for n in numbers(sector)]
-    directory, sector = b"", dir_start
-    while sector < 0xFFFFFFFA:  # the special values end a chain
-        if len(directory) > limit * size or sector >= len(fat):
-            raise ValueError("directory chain runs off the table")
-        directory, sector = directory + raw(sector), fat[sector]
-    streams = {}
-    for pos in range(0, len(directory) - 127, 128):
-        name_len, kind = struct.unpack_from("<HB", directory, pos + 64)
-        name = directory[pos : pos + max(name_len - 2, 0)].decode("utf-16-le", "replace").lower()
-        if kind == 2 and name in _OLE_STREAMS:
-            start, length = struct.unpack_from("<II", directory, pos + 116)
-            # Small streams live in the mini stream; Word and Excel write these ones bigger.
-            streams[name] = raw(start)[:length] if length >= cutoff else b""
-    return streams

@@ -21,8 +21,10 @@ pymupdf.TOOLS.mupdf_display_errors(False)
 pymupdf.TOOLS.mupdf_display_warnings(False)
 
 # A page whose low-resolution render shows no pixel with more chroma than this is rendered in
-# gray: a third of the bytes to encode and store, and most estimates are black on white.
-_CHROMA_THRESHOLD = 24
+# gray: a third of the bytes to encode and store, and most estimates are black on white. MuPDF's
+# gray render of a page without colour is exactly its RGB render converted to gray (tested), so
+# nothing is lost; the small tolerance only absorbs a scan's colour noise.
+_CHROMA_THRESHOLD = 4
 _COLOR_PROBE_DPI = 72
 
 
@@ -114,6 +116,17 @@ def prepare_pdf(path: Path, workdir: Path) -> tuple[Path, int]:
         doc.close()
 
 
+def sheet_pages(doc: pymupdf.Document) -> list[tuple[str, int, int]]:
+    """``(sheet name, first page, last page)`` of a PDF LibreOffice made from a workbook, read
+    from the bookmarks it writes, one per sheet at its first page."""
+    marks = [(title, page) for level, title, page, *_ in doc.get_toc(simple=True)
+             if level == 1 and page >= 1]
+    marks.sort(key=lambda mark: mark[1])
+    return [(title, page, (marks[at + 1][1] - 1) if at + 1 < len(marks) else doc.page_count)
+            for at, (title, page) in enumerate(marks)
+            if at + 1 == len(marks) or marks[at + 1][1] > page]
+
+
 def page_count(path: Path) -> int:
     """Number of pages of the PDF at ``path`` (validating it on the way)."""
     doc = open_pdf(path)
@@ -123,14 +136,17 @@ def page_count(path: Path) -> int:
         doc.close()
 
 
+def _chroma(image: Image.Image) -> int:
+    red, green, blue = image.split()
+    return max(ImageChops.difference(red, green).getextrema()[1],
+               ImageChops.difference(green, blue).getextrema()[1],
+               ImageChops.difference(red, blue).getextrema()[1])
+
+
 def _is_gray(page: pymupdf.Page) -> bool:
     probe = page.get_pixmap(dpi=_COLOR_PROBE_DPI, alpha=False)
-    image = Image.frombytes("RGB", (probe.width, probe.height), probe.samples)
-    red, green, blue = image.split()
-    worst = max(ImageChops.difference(red, green).getextrema()[1],
-                ImageChops.difference(green, blue).getextrema()[1],
-                ImageChops.difference(red, blue).getextrema()[1])
-    return worst <= _CHROMA_THRESHOLD
+    return _chroma(Image.frombytes("RGB", (probe.width, probe.height), probe.samples)) \
+        <= _CHROMA_THRESHOLD
 
 
 def fit_dpi(page: pymupdf.Page, dpi: float, max_pixels: int) -> float:
@@ -161,11 +177,13 @@ def render_page(doc: pymupdf.Document, number: int, dpi: float, max_pixels: int)
 
 
 def render_thumbnail(doc: pymupdf.Document, number: int, width: int = 320) -> Image.Image:
-    """A small RGB image of 1-based page ``number``, about ``width`` pixels wide."""
+    """A small image of 1-based page ``number``, about ``width`` pixels wide: gray (mode L)
+    when the page has no colour, RGB when it has, as full pages."""
     try:
         page = doc[number - 1]
         zoom = width / max(1.0, page.rect.width)
         pixmap = page.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), alpha=False)
     except Exception as exc:
         raise DamagedDocument(f"page {number}: {exc}") from exc
-    return Image.frombytes("RGB", (pixmap.width, pixmap.height), pixmap.samples)
+    image = Image.frombytes("RGB", (pixmap.width, pixmap.height), pixmap.samples)
+    return image.convert("L") if _chroma(image) <= _CHROMA_THRESHOLD else image

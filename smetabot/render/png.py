@@ -1,14 +1,15 @@
-"""PNG encoding tuned for rendered document pages.
+"""PNG encoding tuned for rendered document pages: lossless, in the smallest form the page allows.
 
 Measured on 300-DPI A4 estimate pages with the watermark: PNG encoding, not rasterising, is
-most of the cost, and the watermark's soft edges are most of the bytes.
+most of the cost.
 
-- Gray pages (most estimates) are reduced to 16 gray levels and written as 4-bit palette PNGs
-  by Pillow: anti-aliased text at 300 DPI looks the same, the file is about 40% smaller than
-  8-bit gray, and palette images skip Pillow's costly adaptive filtering.
-- Colour pages stay lossless RGB (photos, stamps, signatures) through the small writer below:
-  Pillow's encoder always runs adaptive filtering, which costs twice the time of zlib itself
-  there, while the "None" filter compresses page images about as well.
+- A page with few shades (at most 256 colours, a flat table or a chart) becomes a palette PNG
+  of 1, 2, 4 or 8 bits per pixel;
+- a gray page (most estimates: black text on white) an 8-bit gray PNG;
+- a colour page (photos, stamps, signatures) RGB.
+Every form decodes to exactly the pixels rendered. Gray and RGB go through the small writer
+below: Pillow's encoder always runs adaptive filtering, which costs twice the time of zlib
+itself there, while the "None" filter compresses page images about as well.
 """
 
 from __future__ import annotations
@@ -18,12 +19,6 @@ import struct
 import zlib
 
 from PIL import Image
-
-GRAY_LEVELS = 16
-_STEP = 255 / (GRAY_LEVELS - 1)
-_TO_LEVEL = [round(value / _STEP) for value in range(256)]
-_GRAY_PALETTE = [channel for level in range(GRAY_LEVELS)
-                 for channel in (round(level * _STEP),) * 3]
 
 _SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _COLOR_TYPE = {1: 0, 3: 2}  # components -> PNG colour type (gray, truecolour)
@@ -65,12 +60,17 @@ def encode_png(width: int, height: int, components: int, samples: bytes | memory
 
 
 def encode_page(image: Image.Image, dpi: float, level: int = 3) -> bytes:
-    """Encode a rendered page (mode L or RGB) as PNG bytes recording ``dpi``."""
-    if image.mode == "L":
-        indexed = Image.frombytes("P", image.size, image.point(_TO_LEVEL).tobytes())
-        indexed.putpalette(_GRAY_PALETTE)
-        buffer = io.BytesIO()
-        indexed.save(buffer, "PNG", bits=4, compress_level=level, dpi=(dpi, dpi))
-        return buffer.getvalue()
-    rgb = image if image.mode == "RGB" else image.convert("RGB")
-    return encode_png(rgb.width, rgb.height, 3, rgb.tobytes(), dpi, level)
+    """Encode a rendered page (mode L or RGB) losslessly as PNG bytes recording ``dpi``."""
+    if image.mode not in ("L", "RGB"):
+        image = image.convert("RGB")
+    colours = image.getcolors(256) if image.mode == "RGB" else None
+    if colours is not None:  # a flat colour page: a palette holds every pixel exactly
+        indexed = image.quantize(colors=len(colours), method=Image.Quantize.MAXCOVERAGE,
+                                 dither=Image.Dither.NONE)
+        if indexed.convert("RGB").tobytes() == image.tobytes():
+            buffer = io.BytesIO()
+            bits = next(b for b in (1, 2, 4, 8) if len(colours) <= 1 << b)
+            indexed.save(buffer, "PNG", bits=bits, compress_level=level, dpi=(dpi, dpi))
+            return buffer.getvalue()
+    components = 1 if image.mode == "L" else 3
+    return encode_png(image.width, image.height, components, image.tobytes(), dpi, level)

@@ -2,7 +2,8 @@
 
 ``render`` and ``serve`` use the same tasks on the same kind of queue: a :class:`SqliteHuey`
 whose file sits in the data dir, consumed by process workers (forked, so they share the task
-registry without pickling). Tasks never raise across the queue: they return a dict, either
+registry without pickling). :func:`tasks_of` gives the queue's tasks as Huey's own callables
+(``tasks.render_page(pdf, number, ...)`` enqueues one), for :mod:`smetabot.render.renderer`. Tasks never raise across the queue: they return a dict, either
 ``{"ok": True, ...}`` or ``{"ok": False, "error": {...}}`` naming an error class of
 :mod:`smetabot.errors`, so the caller re-raises the same user-facing error.
 """
@@ -14,10 +15,12 @@ import resource
 import time
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from huey import SqliteHuey
+from huey.api import TaskWrapper
 
 from smetabot import errors
 
@@ -26,20 +29,32 @@ from smetabot import errors
 _open_doc: dict[str, Any] = {}
 
 
+@dataclass(frozen=True)
+class Tasks:
+    """The pipeline's tasks registered on one queue; calling one enqueues it (``priority=``
+    is Huey's: higher runs first) and returns its Huey ``Result``."""
+
+    convert_office: TaskWrapper
+    inspect_pdf: TaskWrapper
+    render_page: TaskWrapper
+    render_previews: TaskWrapper
+
+
 def create_huey(path: Path, name: str = "smetabot") -> SqliteHuey:
     """A queue on the SQLite file ``path`` with the pipeline's tasks registered on it."""
     huey = SqliteHuey(name, filename=str(path), results=True, utc=True, timeout=30)
-    huey.pipeline_tasks = {
-        function.__name__: huey.task(context=True, name=function.__name__)(
-            _wrapped(huey, function))
-        for function in (convert_office, inspect_pdf, render_page, render_previews)
-    }
+
+    def register(function: Callable[..., dict]) -> TaskWrapper:
+        return huey.task(context=True, name=function.__name__)(_wrapped(huey, function))
+
+    huey.smetabot_tasks = Tasks(register(convert_office), register(inspect_pdf),
+                                register(render_page), register(render_previews))
     return huey
 
 
-def task_of(huey: SqliteHuey, name: str) -> Callable[..., Any]:
-    """The registered task called ``name``."""
-    return huey.pipeline_tasks[name]
+def tasks_of(huey: SqliteHuey) -> Tasks:
+    """The pipeline's tasks registered on ``huey`` by :func:`create_huey`."""
+    return huey.smetabot_tasks
 
 
 def started_key(task_id: str) -> str:
@@ -59,7 +74,7 @@ def _wrapped(huey: SqliteHuey, function: Callable[..., dict]) -> Callable[..., d
             _open_doc.clear()
             return {"ok": False, "error": _describe(
                 errors.DocumentTooComplex(limit="memory per page"))}
-        except Exception as exc:  # a worker loop must keep running; the caller apologises
+        except Exception as exc:  # noqa: BLE001 - a worker loop must keep running; the caller apologises
             # The caller logs it, once, with this traceback.
             return {"ok": False, "error": {**_describe(errors.ServiceError(repr(exc))),
                                            "trace": traceback.format_exc()}}
@@ -103,23 +118,28 @@ def _document(path: str) -> Any:
     return doc
 
 
-def convert_office(src: str, workdir: str, soffice: str, timeout: float) -> dict:
-    """Convert an Office file to PDF with LibreOffice."""
+def convert_office(src: str, workdir: str, soffice: str, timeout: float, kind: str,
+                   encrypted: bool, paper: str = "A4") -> dict:
+    """Convert an Office file (of the sniffed ``kind``) to PDF with LibreOffice."""
     from smetabot.render import office
+    from smetabot.render.detect import Sniffed
 
     _limit_memory(0)
     pdf = office.convert_to_pdf(Path(src), Path(workdir), soffice=soffice or None,
-                                timeout=timeout)
+                                timeout=timeout, sniffed=Sniffed(kind, encrypted),
+                                paper=paper)
     return {"pdf": str(pdf)}
 
 
-def inspect_pdf(src: str, workdir: str, memory_mb: int) -> dict:
-    """Validate a PDF; returns the path to render from and its page count."""
-    from smetabot.render.pdf import prepare_pdf
+def inspect_pdf(src: str, workdir: str, memory_mb: int, sheets: bool = False) -> dict:
+    """Validate a PDF; returns the path to render from, its page count and, for a converted
+    spreadsheet (``sheets``), each sheet's name with its first and last page."""
+    from smetabot.render.pdf import prepare_pdf, sheet_pages
 
     _limit_memory(memory_mb)
     path, count = prepare_pdf(Path(src), Path(workdir))
-    return {"pdf": str(path), "pages": count}
+    return {"pdf": str(path), "pages": count,
+            "sheets": sheet_pages(_document(str(path))) if sheets else []}
 
 
 def render_page(pdf: str, number: int, out: str, dpi: float, max_pixels: int,

@@ -1,0 +1,200 @@
+"""The one render API that ``smetabot render`` and ``serve`` both call.
+
+A :class:`Renderer` is built once from the ``[render]`` settings and the Huey queue (with its
+consumer). Its calls are typed and take the contractor they work for (``owner``), so the queue can
+be fair between contractors:
+
+- :meth:`Renderer.check_announced` — before a download, from the name and size Telegram announces;
+- :meth:`Renderer.check_file` — size and type of a file on disk, checked once (the one sniffer);
+- :meth:`Renderer.prepare` — a readable PDF for the file (LibreOffice for Office files);
+- :meth:`Renderer.previews` — thumbnails, handed out in page order as they are ready;
+- :meth:`Renderer.pages` — full-resolution watermarked pages;
+- :meth:`Renderer.render` / :meth:`Renderer.render_sync` — all of it, for the CLI.
+
+Priorities on the queue (Huey's, higher first): a document's preparation, then thumbnails, then
+full pages; within a class, a contractor's task queues behind as many of that contractor's own
+tasks as are already waiting (:class:`~smetabot.render.jobs.JobRunner`), so one contractor's 300
+pages never hold back another's first preview by more than the page a worker is busy with.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import shutil
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from huey import SqliteHuey
+from huey.consumer import Consumer
+
+from smetabot.errors import FileTooLarge, TooManyPages, UnsupportedFile
+from smetabot.render import detect
+from smetabot.render.detect import Sniffed
+from smetabot.render.jobs import JobRunner
+from smetabot.render.pages import parse_pages
+from smetabot.render.pipeline import RenderResult, RenderSettings
+from smetabot.render.tasks import tasks_of
+
+PREPARE, PREVIEW, PAGE = 2_000_000, 1_000_000, 0  # Huey priorities of the three kinds of task
+PREVIEW_CHUNK = 5
+SHEET_KINDS = ("xlsx", "xls", "ods")  # thumbnails per task: small enough to hand the first ones out fast
+
+OnPreviews = Callable[[list[dict]], Awaitable[None]]
+OnPage = Callable[[dict], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A document ready to render: the PDF to render from and its page count."""
+
+    pdf: Path
+    pages: int
+    sniffed: Sniffed
+    converted: bool
+    #: for a workbook: each sheet's name with its first and last page, e.g. ("Смета", 1, 6)
+    sheets: tuple[tuple[str, int, int], ...] = ()
+
+
+class Renderer:
+    """Typed render calls on one queue; see the module docstring."""
+
+    def __init__(self, settings: RenderSettings, runner: JobRunner) -> None:
+        self.settings = settings
+        self.runner = runner
+        self.tasks = tasks_of(runner.huey)
+
+    @classmethod
+    def on_queue(cls, settings: RenderSettings, huey: SqliteHuey,
+                 consumer: Consumer | None = None, **runner_options: float) -> Renderer:
+        """A renderer submitting to ``huey`` (whose ``consumer``'s workers it may kill)."""
+        return cls(settings, JobRunner(huey, consumer, **runner_options))
+
+    # -- checks ---------------------------------------------------------------------------
+
+    def check_size(self, size: int) -> None:
+        """Refuse ``size`` bytes when over the limit."""
+        limit = self.settings.max_file_mb
+        if size > limit * 1024 * 1024:
+            raise FileTooLarge(size_mb=math.ceil(size / 1024 / 1024), limit_mb=limit)
+
+    def check_announced(self, name: str | None, size: int | None) -> None:
+        """Refuse, before downloading, a file whose announced size or name rules it out."""
+        self.check_size(size or 0)
+        suffix = Path(name or "").suffix.lower()
+        if suffix and suffix not in detect.EXTENSIONS:
+            raise UnsupportedFile()
+
+    def check_file(self, path: Path) -> Sniffed:
+        """Size and type of the file at ``path``, checked once for the whole pipeline."""
+        self.check_size(path.stat().st_size)
+        return detect.sniff(path, max_cells=self.settings.max_cells)
+
+    # -- work on the queue ----------------------------------------------------------------
+
+    async def prepare(self, source: Path, work: Path, *, owner: int = 0,
+                      sniffed: Sniffed | None = None) -> Prepared:
+        """A readable PDF for ``source`` (``sniffed``: what :meth:`check_file` said, if the
+        caller asked it already)."""
+        if sniffed is None:
+            sniffed = await asyncio.to_thread(self.check_file, source)
+        settings, pdf = self.settings, source
+        if sniffed.office:
+            converted = work / "converted"
+            converted.mkdir(parents=True, exist_ok=True)
+            job = self.runner.submit(
+                self.tasks.convert_office, str(source), str(converted), settings.soffice,
+                settings.office_timeout, sniffed.kind, sniffed.encrypted, settings.paper,
+                timeout=settings.office_timeout + 10, owner=owner, priority=PREPARE,
+                limit_words=f"{settings.office_timeout:g} s of conversion")
+            pdf = Path((await self.runner.gather([job]))[0]["pdf"])
+        job = self.runner.submit(self.tasks.inspect_pdf, str(pdf), str(work),
+                                 settings.worker_memory_mb, sniffed.kind in SHEET_KINDS,
+                                 timeout=settings.page_timeout, owner=owner, priority=PREPARE)
+        info = (await self.runner.gather([job]))[0]
+        return Prepared(Path(info["pdf"]), info["pages"], sniffed, sniffed.office,
+                        tuple(tuple(sheet) for sheet in info["sheets"]))
+
+    async def previews(self, pdf: Path, numbers: list[int], out: Path,
+                       on_ready: OnPreviews | None = None, *, owner: int = 0,
+                       chunk: int = PREVIEW_CHUNK) -> list[dict]:
+        """Thumbnails of ``numbers`` as ``out/preview-NNN.jpg``; ``on_ready`` gets them a chunk
+        at a time in page order, whatever order the workers finish in."""
+        settings = self.settings
+        out.mkdir(parents=True, exist_ok=True)
+        chunks = [numbers[at:at + chunk] for at in range(0, len(numbers), chunk)]
+        jobs = [self.runner.submit(self.tasks.render_previews, str(pdf), part, str(out),
+                                   settings.preview_width, settings.worker_memory_mb,
+                                   timeout=settings.page_timeout * 2, owner=owner,
+                                   priority=PREVIEW)
+                for part in chunks]
+        ready: dict[int, list[dict]] = {}
+        handed = 0
+
+        async def hand_out(index: int, result: dict) -> None:
+            nonlocal handed
+            ready[index] = result["previews"]
+            while handed in ready:
+                batch = ready.pop(handed)
+                handed += 1
+                if on_ready is not None:
+                    await on_ready(batch)
+
+        results = await self.runner.gather(jobs, hand_out)
+        return [item for result in results for item in result["previews"]]
+
+    async def pages(self, pdf: Path, numbers: list[int], targets: list[Path], watermark: str,
+                    on_done: OnPage | None = None, *, owner: int = 0,
+                    dpi: float | None = None) -> list[dict]:
+        """Pages ``numbers`` at ``dpi`` (default: the settings') with ``watermark`` burned in,
+        written to ``targets``; ``on_done`` hears of each as it is written."""
+        settings = self.settings
+        for folder in {target.parent for target in targets}:
+            folder.mkdir(parents=True, exist_ok=True)
+        jobs = [self.runner.submit(self.tasks.render_page, str(pdf), number, str(target),
+                                   dpi or settings.dpi, int(settings.max_megapixels * 1e6),
+                                   watermark, settings.png_level, settings.worker_memory_mb,
+                                   timeout=settings.page_timeout, owner=owner, priority=PAGE,
+                                   limit_words=f"{settings.page_timeout:g} s per page")
+                for number, target in zip(numbers, targets, strict=True)]
+
+        async def done(_index: int, result: dict) -> None:
+            if on_done is not None:
+                await on_done(result)
+
+        return await self.runner.gather(jobs, done)
+
+    # -- the whole pipeline, for the CLI --------------------------------------------------
+
+    async def render(self, src: Path, out_dir: Path, work: Path, *, pages: str | None = None,
+                     watermark: str = "", dpi: int | None = None, previews: bool = False,
+                     owner: int = 0) -> RenderResult:
+        """Render ``src`` into ``out_dir``: ``page-NNN.png`` and, with ``previews``,
+        ``preview-NNN.jpg``. Work happens in ``work``; only finished files reach ``out_dir``."""
+        started = time.perf_counter()
+        prepared = await self.prepare(src, work, owner=owner)
+        numbers = parse_pages(pages, prepared.pages)
+        if len(numbers) > self.settings.max_pages:
+            raise TooManyPages(pages=len(numbers), limit=self.settings.max_pages)
+        staging = work / "out"
+        staging.mkdir(parents=True, exist_ok=True)
+        targets = [staging / f"page-{number:03d}.png" for number in numbers]
+        jobs = [self.pages(prepared.pdf, numbers, targets, watermark, owner=owner, dpi=dpi)]
+        if previews:
+            jobs.append(self.previews(prepared.pdf, numbers, staging, owner=owner))
+        done = await asyncio.gather(*jobs)
+        result = RenderResult(total_pages=prepared.pages, converted=prepared.converted,
+                              pages=done[0], previews=done[1] if previews else [])
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for item in result.pages + result.previews:
+            target = out_dir / Path(item["path"]).name
+            shutil.move(item["path"], target)
+            item["path"] = str(target)
+        result.seconds = time.perf_counter() - started
+        return result
+
+    def render_sync(self, src: Path, out_dir: Path, work: Path, **options: object) -> RenderResult:
+        """:meth:`render` for callers without an event loop (the CLI, benchmarks)."""
+        return asyncio.run(self.render(src, out_dir, work, **options))  # type: ignore[arg-type]
