@@ -540,6 +540,10 @@ def version() -> None:
 app.add_typer(cli_operator.contractors_cli, name="contractors")
 app.add_typer(cli_operator.plan_cli, name="plan")
 
+from smetabot import selftest  # the Telegram walk, registered here (issue 20)
+
+app.command("selftest")(selftest.command)
+
 
 def _restore_library_path() -> None:
     # The one-file binary's bootloader points LD_LIBRARY_PATH at its bundled libraries; programs
