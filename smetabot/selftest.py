@@ -152,9 +152,20 @@ class Walk:
             step.status, step.happened = SKIPPED, f"not checked: needs “{missing[0].name}”"
             return False
         started = time.monotonic()
+        # Typing a phone number and a code takes longer than Telegram should.
+        limit = None if key == "user_login" and self.interactive_login else self.timeout
+        deadline = asyncio.timeout(limit)
         try:
-            step.happened = self._scrub(await asyncio.wait_for(action(), self.timeout))
+            async with deadline:
+                step.happened = self._scrub(await action())
             step.status = OK
+        except TimeoutError as exc:
+            step.status = FAILED
+            if deadline.expired():
+                step.happened = f"no answer from Telegram within {self.timeout:g} s"
+            else:  # kurigram gave up retrying a 500-class answer
+                step.happened = self._scrub(_describe(exc))
+                self._refusal(step, exc)
         except Skip as exc:
             step.status, step.happened = SKIPPED, self._scrub(str(exc))
         except Fallback as exc:
@@ -282,9 +293,6 @@ class Walk:
             self.own_session = True
             await self.user.start()
             return f"an emulated user {user_id}"
-        if not self.interactive_login:
-            raise Skip("not checked: no terminal to type the phone and code in; use "
-                       "--contractor ID")
         self.user = telegram.user_client("selftest")
         self.own_session = True  # even half-made, it is ours to end
         typer.echo("Log in a Telegram user account (phone, code, cloud password if set); "
@@ -437,6 +445,12 @@ def exit_code(steps: list[Step]) -> int:
     return errors.EXIT_UNAVAILABLE if failed else errors.EXIT_OK
 
 
+def _wrap(text: str, width: int, indent: str = "") -> list[str]:
+    # Never split a word (an error name, a link) across lines.
+    return textwrap.wrap(text, width, initial_indent=indent, subsequent_indent=indent,
+                         break_long_words=False, break_on_hyphens=False)
+
+
 def table(steps: list[Step]) -> str:
     """The steps as a text table, then what a contractor would read for each refusal."""
     widths = (24, 34, 46)
@@ -444,7 +458,7 @@ def table(steps: list[Step]) -> str:
            "   time"
     lines = [head, "-" * len(head)]
     for step in steps:
-        cells = [textwrap.wrap(text, width) or [""] for text, width in
+        cells = [_wrap(text, width) or [""] for text, width in
                  zip((step.name, step.expected, f"{step.status}: {step.happened}"), widths)]
         for row in range(max(len(c) for c in cells)):
             parts = [c[row] if row < len(c) else "" for c in cells]
@@ -458,10 +472,8 @@ def table(steps: list[Step]) -> str:
     for step in notes:
         where = f" in {step.method}" if step.method else ""
         lines.append(f"{MARKS[step.status]} {step.name}: Telegram answered {step.error}{where}.")
-        lines += textwrap.wrap(f"A contractor would read: {step.contractor_en}", 100,
-                               initial_indent="  ", subsequent_indent="  ")
-        lines += textwrap.wrap(f"По-русски: {step.contractor_ru}", 100,
-                               initial_indent="  ", subsequent_indent="  ")
+        lines += _wrap(f"A contractor would read: {step.contractor_en}", 100, "  ")
+        lines += _wrap(f"По-русски: {step.contractor_ru}", 100, "  ")
     return "\n".join(lines)
 
 
@@ -506,6 +518,7 @@ def run(options: Options, emulator: Any = None) -> int:
     """The whole command: set up, walk, print, write the JSON; returns the exit code.
     ``emulator`` replaces the sandbox's own (tests inject failures through it)."""
     throwaway: Path | None = None
+    lock: Any = None
     try:
         path = config_mod.config_path(options.config_file)
         if options.sandbox:
@@ -523,6 +536,16 @@ def run(options: Options, emulator: Any = None) -> int:
         session = None
         if options.contractor is not None:
             session = _contractor_session(cfg, data_dir, options)
+        elif not options.sandbox and not sys.stdin.isatty():
+            typer.echo("Error: the user account logs in in a terminal (phone, code, cloud "
+                       "password); run selftest in one, or pass --contractor ID to use a "
+                       "connected contractor's account", err=True)
+            return errors.EXIT_USAGE
+        if options.sandbox:
+            # The sandbox's Telegram lives in the data dir: not while a sandbox serve uses it.
+            from smetabot.maintenance import ServeLock
+
+            lock = ServeLock(data_dir).acquire()
         workdir = Path(tempfile.mkdtemp(prefix="smetabot-selftest-work-"))
         try:
             telegram = choose(cfg, data_dir, workdir, sandbox=options.sandbox,
@@ -530,7 +553,7 @@ def run(options: Options, emulator: Any = None) -> int:
             walk = Walk(telegram, RenderSettings.from_config(cfg.section("render")), workdir,
                         public_url=None if options.sandbox else cfg["server.public_url"],
                         contractor_session=session, timeout=options.timeout,
-                        interactive_login=sys.stdin.isatty() and not options.sandbox)
+                        interactive_login=not options.sandbox and session is None)
             interrupted = False
             try:
                 asyncio.run(walk.run())
@@ -545,6 +568,8 @@ def run(options: Options, emulator: Any = None) -> int:
         typer.echo(f"Error: {exc.message('en')}", err=True)
         return exc.exit_code
     finally:
+        if lock is not None:
+            lock.release()
         if throwaway is not None:
             import shutil
 
