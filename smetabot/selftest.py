@@ -125,7 +125,7 @@ class Walk:
         self.timeout = timeout
         self.steps = {step.key: step for step in _steps()}
         self.bot: Client | None = None
-        self.user: Client | None = None
+        self.client: Client | None = None  # the user account's (a contractor's, or made here)
         self.own_session = False  # the user session was made here, so it is logged out here
         self.chat_id: int | None = None
         self.bot_is_admin = False
@@ -215,14 +215,14 @@ class Walk:
         # Shielded from a second Ctrl-C only as far as asyncio allows: each call is short.
         if self.chat_id is not None:
             await self._step("channel_delete", self._channel_delete)
-        if self.user is not None and self.user.is_connected:
+        if self.client is not None and self.client.is_connected:
             if self.own_session:
                 await self._step("logout", self._logout)
             else:
                 step = self.steps["logout"]
                 step.status, step.happened = SKIPPED, "kept: the session is the contractor's"
                 with contextlib.suppress(Exception):
-                    await self.user.stop()
+                    await self.client.stop()
         for client in (self.bot,):
             if client is not None and client.is_connected:
                 with contextlib.suppress(Exception):
@@ -281,42 +281,44 @@ class Walk:
     async def _user_login(self) -> str:
         telegram = self.telegram
         if self.contractor_session:
-            self.user = telegram.user_client("selftest", self.contractor_session)
-            await self.user.start()
-            return f"the connected contractor {self.user.me.id} (session kept)"
+            self.client = telegram.user_client("selftest", self.contractor_session)
+            await self.client.start()
+            return f"the connected contractor {self.client.me.id} (session kept)"
         if telegram.sandbox:
             emulator = telegram.emulator
             user_id = emulator.create_user("Selftest", language_code="en")
             session = emulator.session_string(user_id)
             self.secrets.append(session)
-            self.user = telegram.user_client("selftest", session)
+            self.client = telegram.user_client("selftest", session)
             self.own_session = True
-            await self.user.start()
+            await self.client.start()
             return f"an emulated user {user_id}"
-        self.user = telegram.user_client("selftest")
+        self.client = telegram.user_client("selftest")
         self.own_session = True  # even half-made, it is ours to end
         typer.echo("Log in a Telegram user account (phone, code, cloud password if set); "
                    "it is logged out at the end.", err=True)
-        await self.user.start()  # kurigram asks in the terminal
-        return f"user {self.user.me.id} logged in here"
+        await self.client.start()  # kurigram asks in the terminal
+        return f"user {self.client.me.id} logged in here"
 
     async def _channel_create(self) -> str:
         stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M")
-        chat = await self.user.create_channel(f"{TITLE} {stamp}",
+        chat = await self.client.create_channel(f"{TITLE} {stamp}",
                                               "Made by smetabot selftest; deleted at its end.")
         self.chat_id = chat.id
         return f"channel {chat.id}"
 
     async def _no_forwards(self) -> str:
-        await self.user.set_chat_protected_content(self.chat_id, True)
-        chat = await self.user.get_chat(self.chat_id)
-        if not chat.has_protected_content:
+        await self.client.set_chat_protected_content(self.chat_id, True)
+        peer = await self.client.resolve_peer(self.chat_id)
+        answer = await self.client.invoke(raw.functions.channels.GetChannels(id=[
+            raw.types.InputChannel(channel_id=peer.channel_id, access_hash=peer.access_hash)]))
+        if not answer.chats[0].noforwards:
             raise RuntimeError("Telegram accepted the call, but the channel is not protected")
         return "noforwards on"
 
     async def _bot_admin(self) -> str:
         try:
-            await self.user.promote_chat_member(self.chat_id, self.bot.me.username, BOT_RIGHTS)
+            await self.client.promote_chat_member(self.chat_id, self.bot.me.username, BOT_RIGHTS)
         except tg.FreshChangeAdminsForbidden as exc:
             raise Fallback(
                 "refused: FRESH_CHANGE_ADMINS_FORBIDDEN (a fresh login may not appoint admins "
@@ -324,9 +326,9 @@ class Walk:
                 "own and asks the contractor to add the bot by hand; run selftest again with "
                 "--contractor ID to check the steps that need the bot as admin", exc) from exc
         # Read back as raw TL: what Telegram recorded, whatever pyrogram makes of it.
-        answer = await self.user.invoke(raw.functions.channels.GetParticipant(
-            channel=await self.user.resolve_peer(self.chat_id),
-            participant=await self.user.resolve_peer(self.bot.me.username)))
+        answer = await self.client.invoke(raw.functions.channels.GetParticipant(
+            channel=await self.client.resolve_peer(self.chat_id),
+            participant=await self.client.resolve_peer(self.bot.me.username)))
         rights = getattr(answer.participant, "admin_rights", None)
         wanted = ("post_messages", "edit_messages", "delete_messages", "invite_users")
         missing = [name for name in wanted if not getattr(rights, name, False)]
@@ -383,8 +385,8 @@ class Walk:
         return f"message {self.message_id}: protected document, {thumbs}"
 
     async def _views(self) -> str:
-        peer = await self.user.resolve_peer(self.chat_id)
-        answer = await self.user.invoke(raw.functions.messages.GetMessagesViews(
+        peer = await self.client.resolve_peer(self.chat_id)
+        answer = await self.client.invoke(raw.functions.messages.GetMessagesViews(
             peer=peer, id=[self.message_id], increment=False))
         return f"{answer.views[0].views or 0} view(s)"
 
@@ -401,15 +403,15 @@ class Walk:
     async def _channel_delete(self) -> str:
         chat_id, self.chat_id = self.chat_id, None
         try:
-            await self.user.delete_channel(chat_id)
+            await self.client.delete_channel(chat_id)
         except Exception:
             self.chat_id = chat_id
             raise
         return f"channel {chat_id} deleted"
 
     async def _logout(self) -> str:
-        user, self.user = self.user, None
-        await user.log_out()
+        client, self.client = self.client, None
+        await client.log_out()
         return "logged out"
 
 
