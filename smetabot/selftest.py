@@ -128,7 +128,7 @@ class Walk:
         self.client: Client | None = None  # the user account's (a contractor's, or made here)
         self.own_session = False  # the user session was made here, so it is logged out here
         self.chat_id: int | None = None
-        self.bot_is_admin = False
+        self.invite: str | None = None
         self.page: Path | None = None
         self.message_id: int | None = None
         self.random_id: int | None = None
@@ -212,7 +212,7 @@ class Walk:
         await self._step("duplicate", self._duplicate, ("publish",))
 
     async def _cleanup(self) -> None:
-        # Shielded from a second Ctrl-C only as far as asyncio allows: each call is short.
+        # Also after Ctrl-C: asyncio.run cancels the walk once, and these calls then run.
         if self.chat_id is not None:
             await self._step("channel_delete", self._channel_delete)
         if self.client is not None and self.client.is_connected:
@@ -334,7 +334,6 @@ class Walk:
         missing = [name for name in wanted if not getattr(rights, name, False)]
         if missing:
             raise RuntimeError("the bot is admin without " + ", ".join(missing))
-        self.bot_is_admin = True
         return "admin: post, edit, delete, invite"
 
     async def _invite_create(self) -> str:

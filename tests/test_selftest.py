@@ -212,3 +212,24 @@ def test_selftest_needs_a_terminal_or_a_contractor_and_a_config(tmp_path):
         result = cli.invoke(app, ["selftest", "--config", str(conf)], input="")
     assert result.exit_code == 64
     assert "--contractor ID" in result.output
+
+
+@pytest.mark.parametrize("url, status, words", [
+    ("https://127.0.0.1:1", "skipped", "not reachable from here"),  # nothing listens there
+    ("http://smetabot.example.org", "FAILED", "is not HTTPS"),
+])
+def test_the_public_url_is_checked_over_https_or_said_unreachable(tmp_path, url, status, words):
+    emu = emulator()
+    cfg = config.load(None, env={})
+
+    async def check() -> selftest.Step:
+        telegram = choose(cfg, tmp_path, tmp_path, sandbox=True, emulator=emu)
+        walker = selftest.Walk(telegram, RenderSettings.from_config(cfg.section("render")),
+                               tmp_path, public_url=url, timeout=30)
+        steps = {s.key: s for s in await walker.run()}
+        assert all(s.status == "ok" for k, s in steps.items() if k != "public_url")
+        return steps["public_url"]
+
+    step = run(check())
+    assert step.status == status and words in step.happened
+    assert selftest.exit_code([step]) == (69 if status == "FAILED" else 0)
