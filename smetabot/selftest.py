@@ -24,19 +24,21 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from pyrogram import Client, raw
-from pyrogram import errors as tg
 
-from smetabot import __version__, errors, refusals, texts
+from smetabot import __version__, errors, refusals
 from smetabot import config as config_mod
-from smetabot.channels import BOT_RIGHTS
-from smetabot.publishing import Publishing, new_random_id, new_tracking_code
-from smetabot.render.pipeline import RenderSettings
-from smetabot.telegram.connect import Telegram, choose
-from smetabot.vault import Vault
+
+if TYPE_CHECKING:
+    from pyrogram import Client
+
+    from smetabot.render.pipeline import RenderSettings
+    from smetabot.telegram.connect import Telegram
+
+# pyrogram, the render pipeline and publishing are imported where the walk uses them: every
+# CLI command imports this module (to register it), and most never talk to Telegram.
 
 log = logging.getLogger(__name__)
 
@@ -101,9 +103,16 @@ def _steps() -> list[Step]:
     ]
 
 
+def _is_refusal(exc: BaseException) -> bool:
+    """Telegram's answer (an RPC error, or a 500-class one kurigram gave up retrying)."""
+    from pyrogram.errors import RPCError
+
+    return isinstance(exc, (RPCError, TimeoutError))
+
+
 def _describe(exc: BaseException) -> str:
     """A refusal in one line: Telegram's error and the method, never the request's data."""
-    if isinstance(exc, (tg.RPCError, TimeoutError)):
+    if _is_refusal(exc):
         ident = refusals.error_id(exc)
         method = refusals.method_of(exc)
         return f"refused: {ident}" + (f" ({method})" if method else "")
@@ -176,7 +185,7 @@ class Walk:
             raise
         except Exception as exc:  # every failure is the step's report
             step.status, step.happened = FAILED, self._scrub(_describe(exc))
-            if isinstance(exc, (tg.RPCError, TimeoutError)):
+            if _is_refusal(exc):
                 self._refusal(step, exc)
             else:
                 log.debug("selftest step %s failed", key, exc_info=exc)
@@ -231,6 +240,8 @@ class Walk:
     # -- the steps ----------------------------------------------------------------------
 
     async def _bot_login(self) -> str:
+        from pyrogram import errors as tg
+
         from smetabot.maintenance import telegram_failure
 
         self.bot = self.telegram.bot_client()
@@ -308,6 +319,8 @@ class Walk:
         return f"channel {chat.id}"
 
     async def _no_forwards(self) -> str:
+        from pyrogram import raw
+
         await self.client.set_chat_protected_content(self.chat_id, True)
         peer = await self.client.resolve_peer(self.chat_id)
         answer = await self.client.invoke(raw.functions.channels.GetChannels(id=[
@@ -317,6 +330,11 @@ class Walk:
         return "noforwards on"
 
     async def _bot_admin(self) -> str:
+        from pyrogram import errors as tg
+        from pyrogram import raw
+
+        from smetabot.channels import BOT_RIGHTS
+
         try:
             await self.client.promote_chat_member(self.chat_id, self.bot.me.username, BOT_RIGHTS)
         except tg.FreshChangeAdminsForbidden as exc:
@@ -351,12 +369,17 @@ class Walk:
         return "revoked"
 
     async def _render(self) -> str:
+        from smetabot.publishing import new_tracking_code
+
         code = new_tracking_code()
         self.page = await asyncio.to_thread(render_test_page, self.workdir, self.settings,
                                             f"{TITLE} · #{code}")
         return f"page 1 with watermark #{code}: {self.page.stat().st_size // 1024} KB PNG"
 
     async def _send(self) -> list[int]:
+        from smetabot import texts
+        from smetabot.publishing import Publishing
+
         peer = await self.bot.resolve_peer(self.chat_id)
         caption = texts.t("publish.caption", texts.EN, title=TITLE, pages="1", total=1)
         name = f"{TITLE} — {texts.t('publish.page_word', texts.EN)} 1.png"
@@ -365,6 +388,10 @@ class Walk:
                                             [self.random_id], caption, [name])
 
     async def _publish(self) -> str:
+        from pyrogram import raw
+
+        from smetabot.publishing import new_random_id
+
         self.random_id = new_random_id()
         ids = await self._send()
         if not ids:
@@ -384,12 +411,16 @@ class Walk:
         return f"message {self.message_id}: protected document, {thumbs}"
 
     async def _views(self) -> str:
+        from pyrogram import raw
+
         peer = await self.client.resolve_peer(self.chat_id)
         answer = await self.client.invoke(raw.functions.messages.GetMessagesViews(
             peer=peer, id=[self.message_id], increment=False))
         return f"{answer.views[0].views or 0} view(s)"
 
     async def _duplicate(self) -> str:
+        from pyrogram import errors as tg
+
         try:
             sent = await self._send()
         except tg.RandomIdDuplicate:
@@ -518,6 +549,9 @@ class Options:
 def run(options: Options, emulator: Any = None) -> int:
     """The whole command: set up, walk, print, write the JSON; returns the exit code.
     ``emulator`` replaces the sandbox's own (tests inject failures through it)."""
+    from smetabot.render.pipeline import RenderSettings
+    from smetabot.telegram.connect import choose
+
     throwaway: Path | None = None
     lock: Any = None
     try:
@@ -592,6 +626,8 @@ def run(options: Options, emulator: Any = None) -> int:
 
 
 def _contractor_session(cfg: Any, data_dir: Path, options: Options) -> str:
+    from smetabot.vault import Vault
+
     key_file = data_dir / "sandbox.key"
     if options.sandbox:
         if not key_file.exists():
