@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import shutil
 import sys
 import tempfile
 import textwrap
@@ -596,8 +597,6 @@ def run(options: Options, emulator: Any = None) -> int:
                 interrupted = True
             steps = list(walk.steps.values())
         finally:
-            import shutil
-
             shutil.rmtree(workdir, ignore_errors=True)
     except errors.SmetaBotError as exc:
         typer.echo(f"Error: {exc.message('en')}", err=True)
@@ -606,14 +605,13 @@ def run(options: Options, emulator: Any = None) -> int:
         if lock is not None:
             lock.release()
         if throwaway is not None:
-            import shutil
-
             shutil.rmtree(throwaway, ignore_errors=True)
     mode = "sandbox" if options.sandbox else "telegram"
-    typer.echo(f"SmetaBot {__version__} selftest ({'the built-in emulator' if options.sandbox else 'Telegram'})")
+    against = "the built-in emulator" if options.sandbox else "Telegram"
+    typer.echo(f"SmetaBot {__version__} selftest against {against}")
     typer.echo(table(steps))
     typer.echo("")
-    typer.echo("Interrupted; cleaned up what was made." if interrupted else summary(steps))
+    typer.echo("Interrupted; the last steps show what was cleaned up." if interrupted else summary(steps))
     if options.json_file is not None:
         try:
             options.json_file.write_text(json.dumps(report(steps, mode), ensure_ascii=False,
