@@ -607,6 +607,10 @@ app.command("stats")(cli_analytics.stats)
 app.add_typer(cli_operator.contractors_cli, name="contractors")
 app.add_typer(cli_operator.plan_cli, name="plan")
 
+from smetabot import selftest  # the Telegram walk, registered here (issue 20)
+
+app.command("selftest")(selftest.command)
+
 
 def _restore_library_path() -> None:
     # The one-file binary's bootloader points LD_LIBRARY_PATH at its bundled libraries; programs

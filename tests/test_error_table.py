@@ -52,6 +52,8 @@ KURIGRAM: dict[str, tuple[str, ...]] = {
     "revoke_chat_invite_link": ("messages.EditExportedChatInvite",),
     "answer_callback_query": ("messages.SetBotCallbackAnswer",),
     "set_bot_commands": ("bots.SetBotCommands",),
+    "get_bot_commands": ("bots.GetBotCommands",),  # selftest
+    "delete_channel": ("channels.DeleteChannel",),  # selftest: its test channel
     "log_out": ("auth.LogOut",),
     "send_code": ("auth.SendCode",),
     "sign_in": ("auth.SignIn",),

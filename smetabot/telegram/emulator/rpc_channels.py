@@ -434,3 +434,17 @@ def get_messages_views(call: Call, q):
         views.append(raw.types.MessageViews(views=msg.views, forwards=0))
     return raw.types.messages.MessageViews(views=views, chats=[tl.channel(call.me.id, ch)],
                                            users=[])
+
+
+@handler("channels.DeleteChannel")
+def delete_channel(call: Call, q):
+    """The owner deletes the channel: it is gone for every member."""
+    emu = call.emu
+    ch = resolve_channel(call, q.channel)
+    if call.me.id != ch.owner_id:
+        raise bad_request("CHAT_ADMIN_REQUIRED")
+    for member_id in ch.members:
+        emu.accounts[member_id].channels.discard(ch.id)
+    del emu.channels_by_id[ch.id]
+    emu.notify()
+    return emu.updates(call.me.id, [raw.types.UpdateChannel(channel_id=ch.id)], [call.me.id])

@@ -275,12 +275,25 @@ def _same(a: Any, b: Any) -> bool:
     return norm(a) == norm(b)
 
 
+def message_ids(items: list[Any]) -> list[int]:
+    """The ids of a Vector<InputMessage>. Read back by pyrogram, whose vector reader guesses an
+    item's type from its size, an 8-byte InputMessageID comes out as a long (id << 32 | ID)."""
+    ids = []
+    for item in items:
+        if isinstance(item, int):
+            ids.append(item >> 32 if item & 0xFFFFFFFF == raw.types.InputMessageID.ID else 0)
+        else:
+            ids.append(getattr(item, "id", 0))
+    return ids
+
+
 @handler("messages.GetMessages")
 def get_messages(call: Call, q):
     me = call.me
-    found = [me.box.messages.get(getattr(i, "id", 0)) for i in q.id]
-    messages = [tl.message(m) if m else raw.types.MessageEmpty(id=getattr(i, "id", 0))
-                for i, m in zip(q.id, found)]
+    ids = message_ids(q.id)
+    found = [me.box.messages.get(i) for i in ids]
+    messages = [tl.message(m) if m else raw.types.MessageEmpty(id=i)
+                for i, m in zip(ids, found)]
     peers = {me.id} | {m.peer for m in found if m}
     return raw.types.messages.Messages(
         messages=messages, topics=[], chats=[],
@@ -291,7 +304,7 @@ def get_messages(call: Call, q):
 def get_channel_messages(call: Call, q):
     ch = resolve_peer(call, raw.types.InputPeerChannel(
         channel_id=q.channel.channel_id, access_hash=q.channel.access_hash))
-    ids = [getattr(i, "id", 0) for i in q.id]
+    ids = message_ids(q.id)
     messages = [tl.message(ch.messages[i], call.me.id) if i in ch.messages
                 else raw.types.MessageEmpty(id=i) for i in ids]
     return raw.types.messages.ChannelMessages(
