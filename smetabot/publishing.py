@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import io
 import json
 import logging
 import re
@@ -26,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
+from PIL import Image
 from pyrogram import Client, raw, utils
 from pyrogram import errors as tg
 
@@ -97,6 +99,7 @@ class Notifier(Protocol):
                                    total: int) -> None: ...
     async def publication_sending(self, publication: Publication,
                                   channel: ClientChannel) -> None: ...
+    async def publication_waiting(self, publication: Publication, seconds: int) -> None: ...
     async def publication_done(self, publication: Publication, channel: ClientChannel,
                                link: str, pages: int) -> None: ...
     async def publication_blocked(self, publication: Publication,
@@ -111,7 +114,10 @@ class Publishing:
     def __init__(self, records: PublicationRecords, channels: ChannelRecords, billing: Billing,
                  bot: Client, runner: Callable[[], JobRunner], settings: RenderSettings,
                  uploads_dir: Path, upload_ttl_hours: float, notifier: Notifier,
-                 spawn: Spawn, analytics: Analytics | None = None) -> None:
+                 spawn: Spawn, analytics: Analytics | None = None,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+        #: waits out Telegram's flood waits (on the emulator's clock in the sandbox)
+        self.sleep = sleep
         self.analytics = analytics or Analytics(None)
         self.records = records
         self.channels = channels
@@ -408,9 +414,10 @@ class Publishing:
         for number, album in enumerate(albums):
             if number < publication.sent_albums:
                 continue
+            attempt = 0
             while True:
                 try:
-                    sent = await self._send_album(
+                    sent = await send_album(
                         bot, peer, [files[i] for i in album],
                         [publication.random_ids[i] for i in album],
                         album_caption(publication, album[0], album[-1]),
@@ -418,46 +425,25 @@ class Publishing:
                     break
                 except tg.FloodWait as exc:
                     log.info("flood wait %s s while publishing %s", exc.value, publication.id)
-                    await asyncio.sleep(float(exc.value))
+                    await self._tell("publication_waiting", publication, int(exc.value or 1))
+                    await self.sleep(float(exc.value or 1))
                 except tg.RandomIdDuplicate:
                     sent = []  # sent before a crash: Telegram remembers, we do not repost
                     break
+                except (tg.InternalServerError, tg.ServiceUnavailable, OSError,
+                        TimeoutError) as exc:
+                    # Telegram is having trouble: try the same album again a few times, with
+                    # the same random_ids, so nothing is posted twice; then say so.
+                    attempt += 1
+                    if attempt >= TROUBLE_RETRIES:
+                        raise TimeoutError(f"Telegram kept failing: {exc!r}") from exc
+                    log.info("publication %s: Telegram trouble (%r), retrying", publication.id,
+                             exc)
+                    await asyncio.sleep(TROUBLE_DELAY * 2 ** (attempt - 1))
             message_ids.extend(sent)
             await self.records.set_publication(publication.id, sent_albums=number + 1,
                                        message_ids=message_ids)
         return message_ids
-
-    async def _send_album(self, bot: Client, peer: Any, files: list[Path],
-                          random_ids: list[int], caption: str,
-                          names: list[str]) -> list[int]:
-        medias = []
-        for path, name in zip(files, names):
-            # Our own handle, closed whatever happens: pyrogram leaves a path it opened itself
-            # unclosed when the upload is cancelled (a stop in the middle of publishing).
-            with path.open("rb") as handle:
-                uploaded_file = await bot.save_file(handle)
-            uploaded = await bot.invoke(raw.functions.messages.UploadMedia(
-                peer=peer, media=raw.types.InputMediaUploadedDocument(
-                    file=uploaded_file, mime_type="image/png", force_file=True,
-                    attributes=[raw.types.DocumentAttributeFilename(file_name=name)])))
-            document = uploaded.document
-            medias.append(raw.types.InputMediaDocument(id=raw.types.InputDocument(
-                id=document.id, access_hash=document.access_hash,
-                file_reference=document.file_reference)))
-        if len(medias) == 1:
-            result = await bot.invoke(raw.functions.messages.SendMedia(
-                peer=peer, media=medias[0], message=caption, random_id=random_ids[0],
-                noforwards=True))
-        else:
-            result = await bot.invoke(raw.functions.messages.SendMultiMedia(
-                peer=peer, noforwards=True, multi_media=[
-                    raw.types.InputSingleMedia(media=media, random_id=random_id,
-                                               message=caption if index == 0 else "")
-                    for index, (media, random_id) in enumerate(zip(medias, random_ids))]))
-        by_random = {update.random_id: update.id for update in getattr(result, "updates", [])
-                     if isinstance(update, raw.types.UpdateMessageID)}
-        return [by_random[rid] for rid in random_ids if rid in by_random]
-
 
     # -- the channel card: the list, withdrawing, replacing with a new version -------------
 
@@ -595,6 +581,69 @@ class Publishing:
             if await self.finish_replacement(row["id"]) is not None:
                 done += 1
         return done
+
+TROUBLE_RETRIES = 4  # sends of one album while Telegram answers 500s or nothing at all
+TROUBLE_DELAY = 1.0  # seconds before the second try; doubled each time
+
+
+async def send_once(bot: Client, query: Any) -> Any:
+    """One call, its refusal exactly as Telegram gave it. kurigram's session retries 500-class
+    answers and then raises a bare TimeoutError (pyrogram/session/session.py Session.invoke):
+    that would hide RANDOM_ID_DUPLICATE, Telegram's word that a page was already posted."""
+    result = await bot.session.send(query, timeout=bot.session.WAIT_TIMEOUT)
+    await bot.fetch_peers(getattr(result, "users", []))
+    await bot.fetch_peers(getattr(result, "chats", []))
+    return result
+
+
+def page_thumbnail(path: Path) -> bytes:
+    """The page as Telegram wants a document's thumbnail: JPEG, at most 320 px a side and
+    200 KB (core.telegram.org/api/files#uploading-thumbnails), so the client sees the page,
+    not a grey file icon."""
+    with Image.open(path) as image:
+        image.thumbnail((320, 320))
+        out = io.BytesIO()
+        image.convert("L" if image.mode in ("L", "P", "1", "LA") else "RGB").save(
+            out, "JPEG", quality=80)
+    return out.getvalue()
+
+
+async def send_album(bot: Client, peer: Any, files: list[Path], random_ids: list[int],
+                     caption: str, names: list[str]) -> list[int]:
+    """Post pages as one album of protected documents with thumbnails; the new message ids.
+    Raises RandomIdDuplicate when Telegram already has them (a resend after a crash)."""
+    medias = []
+    for path, name in zip(files, names):
+        # Our own handles, closed whatever happens: pyrogram leaves a path it opened itself
+        # unclosed when the upload is cancelled (a stop in the middle of publishing).
+        with path.open("rb") as handle:
+            uploaded_file = await bot.save_file(handle)
+        thumb_file = io.BytesIO(await asyncio.to_thread(page_thumbnail, path))
+        thumb_file.name = "thumb.jpg"
+        uploaded_thumb = await bot.save_file(thumb_file)
+        uploaded = await bot.invoke(raw.functions.messages.UploadMedia(
+            peer=peer, media=raw.types.InputMediaUploadedDocument(
+                file=uploaded_file, thumb=uploaded_thumb, mime_type="image/png",
+                force_file=True,
+                attributes=[raw.types.DocumentAttributeFilename(file_name=name)])))
+        document = uploaded.document
+        medias.append(raw.types.InputMediaDocument(id=raw.types.InputDocument(
+            id=document.id, access_hash=document.access_hash,
+            file_reference=document.file_reference)))
+    if len(medias) == 1:
+        result = await send_once(bot, raw.functions.messages.SendMedia(
+            peer=peer, media=medias[0], message=caption, random_id=random_ids[0],
+            noforwards=True))
+    else:
+        result = await send_once(bot, raw.functions.messages.SendMultiMedia(
+            peer=peer, noforwards=True, multi_media=[
+                raw.types.InputSingleMedia(media=media, random_id=random_id,
+                                           message=caption if index == 0 else "")
+                for index, (media, random_id) in enumerate(zip(medias, random_ids))]))
+    by_random = {update.random_id: update.id for update in getattr(result, "updates", [])
+                 if isinstance(update, raw.types.UpdateMessageID)}
+    return [by_random[rid] for rid in random_ids if rid in by_random]
+
 
 def album_caption(publication: Publication, first: int, last: int) -> str:
     """What the client reads under an album: the document and which of its pages these are

@@ -379,14 +379,13 @@ class Walk:
 
     async def _send(self) -> list[int]:
         from smetabot import texts
-        from smetabot.publishing import Publishing
+        from smetabot.publishing import send_album
 
         peer = await self.bot.resolve_peer(self.chat_id)
         caption = texts.t("publish.caption", texts.EN, title=TITLE, pages="1", total=1)
         name = f"{TITLE} — {texts.t('publish.page_word', texts.EN)} 1.png"
-        # The product's own sending code (it uses nothing of its instance).
-        return await Publishing._send_album(None, self.bot, peer, [self.page],  # type: ignore[arg-type]
-                                            [self.random_id], caption, [name])
+        # The product's own sending code.
+        return await send_album(self.bot, peer, [self.page], [self.random_id], caption, [name])
 
     async def _publish(self) -> str:
         from pyrogram import raw

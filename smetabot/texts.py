@@ -211,6 +211,12 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "publish.resumed": {RU: "🔁 Продолжаю публикацию «{file}» после перезапуска сервера.",
                         EN: "🔁 Resuming the publication of “{file}” after a server restart."},
+    "publish.waiting": {
+        RU: ("⏳ Telegram просит подождать {wait}, прежде чем публиковать дальше. Я продолжу сам, "
+             "ничего нажимать не нужно."),
+        EN: ("⏳ Telegram asks to wait {wait} before posting more. I will carry on by myself; "
+             "there is nothing to press."),
+    },
     "publish.interrupted": {
         RU: "⏸ Прервано перезапуском сервера — продолжение ниже.",
         EN: "⏸ Interrupted by a server restart — continued below.",

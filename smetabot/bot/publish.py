@@ -636,6 +636,11 @@ class PublishingNotices:
         await self._publication_status(publication).show(
             texts.t("publish.sending", publication.lang, channel=channel.title), force=True)
 
+    async def publication_waiting(self, publication: Publication, seconds: int) -> None:
+        await self._publication_status(publication).show(
+            texts.t("publish.waiting", publication.lang,
+                    wait=refusals.wait_words(seconds, publication.lang)), force=True)
+
     async def publication_done(self, publication: Publication, channel: ClientChannel,
                                link: str, pages: int) -> None:
         status = self._publication_status(publication)

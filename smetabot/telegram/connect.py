@@ -7,6 +7,7 @@ emulator.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,13 @@ class Telegram:
         self.workdir = workdir
         #: the emulated Telegram in sandbox mode (the sandbox's web API plays its users)
         self.emulator = emulator
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait out a flood wait on Telegram's clock (the emulator's may be a fake one)."""
+        if self.emulator is not None:
+            await self.emulator.sleep(seconds)
+        else:
+            await asyncio.sleep(seconds)
 
     @property
     def sandbox(self) -> bool:
