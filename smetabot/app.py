@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import signal
 from pathlib import Path
@@ -47,6 +48,39 @@ from smetabot.views import ViewsPoller, setting
 log = logging.getLogger(__name__)
 
 
+class BotState:
+    """The bot's session and the peers it has met, sealed in the vault between runs."""
+
+    def __init__(self, session: str | None, peers: list[list[Any]]) -> None:
+        self.session, self.peers = session, peers
+        self._saved = ""
+
+    @classmethod
+    def read(cls, vault: Vault) -> BotState:
+        try:
+            state = json.loads(vault.load_bot() or "{}")
+        except ValueError:
+            state = {}
+        return cls(state.get("session"), state.get("peers", []))
+
+    async def restore_peers(self, bot: Client) -> None:
+        """Put the saved peers (access hashes) back into the bot's storage."""
+        if self.peers:
+            await bot.storage.update_peers([tuple(peer) for peer in self.peers])
+
+    async def save(self, vault: Vault, bot: Client) -> None:
+        """Seal the bot's session and peers when they changed."""
+        if not bot.is_connected:
+            return
+        conn = bot.storage.conn
+        peers = [list(row) for row in conn.execute(
+            "SELECT id, access_hash, type, phone_number FROM peers")]
+        state = json.dumps({"session": await bot.export_session_string(), "peers": peers})
+        if state != self._saved:
+            await asyncio.to_thread(vault.save_bot, state)
+            self._saved = state
+
+
 class App:
     """SmetaBot: builds its services and runs their start and stop (the composition root)."""
 
@@ -71,9 +105,10 @@ class App:
         # The one place that chooses real Telegram or the emulator.
         self.telegram = choose(config, self.paths.root, self.paths.tmp, sandbox=sandbox,
                                emulator=emulator)
-        self.bot: Client = self.telegram.bot_client()
         self.db = Database(self.paths.database)
         self.vault = Vault(self.paths.sessions, secret_key)
+        self._bot_state = BotState.read(self.vault)
+        self.bot: Client = self.telegram.bot_client(self._bot_state.session)
         self.contractors = Contractors(self.db)
         self.analytics = Analytics(self.db)
         self.conversations = Conversations(self.db)
@@ -167,6 +202,8 @@ class App:
         if unresolved:
             log.warning("admins.usernames: Telegram does not know %s (the bot can resolve only "
                         "people who exist and have a public username)", ", ".join(unresolved))
+        await self._bot_state.restore_peers(self.bot)
+        await self._bot_state.save(self.vault, self.bot)
         await self.router.register_commands(self.bot)
 
     async def _start_web(self) -> None:
@@ -190,6 +227,7 @@ class App:
             try:
                 if self.consumer is not None:
                     self.consumer.check_worker_health()
+                await self._bot_state.save(self.vault, self.bot)
                 await self.user_clients.sweep()
                 await self.login.sweep()
                 await self.publishing.sweep()
@@ -234,6 +272,8 @@ class App:
         await self.login.stop_all()
         await self.user_clients.stop_all()
         if self.bot.is_connected:
+            with contextlib.suppress(Exception):
+                await self._bot_state.save(self.vault, self.bot)
             with contextlib.suppress(Exception):
                 await self.bot.stop()
         if self.consumer is not None:

@@ -224,8 +224,8 @@ def backup(data_dir: Path, target: Path) -> tuple[Path, int]:
 # --- restore ----------------------------------------------------------------------------------
 
 # What a backup may hold; anything else (links, devices, other paths) means it is not ours.
-_MEMBER = re.compile(r"^(smetabot\.db|README\.txt|sessions|sessions/(\.keycheck|[0-9]+\.session"
-                     r"\.enc))$")
+_MEMBER = re.compile(r"^(smetabot\.db|README\.txt|sessions|sessions/(\.keycheck|bot\.state\.enc|"
+                     r"[0-9]+\.session\.enc))$")
 # What a restore moves out of the way: the old database with its -wal/-shm (a leftover -wal
 # would be applied on top of the restored file), the old sessions, and the render queue (its
 # jobs belong to the old state; serve re-enqueues what the restored database still needs).

@@ -94,6 +94,26 @@ class Vault:
         except FileNotFoundError:
             return False
 
+    # The bot's own session: its auth key (a secret) and the peers it has met (the access
+    # hashes Telegram gave this bot, which no other account can use). Kept so a restart neither
+    # logs the bot in again (Telegram answers restart loops with long flood waits) nor forgets
+    # the channels it posts in.
+
+    @property
+    def bot_path(self) -> Path:
+        return self.directory / "bot.state.enc"
+
+    def save_bot(self, state: str) -> None:
+        """Seal and store the bot's session state."""
+        _write_private(self.bot_path, self._seal(state.encode(), b"bot"))
+
+    def load_bot(self) -> str | None:
+        """The bot's session state, or None (first start, or sealed with another key)."""
+        try:
+            return self._unseal(self.bot_path.read_bytes(), b"bot").decode()
+        except (FileNotFoundError, VaultError):
+            return None
+
     def _seal(self, plaintext: bytes, aad: bytes) -> bytes:
         nonce = secrets.token_bytes(12)
         return _MAGIC + nonce + self._aead.encrypt(nonce, plaintext, aad)

@@ -48,10 +48,12 @@ class Telegram:
 
         return attach(client, self.emulator)
 
-    def bot_client(self) -> Client:
-        """The bot's client (not started)."""
+    def bot_client(self, session_string: str | None = None) -> Client:
+        """The bot's client (not started); from its saved session when there is one."""
         kwargs: dict[str, Any] = {"bot_token": self.bot_token, "in_memory": True,
                                   "workdir": str(self.workdir)}
+        if session_string:
+            kwargs["session_string"] = session_string
         if self.emulator is None:
             kwargs.update(api_id=self.api_id, api_hash=self.api_hash, proxy=self.proxy)
         return self._attach(Client("bot", **kwargs))
