@@ -16,6 +16,7 @@ def lang_of(language_code: str | None) -> str:
 TEXTS: dict[str, dict[str, str]] = {
     # buttons
     "btn.connect": {RU: "🔐 Подключить аккаунт", EN: "🔐 Connect account"},
+    "btn.connect_short": {RU: "Подключить", EN: "Connect"},
     "btn.new_channel": {RU: "🆕 Новый канал", EN: "🆕 New channel"},
     "btn.render": {RU: "📄 Рендер файлов", EN: "📄 Render files"},
     "btn.channels": {RU: "📢 Мои каналы", EN: "📢 My channels"},

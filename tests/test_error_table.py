@@ -29,6 +29,7 @@ TABLE = Path(__file__).resolve().parent / "data" / "telegram_errors.tsv"
 #: we take (``resolve_peer`` of a user or channel id or a username; files under and over 10 MB).
 KURIGRAM: dict[str, tuple[str, ...]] = {
     "edit_message_reply_markup": ("messages.EditMessage",),
+    "set_chat_menu_button": ("bots.SetBotMenuButton",),
     "get_users": ("users.GetUsers",),
     "ban_chat_member": ("channels.EditBanned",),
     "unban_chat_member": ("channels.EditBanned",),
@@ -64,7 +65,7 @@ KURIGRAM: dict[str, tuple[str, ...]] = {
     "start": ("auth.ImportBotAuthorization", "updates.GetState", "users.GetFullUser"),
     # no Telegram method of their own (transport, local storage, handlers)
     "stop": (), "connect": (), "disconnect": (), "invoke": (), "add_handler": (),
-    "export_session_string": (), "get_dc_option": (), "get_session": (),
+    "export_session_string": (), "get_dc_option": (), "get_session": (), "fetch_peers": (),
 }
 #: bound methods of kurigram's objects -> the client method they call
 BOUND = {"answer": "answer_callback_query", "edit_text": "edit_message_text",

@@ -8,7 +8,7 @@ import logging
 from pyrogram.types import Message
 
 from smetabot import texts
-from smetabot.bot.menu import connect_keyboard, main_menu
+from smetabot.bot.menu import connect_keyboard, main_menu, reset_menu_button
 from smetabot.bot.router import Ctx, Router
 from smetabot.errors import AccountError
 from smetabot.services import Services
@@ -23,6 +23,7 @@ async def announce_connected(svc: Services, user_id: int, account_name: str) -> 
     lang = contractor.language if contractor else texts.RU
     svc.announced_logins.add(user_id)
     ctx = Ctx(svc, svc.bot, user_id, lang, contractor)
+    await reset_menu_button(svc.bot, user_id)
     await ctx.reply(texts.t("account.connected", lang, name=account_name) + "\n\n" +
                     texts.t("menu", lang), reply_markup=main_menu(ctx))
 

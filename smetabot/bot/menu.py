@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from pyrogram import enums
+import logging
+
+from pyrogram import Client, enums
+from pyrogram.errors import RPCError
 from pyrogram.types import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
+    MenuButtonCommands,
+    MenuButtonWebApp,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
     WebAppInfo,
@@ -15,6 +20,8 @@ from pyrogram.types import (
 from smetabot.bot.router import Ctx, Router
 from smetabot.publishing import post_link
 from smetabot.statuses import ChannelStatus
+
+log = logging.getLogger(__name__)
 
 
 def main_menu(ctx: Ctx) -> ReplyKeyboardMarkup:
@@ -25,11 +32,27 @@ def main_menu(ctx: Ctx) -> ReplyKeyboardMarkup:
     ], resize_keyboard=True)
 
 
-def connect_keyboard(ctx: Ctx) -> ReplyKeyboardMarkup:
-    """The one button that opens the WebApp login."""
-    url = f"{ctx.svc.public_url()}/webapp/login?lang={ctx.lang}"
-    return ReplyKeyboardMarkup([[KeyboardButton(ctx.t("btn.connect"), web_app=WebAppInfo(url=url))]],
-                               resize_keyboard=True)
+def login_url(ctx: Ctx) -> str:
+    """Where the WebApp login lives."""
+    return f"{ctx.svc.public_url()}/webapp/login?lang={ctx.lang}"
+
+
+def connect_keyboard(ctx: Ctx) -> InlineKeyboardMarkup:
+    """The one button that opens the WebApp login: an *inline* web_app button, as a Mini App
+    opened from a reply-keyboard button gets empty initData (core.telegram.org/bots/webapps,
+    WebAppInitData), and the login API acts only on signed initData."""
+    return InlineKeyboardMarkup([[InlineKeyboardButton(
+        ctx.t("btn.connect"), web_app=WebAppInfo(url=login_url(ctx)))]])
+
+
+async def offer_login_menu_button(ctx: Ctx) -> None:
+    """The chat's menu button (left of the message field) opens the login too, for a
+    contractor not yet connected; Telegram signs initData for it as for inline buttons."""
+    try:
+        await ctx.client.set_chat_menu_button(ctx.user_id, MenuButtonWebApp(
+            ctx.t("btn.connect_short"), WebAppInfo(url=login_url(ctx))))
+    except RPCError as exc:  # a convenience: the inline button does the same
+        log.info("menu button for %s not set: %s", ctx.user_id, exc.ID)
 
 
 async def client_answer(ctx: Ctx) -> bool:
@@ -79,6 +102,7 @@ async def start(ctx: Ctx) -> None:
     if ctx.connected:
         await ctx.reply(ctx.t("menu"), reply_markup=main_menu(ctx))
     else:
+        await offer_login_menu_button(ctx)
         await ctx.reply(ctx.t("start.connect"), reply_markup=connect_keyboard(ctx))
 
 
@@ -131,3 +155,11 @@ def register(router: Router) -> None:
     router.commands.update({"start": start, "menu": menu, "help": help_, "cancel": cancel,
                             "unknown": unknown, "connect": connect})
     router.buttons["btn.cancel"] = cancel
+
+
+async def reset_menu_button(client: Client, user_id: int) -> None:
+    """Once connected, the menu button lists the commands again."""
+    try:
+        await client.set_chat_menu_button(user_id, MenuButtonCommands())
+    except RPCError as exc:
+        log.info("menu button for %s not reset: %s", user_id, exc.ID)
