@@ -343,7 +343,8 @@ class Server:
 
     def push(self, account_id: int, updates: list[Any], users: list[int] = (),
              chats: list[int] = (), exclude: EmulatorSession | None = None) -> None:
-        """Deliver updates to every connected session of ``account_id`` but ``exclude``."""
+        """Deliver updates to the sessions of ``account_id`` that get them (``_connected``)
+        but ``exclude``."""
         targets = [s for s in self._connected(account_id) if s is not exclude]
         if targets:
             packed = self.updates(account_id, updates, users, chats)
