@@ -212,6 +212,7 @@ def test_flood_wait_pauses_only_that_contractor_and_a_lost_channel_stops(tmp_pat
             await poll_rounds(app)
             assert app.views.calls == calls  # paused: no call while the wait lasts
             await app.db.execute("UPDATE analytics_contractors SET paused_until = NULL")
+            app.emulator.advance_time(600)  # the flood wait ends in Telegram too
             app.emulator.inject_error("messages.GetMessagesViews", 400, "CHANNEL_PRIVATE")
             await poll_rounds(app)
             stopped = await app.db.fetchone("SELECT stopped FROM analytics_view_schedule WHERE "

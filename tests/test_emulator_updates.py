@@ -168,3 +168,35 @@ def test_bot_with_session_on_disk_restarts_without_logging_in_and_catches_up(tmp
         await bot.stop()
 
     run(main())
+
+
+def test_a_file_fetched_from_another_dc_does_not_double_the_bots_updates(tmp_path):
+    # Downloading a file homed on DC4 leaves the bot an exported authorization there; updates
+    # still reach it once, through its home DC (core.telegram.org/api/updates).
+    async def main():
+        emu = Emulator()
+        token = emu.create_bot("smetabot")
+        seen = Seen()
+        bot = bot_client(emu, token, tmp_path, seen)
+        documents: list[bytes] = []
+
+        @bot.on_message(filters.private & filters.document)
+        async def document(client, message):
+            data = await client.download_media(message, in_memory=True)
+            documents.append(bytes(data.getbuffer()))
+
+        await bot.start()
+        far = emu.create_user("Пётр", dc_id=4)
+        await emu.user_send_document(far, "smeta.pdf", b"%PDF-1.4 page", "application/pdf")
+        await emu.wait_until(lambda: documents)
+        assert documents == [b"%PDF-1.4 page"]
+        assert 4 in bot.sessions  # the exported authorization on the file's DC
+        await emu.user_send_text(far, "/menu")
+        [menu] = await emu.wait_for_bot_reply(far)
+        await emu.user_press(far, menu["id"], "OK")
+        await emu.settle()
+        assert seen.texts == ["/menu"] and seen.presses == ["ok"]
+        assert [m["text"] for m in emu.user_chat(far) if m["from"] == "bot"] == ["Меню"]
+        await bot.stop()
+
+    run(main())

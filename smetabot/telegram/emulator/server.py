@@ -119,6 +119,7 @@ class Server:
         self.callback_waiters: dict[int, tuple[int, asyncio.Future]] = {}
         self.injected: dict[str, list[TelegramError]] = {}
         self.calls: list[str] = []  # every function called, in order
+        self._calls_made = 0  # orders sessions by their last call (``_connected``)
         self.refused: list[str] = []  # functions refused as not implemented
         self._clock_offset = 0.0
         # User ids are above 2^32 now and new channel ids above 2^31 (bot API -100 + 10 digits)
@@ -279,6 +280,8 @@ class Server:
         self.calls.append(name)
         if self.latency:
             await asyncio.sleep(self.latency)
+        self._calls_made += 1
+        session.last_call = self._calls_made
         account_id = self.user_of_key(session.auth_key)
         self._flood_check(account_id, name)
         injected = self.injected.get(name)
@@ -340,7 +343,8 @@ class Server:
 
     def push(self, account_id: int, updates: list[Any], users: list[int] = (),
              chats: list[int] = (), exclude: EmulatorSession | None = None) -> None:
-        """Deliver updates to every connected session of ``account_id`` but ``exclude``."""
+        """Deliver updates to the sessions of ``account_id`` that get them (``_connected``)
+        but ``exclude``."""
         targets = [s for s in self._connected(account_id) if s is not exclude]
         if targets:
             packed = self.updates(account_id, updates, users, chats)
@@ -368,8 +372,19 @@ class Server:
         ch.log.append((ch.pts, update))
 
     def _connected(self, account_id: int) -> list[EmulatorSession]:
-        return [s for s in self.sessions if not s.is_media and not s.cut
-                and s.account_id == account_id]
+        """The sessions that get ``account_id``'s updates: one per authorization (its last
+        active connection), on the account's home DC only — not media sessions, nor the
+        authorizations a client exports to other DCs to reach files there."""
+        # https://core.telegram.org/api/updates#subscribing-to-updates ("last active connection")
+        home = self.accounts[account_id].dc_id if account_id in self.accounts else None
+        latest: dict[bytes, EmulatorSession] = {}
+        for s in self.sessions:
+            if s.is_media or s.cut or s.dc_id != home or s.account_id != account_id:
+                continue
+            held = latest.get(s.auth_key)
+            if held is None or s.last_call > held.last_call:
+                latest[s.auth_key] = s
+        return list(latest.values())
 
     def disconnect(self, client: pyrogram.Client) -> None:
         """Cut ``client``'s connection: its calls fail as a dropped network does (OSError,

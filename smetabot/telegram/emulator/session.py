@@ -51,6 +51,7 @@ class EmulatorSession:
         self.port = 443
         self.is_started = asyncio.Event()
         self.cut = False  # Server.disconnect: the network between client and server is down
+        self.last_call = 0  # when it last called the server (Server._connected)
         self._update_tasks: set[asyncio.Task] = set()
 
     @property
