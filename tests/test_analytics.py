@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 
 import pymupdf
-import pytest
 from PIL import Image
 from pyrogram import Client, raw
 from pyrogram.types import ChatPrivileges
@@ -278,7 +277,6 @@ def test_budget_and_restart(tmp_path):
     run(scenario())
 
 
-@pytest.mark.xfail(reason="the emulator has no channels.DeleteChannel yet", strict=True)
 def test_channel_deleted_in_telegram_stops_its_readings(tmp_path):
     async def scenario():
         async with sandbox_app(tmp_path / "data") as app:
