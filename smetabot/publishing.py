@@ -439,7 +439,7 @@ class Publishing:
                         raise TimeoutError(f"Telegram kept failing: {exc!r}") from exc
                     log.info("publication %s: Telegram trouble (%r), retrying", publication.id,
                              exc)
-                    await asyncio.sleep(TROUBLE_DELAY * 2 ** (attempt - 1))
+                    await self.sleep(TROUBLE_DELAY * 2 ** (attempt - 1))
             message_ids.extend(sent)
             await self.records.set_publication(publication.id, sent_albums=number + 1,
                                        message_ids=message_ids)

@@ -189,9 +189,9 @@ def installed(tmp_path):
 def damaged_database(tmp_path: Path, good: Path) -> bytes:
     with tarfile.open(good) as tar:
         content = bytearray(tar.extractfile("smetabot.db").read())
-    # Scribble over the middle of the file: b-tree pages, not the header.
-    middle = len(content) // 2
-    content[middle:middle + 2048] = b"\xa5" * 2048
+    # Scribble over every b-tree page after the first (the header stays, so it opens).
+    for page in range(4096, len(content), 4096):
+        content[page + 8:page + 1024] = b"\xa5" * 1016
     return bytes(content)
 
 
