@@ -120,7 +120,8 @@ class App:
         self.channels = Channels(Records(self.db), self.billing, self.user_clients, self.bot,
                                  float(config["channels.admin_retry_seconds"]),
                                  self.paths.root / "avatars", notify=notices.channel_setup,
-                                 analytics=self.analytics)
+                                 analytics=self.analytics,
+                                 bot_met_channel=self._save_bot_state)
         self.login = LoginService(self.telegram, self.vault,
                                   on_authorized=notices.account_connected, db=self.db,
                                   config=config, user_clients=self.user_clients)
@@ -143,6 +144,9 @@ class App:
         self.router = Router(self.services)
         for module in (menu, cabinet, account, publish, channels, admin, analytics_bot):
             module.register(self.router)
+
+    async def _save_bot_state(self) -> None:
+        await self._bot_state.save(self.vault, self.bot)
 
     @property
     def sandbox(self) -> bool:

@@ -75,8 +75,12 @@ class Channels:
     def __init__(self, records: Records, billing: Billing, user_clients: UserClients,
                  bot: Client, retry_seconds: float, avatars: Path,
                  notify: Callable[[str, ClientChannel], Awaitable[None]] = _ignore,
-                 analytics: Analytics | None = None) -> None:
+                 analytics: Analytics | None = None,
+                 bot_met_channel: Callable[[], Awaitable[None]] | None = None) -> None:
         self.analytics = analytics or Analytics(None)
+        #: keeps what the bot now knows of a new channel (its access hash, which only the bot
+        #: may use) before anything is posted there, so a crash right after cannot lose it
+        self.bot_met_channel = bot_met_channel
         self.records = records
         self.billing = billing
         self.user_clients = user_clients
@@ -182,6 +186,8 @@ class Channels:
                 if waiting_for_admin:
                     return await self._wait_for_admin(channel)
             link = channel.link or await self._new_invite(channel)
+            if self.bot_met_channel is not None:
+                await self.bot_met_channel()
             ready = await self.records.counted(channel, ChannelStatus.READY, link=link,
                                                link_name=self._link_name(channel))
             if not channel.link:
