@@ -21,7 +21,6 @@ import base64
 import contextlib
 import hashlib
 import logging
-import re
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -32,7 +31,8 @@ import segno
 from pyrogram import Client, handlers, raw
 from pyrogram import errors as tg
 
-from smetabot import refusals, texts
+from smetabot import phones, refusals, texts
+from smetabot.errors import BadPhoneNumber
 from smetabot.telegram.connect import Telegram
 from smetabot.texts import EN, RU
 from smetabot.vault import Vault
@@ -76,38 +76,13 @@ def wait_words(seconds: int, lang: str) -> str:
     return f"{minutes} мин" if lang == RU else f"{minutes} min"
 
 
-# -- phone numbers as people type them ------------------------------------------------------
-# A private helper until smetabot/phones.py (another branch) lands; same rules, fewer words.
-
-_SEPARATORS = re.compile(r"[\s\u00a0\u2009\u202f()\[\].\-/\u2010-\u2015\u2212]")
-
-
 def normalize_phone(typed: str) -> str | None:
-    """"8 925 123-45-67", "+7 (925) 123 45 67", "89251234567" → "+79251234567"; None if it
-    cannot be a number."""
-    compact = _SEPARATORS.sub("", (typed or "").strip().replace("\uff0b", "+"))
-    plus = compact.startswith("+")
-    digits = compact[1:] if plus else compact
-    if not digits.isascii() or not digits.isdigit():
+    """The number as Telegram wants it (``phones.normalize``: "8 925 123-45-67" →
+    "+79251234567"); None when it cannot be a number."""
+    try:
+        return phones.normalize(typed)
+    except BadPhoneNumber:
         return None
-    if plus:
-        if len(digits) == 11 and digits.startswith("89"):  # "+8 925 …": the trunk 8 for 7
-            digits = "7" + digits[1:]
-    elif digits.startswith("810"):  # Russia's old international prefix
-        digits = digits[3:]
-    elif digits.startswith("00"):
-        digits = digits[2:]
-    elif len(digits) == 11 and digits[0] in "78" and digits[1] in "3489":
-        digits = "7" + digits[1:]
-    elif len(digits) == 10 and digits[0] in "349" and not digits.startswith("89"):
-        digits = "7" + digits
-    else:
-        return None
-    if not 8 <= len(digits) <= 15 or digits.startswith("0"):
-        return None
-    if digits.startswith("7") and len(digits) != 11:
-        return None
-    return "+" + digits
 
 
 # -- limits -----------------------------------------------------------------------------------
