@@ -17,6 +17,7 @@ from typing import Any
 
 from aiohttp import web
 from pyrogram import Client
+from pyrogram.storage.storage import UpdateState
 
 from smetabot import __version__, maintenance
 from smetabot.analytics import Analytics
@@ -51,8 +52,11 @@ log = logging.getLogger(__name__)
 class BotState:
     """The bot's session and the peers it has met, sealed in the vault between runs."""
 
-    def __init__(self, session: str | None, peers: list[list[Any]]) -> None:
+    def __init__(self, session: str | None, peers: list[list[Any]],
+                 updates: list[list[Any]] | None = None) -> None:
         self.session, self.peers = session, peers
+        #: where the bot's update sequence stood (pts, qts, date, seq of its own updates)
+        self.updates = updates or []
         self._saved = ""
 
     @classmethod
@@ -61,12 +65,27 @@ class BotState:
             state = json.loads(vault.load_bot() or "{}")
         except ValueError:
             state = {}
-        return cls(state.get("session"), state.get("peers", []))
+        return cls(state.get("session"), state.get("peers", []), state.get("updates", []))
 
     async def restore_peers(self, bot: Client) -> None:
         """Put the saved peers (access hashes) back into the bot's storage."""
         if self.peers:
             await bot.storage.update_peers([tuple(peer) for peer in self.peers])
+
+    async def catch_up(self, bot: Client) -> None:
+        """Fetch what Telegram sent while the bot was away (messages, button presses, joins:
+        updates.getDifference from the saved state, core.telegram.org/api/updates) and hand it
+        to the handlers, as kurigram's recover_gaps does."""
+        if not self.updates:
+            return
+        await bot.storage.set_update_state([UpdateState(*row) for row in self.updates])
+        try:
+            messages, others = await bot.recover_gaps(0)
+        except Exception:
+            log.warning("could not catch up on updates missed while stopped", exc_info=True)
+            return
+        if messages or others:
+            log.info("caught up on %s messages and %s other updates", messages, others)
 
     async def save(self, vault: Vault, bot: Client) -> None:
         """Seal the bot's session and peers when they changed."""
@@ -75,7 +94,10 @@ class BotState:
         conn = bot.storage.conn
         peers = [list(row) for row in conn.execute(
             "SELECT id, access_hash, type, phone_number FROM peers")]
-        state = json.dumps({"session": await bot.export_session_string(), "peers": peers})
+        updates = [list(row) for row in conn.execute(
+            "SELECT id, pts, qts, date, seq FROM update_state WHERE id = 0")]
+        state = json.dumps({"session": await bot.export_session_string(), "peers": peers,
+                            "updates": updates})
         if state != self._saved:
             await asyncio.to_thread(vault.save_bot, state)
             self._saved = state
@@ -207,6 +229,7 @@ class App:
             log.warning("admins.usernames: Telegram does not know %s (the bot can resolve only "
                         "people who exist and have a public username)", ", ".join(unresolved))
         await self._bot_state.restore_peers(self.bot)
+        await self._bot_state.catch_up(self.bot)
         await self._bot_state.save(self.vault, self.bot)
         await self.router.register_commands(self.bot)
 

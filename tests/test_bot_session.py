@@ -49,3 +49,21 @@ def test_after_a_restart_the_bot_still_publishes_to_an_earlier_channel(tmp_path)
             assert len(posts) == 3 and all(p["media"].get("thumb") for p in posts)
 
     run(scenario())
+
+
+def test_a_message_sent_while_the_bot_was_stopped_is_answered_after_it_starts(tmp_path):
+    emulator = Emulator()
+    emulator.create_bot("smetabot", "SmetaBot")
+
+    async def scenario():
+        async with sandbox_app(tmp_path, emulator) as app:
+            anna = emulator.create_user("Анна", language_code="ru")
+            await say(app, anna, "/start")
+        # serve is down: Telegram keeps what Anna sends meanwhile.
+        sent = await emulator.user_send_text(anna, "/help")
+        async with sandbox_app(tmp_path, emulator):
+            answer = await emulator.wait_until(lambda: [
+                m for m in emulator.user_chat(anna, sent) if m["from"] == "bot"], timeout=30)
+            assert len(answer) == 1 and "/menu" in answer[0]["text"]  # /help, answered once
+
+    run(scenario())
