@@ -512,6 +512,10 @@ def test_the_whole_seed_flow_through_the_page(sandbox: SandboxPage, corpus: Path
     expect(album.locator(".media-caption")).to_have_text(["стр. 1", "стр. 2", "стр. 3"])
     ui.screenshot("flow-previews")
 
+    # Every page number in the picker reads whole, also on a 390 px phone (no "1…" buttons).
+    clipped = picker.locator(".inline-kb button").evaluate_all(
+        "buttons => buttons.filter(b => b.scrollWidth > b.clientWidth + 1).map(b => b.innerText)")
+    assert picker.locator(".inline-kb button").count() >= 6 and clipped == []
     # Pages: page 2 off (the picker is edited in place), then a range typed: all three.
     ui.press("✓2")
     expect(picker).to_contain_text("2 из 3")
