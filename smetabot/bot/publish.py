@@ -219,7 +219,7 @@ def picker(ctx: Ctx, upload: Upload) -> tuple[str, InlineKeyboardMarkup]:
     text = ctx.t("publish.pick", file=upload.file_name, total=total, chosen=chosen,
                  count=len(selected))
     sheets = upload_sheets(upload)
-    if sheets:
+    if len(sheets) > 1:  # which pages belong to which sheet: "Смета: 1–6 · Акт: 7–8"
         text += "\n" + " · ".join(f"{name}: {ranges(list(range(first, last + 1)))}"
                                   for name, first, last in sheets)
     return text, InlineKeyboardMarkup(rows)
