@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import re
 from pathlib import Path
 
 from PIL import Image
@@ -125,6 +126,8 @@ def test_xlsx_with_typed_range_and_custom_watermark(tmp_path):
             ivan, channel_id, _ = await contractor_with_channel(app)
             sent = await send_file(app, ivan, SAMPLES / "smeta-remont-kvartiry.xlsx")
             [picker] = await wait_text(app, ivan, "Какие страницы", after=sent)
+            # The picker says which pages belong to which sheet.
+            assert re.search(r"Смета: 1(–\d+)? · Акт: \d+", picker["text"]), picker["text"]
             [again] = await say(app, ivan, "1")
             assert "Выбрано: 1 — 1 из" in again["text"]
             [question] = await press(app, ivan, again["id"], "Далее ➡️")
