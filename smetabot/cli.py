@@ -419,7 +419,17 @@ def serve(
         else:
             secret_key, public_url = cfg["security.secret_key"], cfg["server.public_url"]
         from smetabot.app import App
+        from smetabot.render import office
 
+        # LibreOffice's work folders go under the data dir's temp folder (wiped at every start),
+        # after killing any soffice a killed previous run left converting there.
+        tmp = Path(data_dir) / "tmp"
+        if tmp.is_dir():
+            office.sweep_orphans(tmp)
+        with contextlib.suppress(OSError):  # an unusable data dir is reported by the App
+            tmp.mkdir(parents=True, exist_ok=True)
+        os.environ["TMPDIR"] = str(tmp)
+        tempfile.tempdir = None
         application = App(cfg, data_dir, host=host, port=port, sandbox=sandbox,
                           secret_key=secret_key, public_url=public_url)
         if sandbox:

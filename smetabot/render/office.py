@@ -272,16 +272,24 @@ def _remove_template(root: Path, owner: int) -> None:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def _sweep_orphans() -> None:
+def sweep_orphans(folder: Path) -> None:
+    """Before a serve starts on ``folder`` (its data dir's temp folder, which no other process
+    uses): kill every soffice a killed previous run left there, and remove what it left, so a
+    contractor's document never outlives the run that converted it."""
+    _sweep_orphans(folder, max_age=0.0)
+
+
+def _sweep_orphans(folder: Path | None = None, max_age: float = 3600.0) -> None:
     """Clean up after processes killed mid-conversion (a worker past its limit): soffice, dirs."""
     stale = []
-    for entry in Path(tempfile.gettempdir()).glob("smetabot-*-*"):
+    for entry in Path(folder or tempfile.gettempdir()).glob("smetabot-*-*"):
         for prefix in (_WORK, _TEMPLATE):
             owner = entry.name.removeprefix(prefix).split("-")[0]
             if entry.name.startswith(prefix) and owner.isdigit() and not _alive(int(owner)):
                 stale.append(entry.as_uri().encode())
-                # The age test spares a live process whose pid this namespace cannot see.
-                if entry.stat().st_mtime < time.time() - 3600:
+                # In the shared /tmp the age test spares a live process whose pid this
+                # namespace cannot see; a data dir's own temp folder has no such neighbours.
+                if entry.stat().st_mtime < time.time() - max_age or max_age == 0.0:
                     shutil.rmtree(entry, ignore_errors=True)
     for cmdline in Path("/proc").glob("[0-9]*/cmdline") if stale else ():
         try:  # soffice still running for a dead worker: its own session, so kill the group
