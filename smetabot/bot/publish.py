@@ -25,7 +25,7 @@ from pyrogram.types import (
 )
 
 from smetabot import errors, refusals, texts
-from smetabot.bot import channels
+from smetabot.bot import approvals, channels
 from smetabot.bot.menu import main_menu, require_account
 from smetabot.bot.router import Ctx, Router
 from smetabot.channel_records import ClientChannel
@@ -648,6 +648,7 @@ class PublishingNotices:
         await status.show(texts.t("publish.done", publication.lang, channel=channel.title,
                                   link=link, pages=pages, code=publication.tracking_code),
                           force=True)
+        await approvals.post_buttons(self.svc, publication, channel)
 
     async def publication_blocked(self, publication: Publication,
                                   channel: ClientChannel) -> None:
