@@ -115,6 +115,11 @@ async def on_callback(ctx: Ctx, rest: str) -> None:
         return
     svc, records = ctx.svc, store(ctx.svc)
     publication = await svc.publishing.records.publication(int(argument or 0))
+    answer = ctx.answer
+
+    async def alert(text: str, show_alert: bool = True) -> None:
+        await answer(text[:200], show_alert=show_alert)  # Telegram takes 200 characters
+
     message = ctx.callback.message if ctx.callback else None
     channel = await svc.channels.records.get(publication.channel_id) if publication else None
     if publication is None or channel is None or message is None or \
@@ -128,23 +133,22 @@ async def on_callback(ctx: Ctx, rest: str) -> None:
             await _edit(svc, channel, message.id, texts.t(
                 "approve.replaced_post", lang, title=publication.name, version=version,
                 code=publication.tracking_code), None)
-        await ctx.answer(ctx.t("approve.gone"), show_alert=True)
+        await alert(ctx.t("approve.gone"))
         return
     approval = await records.approval(publication.id)
     if approval is not None:
         await _show_approved(svc, channel, message.id, publication, version, approval)
-        await ctx.answer(ctx.t("approve.already", when=moment(approval.approved_at)),
-                         show_alert=True)
+        await alert(ctx.t("approve.already", when=moment(approval.approved_at)))
         return
     member = await svc.channels.records.present_member(channel.id, ctx.user_id)
     if member is None:
-        await ctx.answer(ctx.t("approve.not_member"), show_alert=True)
+        await alert(ctx.t("approve.not_member"))
         return
     if action == "a":
         await _edit(svc, channel, message.id, message.text or "",
                     _keyboard(svc, publication, lang, confirm=True))
-        await ctx.answer(ctx.t("approve.confirm_hint", title=publication.name, version=version,
-                               code=publication.tracking_code, pages=len(publication.pages)))
+        await alert(ctx.t("approve.confirm_hint", title=publication.name, version=version,
+                          code=publication.tracking_code, pages=len(publication.pages)), False)
         return
     if action == "n":
         await _edit(svc, channel, message.id, message.text or "",
@@ -162,11 +166,10 @@ async def on_callback(ctx: Ctx, rest: str) -> None:
     approval, new = await records.approve(publication, ctx.user_id, name, username)
     await _show_approved(svc, channel, message.id, publication, version, approval)
     if not new:
-        await ctx.answer(ctx.t("approve.already", when=moment(approval.approved_at)),
-                         show_alert=True)
+        await alert(ctx.t("approve.already", when=moment(approval.approved_at)))
         return
-    await ctx.answer(ctx.t("approve.done_alert", title=publication.name,
-                           code=publication.tracking_code), show_alert=True)
+    await alert(ctx.t("approve.done_alert", title=publication.name,
+                      code=publication.tracking_code))
     told = texts.t("approve.told", publication.lang, who=approval.who, title=publication.name,
                    version=version, code=publication.tracking_code,
                    when=moment(approval.approved_at))

@@ -643,12 +643,12 @@ class PublishingNotices:
 
     async def publication_done(self, publication: Publication, channel: ClientChannel,
                                link: str, pages: int) -> None:
+        await approvals.post_buttons(self.svc, publication, channel)
         status = self._publication_status(publication)
         self._done("publication", publication.id)
         await status.show(texts.t("publish.done", publication.lang, channel=channel.title,
                                   link=link, pages=pages, code=publication.tracking_code),
                           force=True)
-        await approvals.post_buttons(self.svc, publication, channel)
 
     async def publication_blocked(self, publication: Publication,
                                   channel: ClientChannel) -> None:
