@@ -5,10 +5,14 @@ through the emulator as people would press and type."""
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import re
 
 import pytest
+from typer.testing import CliRunner
 
+from smetabot.cli import app as cli_app
 from smetabot.telegram.emulator import TelegramError
 from tests.helpers import SAMPLES, labels, press, run, sandbox_app, say
 from tests.test_cards import channel_with_client, open_card, publish, send_file, small_pdf
@@ -95,8 +99,19 @@ def test_client_approves_the_contractor_is_told_and_a_second_press_counts_once(t
             # The channel card says who approved and when.
             card = await open_card(app, ivan, "Квартира на Ленина")
             assert re.search(rf"✅ согласовано: {re.escape(approver)}, {MOMENT}", card["text"])
+            return code, approver
 
-    run(scenario())
+    code, approver = run(scenario())
+    # The operator's trace names the approval; stats count it.
+    runner = CliRunner()
+    result = runner.invoke(cli_app, ["trace", code, "--data-dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert f"Approved:    by {approver} (Telegram id " in result.output
+    assert f"code #{code}, 3 pages" in result.output
+    result = runner.invoke(cli_app, ["stats", "--csv", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    [mine] = [r for r in csv.DictReader(io.StringIO(result.stdout)) if r["publications"] == "1"]
+    assert (mine["approvals"], mine["questions"]) == ("1", "0")
 
 
 def test_a_non_member_cannot_approve(tmp_path):
