@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from smetabot.cli import app as cli_app
 from smetabot.telegram.emulator import TelegramError
-from tests.helpers import SAMPLES, labels, press, run, sandbox_app, say
+from tests.helpers import SAMPLES, call, labels, press, run, sandbox_app, say
 from tests.test_cards import channel_with_client, open_card, publish, send_file, small_pdf
 from tests.test_publish import wait_text
 
@@ -218,5 +218,56 @@ def test_a_question_reaches_the_contractor_and_the_answer_reaches_the_client(tmp
                 "GROUP BY kind ORDER BY kind")
             assert [(c["event"], c["n"]) for c in counts] == [("question", 3),
                                                                ("question_answered", 1)]
+
+    run(scenario())
+
+
+def test_through_the_sandbox_api_the_client_approves_and_the_contractor_sees_it(tmp_path):
+    async def scenario():
+        async with sandbox_app(tmp_path) as app:
+            ivan, petr, row, pub = await published(app)
+            base, code = f"http://127.0.0.1:{app.port}/sandbox/api", pub["tracking_code"]
+
+            async def api(path, body=None):
+                return await asyncio.to_thread(call, base, path, body)
+
+            status, channel = await api(f"/channels/{row['tg']}")
+            [post] = [p for p in channel["posts"] if f"#{code}" in (p["text"] or "")]
+            assert [b["text"] for r in post["buttons"] for b in r] == ["✅ Согласовать",
+                                                                       "💬 Задать вопрос"]
+            status, answer = await api(f"/users/{petr}/channels/{row['tg']}/press",
+                                       {"message_id": post["id"], "text": "✅ Согласовать"})
+            assert status == 200 and "Подтвердите" in answer["text"]
+            confirm = f"Да, согласовать «smeta-remont-kvartiry» (код #{code})"
+            await post_with(app, row["tg"], code, confirm)
+            status, answer = await api(f"/users/{petr}/channels/{row['tg']}/press",
+                                       {"message_id": post["id"], "text": confirm})
+            assert status == 200 and answer["alert"] and "Вы согласовали" in answer["text"]
+
+            await wait_text(app, ivan, "✅ Клиент")  # then read as the sandbox shows it
+            status, chat = await api(f"/users/{ivan}/chat")
+            [message] = [m for m in chat if "✅ Клиент Пётр (@petr) согласовал" in
+                         (m["text"] or "")]
+            assert f"(v1, код #{code})" in message["text"]
+
+    run(scenario())
+
+
+def test_the_buttons_can_be_switched_off_in_the_cabinet(tmp_path):
+    async def scenario():
+        async with sandbox_app(tmp_path) as app:
+            emu = app.emulator
+            ivan, petr, row = await channel_with_client(app)
+            [cabinet] = await say(app, ivan, "👤 Личный кабинет")
+            switch = "✅ Кнопки «Согласовать» под публикациями: вкл."
+            assert switch in labels(cabinet)
+            answer = await emu.user_press(ivan, cabinet["id"], switch)
+            assert answer["alert"] and "без кнопок" in answer["text"]
+            [cabinet] = await say(app, ivan, "👤 Личный кабинет")
+            assert "⬜ Кнопки «Согласовать» под публикациями: выкл." in labels(cabinet)
+            await publish(app, ivan, SAMPLES / "smeta-remont-kvartiry.pdf", "Квартира на Ленина")
+            assert [p for p in emu.channel(row["tg"])["posts"] if not p["media"]] == []
+            card = await open_card(app, ivan, "Квартира на Ленина")
+            assert "ждёт согласования" not in card["text"]
 
     run(scenario())
