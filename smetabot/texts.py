@@ -817,6 +817,12 @@ TEXTS.update({
                                EN: "Only members of the channel can ask about this publication."},
     "approve.ask_sent": {RU: "✅ Вопрос передан. Ответ придёт сюда.",
                          EN: "✅ Your question was passed on. The answer will come here."},
+    "approve.ask_failed": {RU: "Не удалось передать вопрос: подрядчик сейчас недоступен в боте. "
+                               "Свяжитесь с ним напрямую.",
+                           EN: "The question could not be passed on: the contractor is not "
+                               "reachable through the bot now. Please contact them directly."},
+    "approve.withdrawn_post": {RU: "«{title}» (v{version}, код #{code}) снята с публикации.",
+                               EN: "“{title}” (v{version}, code #{code}) was withdrawn."},
     "approve.ask_limit": {RU: "Слишком много вопросов подряд — подождите минуту.",
                           EN: "Too many questions in a row — please wait a minute."},
     "approve.relay": {RU: "💬 Вопрос от клиента {who} по «{title}» (v{version}, код #{code}):\n\n"

@@ -134,6 +134,16 @@ def test_a_non_member_cannot_approve(tmp_path):
                 "✅ Согласовать", "💬 Задать вопрос"]
             assert not await app.db.fetchone("SELECT 1 FROM approvals_posts WHERE approved_by "
                                              "IS NOT NULL")
+            # Withdrawn: a press is refused and the message loses its buttons.
+            card = await open_card(app, ivan, "Квартира на Ленина")
+            [confirm] = await press(app, ivan, card["id"], "🗑 1. Снять с публикации")
+            await emu.user_press(ivan, confirm["id"], "Да, снять")
+            await app.emulator.wait_until(lambda: not [
+                p for p in emu.channel(row["tg"])["posts"] if p["media"]], 10)
+            answer = await emu.user_press_in_channel(petr, row["tg"], post["id"], "✅ Согласовать")
+            assert answer["alert"] and "больше не действует" in answer["text"]
+            gone = await post_with(app, row["tg"], pub["tracking_code"], "снята с публикации")
+            assert gone["buttons"] == []
 
     run(scenario())
 

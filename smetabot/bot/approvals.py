@@ -133,6 +133,10 @@ async def on_callback(ctx: Ctx, rest: str) -> None:
             await _edit(svc, channel, message.id, texts.t(
                 "approve.replaced_post", lang, title=publication.name, version=version,
                 code=publication.tracking_code), None)
+        elif publication.status == PublicationStatus.WITHDRAWN:
+            await _edit(svc, channel, message.id, texts.t(
+                "approve.withdrawn_post", lang, title=publication.name, version=version,
+                code=publication.tracking_code), None)
         await alert(ctx.t("approve.gone"))
         return
     approval = await records.approval(publication.id)
@@ -250,8 +254,16 @@ async def ask_step(ctx: Ctx) -> None:
                     code=publication.tracking_code, text=text[:QUESTION_LIMIT])
     keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(
         texts.t("approve.btn.answer", publication.lang), callback_data=f"apr:r:{question_id}")]])
-    sent = await svc.bot.send_message(publication.contractor_id, relay, reply_markup=keyboard,
-                                      parse_mode=enums.ParseMode.DISABLED)
+    try:
+        sent = await svc.bot.send_message(publication.contractor_id, relay,
+                                          reply_markup=keyboard,
+                                          parse_mode=enums.ParseMode.DISABLED)
+    except (tg.UserIsBlocked, tg.InputUserDeactivated, tg.PeerIdInvalid) as exc:
+        log.info("question %s not relayed to %s: %s", question_id, publication.contractor_id,
+                 exc.ID)
+        await ctx.clear_state()
+        await ctx.reply(ctx.t("approve.ask_failed"))
+        return
     await records.relayed(question_id, sent.id)
     await ctx.clear_state()
     await ctx.reply(ctx.t("approve.ask_sent"))
