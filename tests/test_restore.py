@@ -189,9 +189,10 @@ def installed(tmp_path):
 def damaged_database(tmp_path: Path, good: Path) -> bytes:
     with tarfile.open(good) as tar:
         content = bytearray(tar.extractfile("smetabot.db").read())
-    # Scribble over the middle of the file: b-tree pages, not the header.
-    middle = len(content) // 2
-    content[middle:middle + 2048] = b"\xa5" * 2048
+    # Scribble over the middle half of the file: b-tree pages (many, so that some in use are
+    # hit whatever the tables' layout), not the header.
+    start, end = len(content) // 4, len(content) * 3 // 4
+    content[start:end] = b"\xa5" * (end - start)
     return bytes(content)
 
 
