@@ -25,7 +25,8 @@ log = logging.getLogger(__name__)
 
 KINDS = ("upload_received", "previews_made", "publication_rendered", "publication_sent",
          "publication_failed", "link_created", "link_revoked", "client_joined", "client_left",
-         "channel_archived", "plan_changed")
+         "channel_archived", "plan_changed", "approval", "question",
+         "question_answered")
 
 
 def now_iso() -> str:

@@ -24,6 +24,7 @@ from smetabot.analytics import Analytics
 from smetabot.billing import Billing
 from smetabot.bot import account, admin, cabinet, channels, menu, publish
 from smetabot.bot import analytics as analytics_bot
+from smetabot.bot import approvals as approvals_bot
 from smetabot.bot.notices import Notices
 from smetabot.bot.router import Router
 from smetabot.channel_records import Records
@@ -164,7 +165,8 @@ class App:
             publishing=self.publishing, public_url=lambda: self.public_url,
             analytics=self.analytics)
         self.router = Router(self.services)
-        for module in (menu, cabinet, account, publish, channels, admin, analytics_bot):
+        for module in (menu, cabinet, account, publish, channels, admin, analytics_bot,
+                       approvals_bot):
             module.register(self.router)
 
     async def _save_bot_state(self) -> None:

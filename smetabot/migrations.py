@@ -237,3 +237,36 @@ CREATE TABLE analytics_contractors (
     session_told   INTEGER NOT NULL DEFAULT 0
 );
 """))
+MIGRATIONS.append(("0007_approvals", """
+-- The message with «✅ Согласовать» / «💬 Задать вопрос» under each publication, and its
+-- approval: who (Telegram id, name, username), which version (code, page count), when.
+CREATE TABLE approvals_posts (
+    publication_id INTEGER PRIMARY KEY REFERENCES core_publications(id) ON DELETE CASCADE,
+    message_id     INTEGER NOT NULL,
+    approved_by    INTEGER,
+    name           TEXT,
+    username       TEXT,
+    tracking_code  TEXT,
+    pages          INTEGER,
+    approved_at    TEXT
+);
+-- A client's question about a publication, the message that relayed it to the contractor,
+-- and when it was answered.
+CREATE TABLE approvals_questions (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    publication_id INTEGER NOT NULL REFERENCES core_publications(id) ON DELETE CASCADE,
+    contractor_id  INTEGER NOT NULL,
+    client_id      INTEGER NOT NULL,
+    text           TEXT NOT NULL,
+    relay_message_id INTEGER,
+    asked_at       TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    answered_at    TEXT
+);
+CREATE INDEX approvals_questions_client ON approvals_questions (client_id, asked_at);
+CREATE INDEX approvals_questions_relay ON approvals_questions (contractor_id, relay_message_id);
+-- Per contractor: whether publications get the buttons (on unless switched off).
+CREATE TABLE approvals_settings (
+    contractor_id  INTEGER PRIMARY KEY,
+    enabled        INTEGER NOT NULL DEFAULT 1
+);
+"""))

@@ -775,3 +775,81 @@ TEXTS.update({
     "client.btn.open": {RU: "📢 {channel}", EN: "📢 {channel}"},
     "client.btn.write": {RU: "✉️ Написать: {contractor}", EN: "✉️ Write to {contractor}"},
 })
+
+
+# The client's answer under a publication: approval and questions (smetabot/bot/approvals.py).
+TEXTS.update({
+    "approve.post": {RU: "«{title}» (v{version}, код #{code}): согласуйте или задайте вопрос.",
+                     EN: "“{title}” (v{version}, code #{code}): approve it or ask a question."},
+    "approve.btn.approve": {RU: "✅ Согласовать", EN: "✅ Approve"},
+    "approve.btn.ask": {RU: "💬 Задать вопрос", EN: "💬 Ask a question"},
+    "approve.btn.confirm": {RU: "Да, согласовать «{title}» (код #{code})",
+                            EN: "Yes, approve “{title}” (code #{code})"},
+    "approve.btn.back": {RU: "↩️ Не сейчас", EN: "↩️ Not now"},
+    "approve.confirm_hint": {RU: "Подтвердите: «{title}», версия {version}, код #{code}, "
+                                 "{pages} стр.",
+                             EN: "Please confirm: “{title}”, version {version}, code #{code}, "
+                                 "{pages} pages"},
+    "approve.approved_post": {RU: "«{title}» (v{version}, код #{code})\n✅ Согласовано {date}",
+                              EN: "“{title}” (v{version}, code #{code})\n✅ Approved {date}"},
+    "approve.replaced_post": {RU: "«{title}» (v{version}, код #{code}) заменена новой версией "
+                                  "— согласовать можно только новую.",
+                              EN: "“{title}” (v{version}, code #{code}) was replaced by a new "
+                                  "version — only the new one can be approved."},
+    "approve.done_alert": {RU: "✅ Вы согласовали «{title}» (код #{code}). Спасибо!",
+                           EN: "✅ You approved “{title}” (code #{code}). Thank you!"},
+    "approve.already": {RU: "Уже согласовано {when}.", EN: "Already approved {when}."},
+    "approve.not_member": {RU: "Согласовать может только клиент — участник канала.",
+                           EN: "Only a client who is a member of the channel can approve."},
+    "approve.gone": {RU: "Эта версия больше не действует: согласовать её нельзя.",
+                     EN: "This version is no longer current: it cannot be approved."},
+    "approve.told": {RU: "✅ Клиент {who} согласовал «{title}» (v{version}, код #{code}) {when}",
+                     EN: "✅ Client {who} approved “{title}” (v{version}, code #{code}) {when}"},
+    "approve.ask_prompt": {RU: "💬 Вопрос по «{title}» (код #{code}). Напишите его одним "
+                               "сообщением — я передам подрядчику, ответ придёт сюда.",
+                           EN: "💬 A question about “{title}” (code #{code}). Type it in one "
+                               "message — I will pass it to the contractor; the answer comes "
+                               "here."},
+    "approve.ask_unknown": {RU: "Не нашёл такую публикацию — возможно, она снята.",
+                            EN: "I cannot find that publication — it may have been withdrawn."},
+    "approve.ask_not_member": {RU: "Вопросы по этой публикации могут задавать только участники "
+                                   "канала.",
+                               EN: "Only members of the channel can ask about this publication."},
+    "approve.ask_sent": {RU: "✅ Вопрос передан. Ответ придёт сюда.",
+                         EN: "✅ Your question was passed on. The answer will come here."},
+    "approve.ask_failed": {RU: "Не удалось передать вопрос: подрядчик сейчас недоступен в боте. "
+                               "Свяжитесь с ним напрямую.",
+                           EN: "The question could not be passed on: the contractor is not "
+                               "reachable through the bot now. Please contact them directly."},
+    "approve.withdrawn_post": {RU: "«{title}» (v{version}, код #{code}) снята с публикации.",
+                               EN: "“{title}” (v{version}, code #{code}) was withdrawn."},
+    "approve.ask_limit": {RU: "Слишком много вопросов подряд — подождите минуту.",
+                          EN: "Too many questions in a row — please wait a minute."},
+    "approve.relay": {RU: "💬 Вопрос от клиента {who} по «{title}» (v{version}, код #{code}):\n\n"
+                          "{text}\n\nОтветьте на это сообщение (Ответить) или кнопкой ниже — "
+                          "ответ уйдёт клиенту.",
+                      EN: "💬 A question from client {who} about “{title}” (v{version}, code "
+                          "#{code}):\n\n{text}\n\nReply to this message (Reply) or use the "
+                          "button below — the answer goes to the client."},
+    "approve.btn.answer": {RU: "↩️ Ответить клиенту", EN: "↩️ Answer the client"},
+    "approve.answer_prompt": {RU: "Напишите ответ клиенту {who} одним сообщением.",
+                              EN: "Type your answer to {who} in one message."},
+    "approve.answer": {RU: "💬 Ответ подрядчика по «{title}» (код #{code}):\n\n{text}",
+                       EN: "💬 The contractor's answer about “{title}” (code #{code}):\n\n{text}"},
+    "approve.answer_sent": {RU: "✅ Ответ отправлен клиенту.", EN: "✅ The answer was sent."},
+    "approve.answer_failed": {RU: "Не удалось доставить ответ: клиент остановил бота.",
+                              EN: "The answer could not be delivered: the client stopped the bot."},
+    "approve.card_approved": {RU: "   ✅ согласовано: {who}, {when}",
+                              EN: "   ✅ approved by {who}, {when}"},
+    "approve.card_waiting": {RU: "   ⏳ ждёт согласования", EN: "   ⏳ awaiting approval"},
+    "approve.btn.switch_off": {RU: "✅ Кнопки «Согласовать» под публикациями: вкл.",
+                               EN: "✅ “Approve” buttons under publications: on"},
+    "approve.btn.switch_on": {RU: "⬜ Кнопки «Согласовать» под публикациями: выкл.",
+                              EN: "⬜ “Approve” buttons under publications: off"},
+    "approve.switched_on": {RU: "Новые публикации получат кнопки «Согласовать» и «Задать вопрос».",
+                            EN: "New publications will get the “Approve” and “Ask” buttons."},
+    "approve.switched_off": {RU: "Новые публикации выйдут без кнопок «Согласовать» и "
+                                 "«Задать вопрос».",
+                             EN: "New publications will go out without the “Approve” and "
+                                 "“Ask” buttons."},
+})

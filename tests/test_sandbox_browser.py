@@ -546,7 +546,8 @@ def test_the_whole_seed_flow_through_the_page(sandbox: SandboxPage, corpus: Path
     expect(channel.locator(".conv-title")).to_contain_text("Дача в Светлом")
     expect(channel.get_by_role("note")).to_contain_text(
         "Защищённый контент: пересылка и сохранение запрещены")
-    post = channel.locator(".post").last
+    # the album's post (the bot's «✅ Согласовать» message follows it)
+    post = channel.locator(".post").filter(has=page.locator(".media-img")).last
     pages = post.locator(".media-img")
     expect(pages).to_have_count(3)
     expect(post).to_contain_text("«ks2 unified-form blank», стр. 1–3 из 3")

@@ -6,7 +6,7 @@ from pyrogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from smetabot import texts
 from smetabot.billing import Subscription
-from smetabot.bot import analytics
+from smetabot.bot import analytics, approvals
 from smetabot.bot.menu import main_menu, require_account
 from smetabot.bot.router import Ctx, Router
 from smetabot.contractors import WATERMARK_LIMIT
@@ -41,6 +41,7 @@ async def show(ctx: Ctx) -> None:
         [InlineKeyboardButton(ctx.t("btn.edit_watermark"), callback_data="cab:watermark")],
         [InlineKeyboardButton(ctx.t("btn.disconnect"), callback_data="acc:ask")],
         [analytics.notify_button(ctx, await ctx.svc.analytics.notify_enabled(ctx.user_id))],
+        [await approvals.switch_button(ctx)],
     ])
     subscription = await ctx.svc.billing.subscription(ctx.user_id)
     usage, plan = await ctx.svc.billing.usage(ctx.user_id), subscription.plan

@@ -26,7 +26,7 @@ from pyrogram.types import (
 )
 
 from smetabot import texts
-from smetabot.bot import analytics
+from smetabot.bot import analytics, approvals
 from smetabot.bot.menu import connect_keyboard, main_menu, require_account
 from smetabot.bot.router import Ctx, Router
 from smetabot.channel_records import ClientChannel, Member
@@ -353,6 +353,7 @@ async def publications_view(ctx: Ctx, channel: ClientChannel,
     for index, publication in enumerate(publications):
         number = page * per + index + 1
         lines.extend(publication_lines(ctx, number, publication))
+        lines.extend(await approvals.card_lines(ctx, publication))
         if publication.status == PublicationStatus.PUBLISHED:
             rows.append([InlineKeyboardButton(ctx.t("card.btn.replace", n=number),
                                               callback_data=f"card:R:{publication.id}")])

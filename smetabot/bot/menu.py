@@ -17,6 +17,7 @@ from pyrogram.types import (
     WebAppInfo,
 )
 
+from smetabot.bot import approvals
 from smetabot.bot.router import Ctx, Router
 from smetabot.publishing import post_link
 from smetabot.statuses import ChannelStatus
@@ -95,8 +96,13 @@ async def connect(ctx: Ctx) -> None:
 
 
 async def start(ctx: Ctx) -> None:
-    """First contact, or back to the beginning."""
+    """First contact, or back to the beginning; ``/start q_<code>`` (the deep link of
+    «💬 Задать вопрос» under a publication) asks about that publication."""
     await ctx.clear_state()
+    param = ((ctx.message.text or "").split(maxsplit=1)[1:] or [""])[0] if ctx.message else ""
+    if param.startswith("q_"):
+        await approvals.start_question(ctx, param[2:])
+        return
     if await client_answer(ctx):
         return
     if ctx.connected:

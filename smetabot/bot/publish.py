@@ -25,7 +25,7 @@ from pyrogram.types import (
 )
 
 from smetabot import errors, refusals, texts
-from smetabot.bot import channels
+from smetabot.bot import approvals, channels
 from smetabot.bot.menu import main_menu, require_account
 from smetabot.bot.router import Ctx, Router
 from smetabot.channel_records import ClientChannel
@@ -643,6 +643,7 @@ class PublishingNotices:
 
     async def publication_done(self, publication: Publication, channel: ClientChannel,
                                link: str, pages: int) -> None:
+        await approvals.post_buttons(self.svc, publication, channel)
         status = self._publication_status(publication)
         self._done("publication", publication.id)
         await status.show(texts.t("publish.done", publication.lang, channel=channel.title,
