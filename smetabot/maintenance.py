@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import fcntl
 import io
+import json
 import os
 import re
 import secrets
@@ -335,7 +336,24 @@ def _check(archive: Path, staging: Path, secret_key: str) -> tuple[int, int, int
         except VaultError:
             raise errors.BadBackup(path=archive, problem=f"the session {path.name} is damaged "
                                                          "or sealed with another key") from None
+    _forget_bot_updates(vault)
     return contractors, channels, len(sealed), [n for n in known if n not in applied]
+
+
+def _forget_bot_updates(vault: Any) -> None:
+    """A restored bot keeps its session and the channels it knows, but not where its update
+    sequence stood: catching up from there would replay, on the restored data, everything the
+    bot answered after the backup was made."""
+    state = vault.load_bot()
+    if not state:
+        return
+    try:
+        parsed = json.loads(state)
+    except ValueError:
+        vault.bot_path.unlink(missing_ok=True)
+        return
+    parsed.pop("updates", None)
+    vault.save_bot(json.dumps(parsed))
 
 
 def _own_like(data_dir: Path, staging: Path) -> None:
