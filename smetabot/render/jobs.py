@@ -138,7 +138,7 @@ class JobRunner:
         started = self.huey.get(started_key(item.result.id), peek=True)
         if not started:
             return
-        pid, since, *host = started
+        pid, since, *host = started[:3]
         if time.time() - since <= item.timeout + self.grace:
             return
         here = not host or host[0] == _HOST

@@ -15,6 +15,7 @@ import os
 import signal
 import socket
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -105,18 +106,23 @@ def run_worker(url: str, workers: int, settings: RenderSettings, cache: Path,
         signal.signal(signum, lambda *_: stop.set())
     key = f"{tasks.WORKER_KEY}{socket.gethostname()}:{os.getpid()}"
     conn = huey.storage.conn
-    with jobs.embedded_consumer(huey, workers):
+    with jobs.embedded_consumer(huey, workers) as consumer:
         log.info("render worker: %d processes on %s", workers, where(url))
         print(f"smetabot worker: {workers} render processes on {where(url)}", flush=True)
+        beat = 0.0
         try:
             while not stop.is_set():
-                try:
-                    conn.set(key, workers, ex=HEARTBEAT_TTL)
-                except Exception as exc:  # noqa: BLE001 - Redis restarting: keep trying
-                    log.warning("render worker: heartbeat failed (%s)", type(exc).__name__)
-                stop.wait(HEARTBEAT)
+                consumer.check_worker_health()  # a killed render process is replaced
+                if time.monotonic() - beat >= HEARTBEAT:
+                    try:
+                        conn.set(key, workers, ex=HEARTBEAT_TTL)
+                        beat = time.monotonic()
+                    except Exception as exc:  # noqa: BLE001 - Redis restarting: keep trying
+                        log.warning("render worker: heartbeat failed (%s)",
+                                    type(exc).__name__)
+                stop.wait(0.5)
         finally:
             try:
                 conn.delete(key)
-            except Exception:  # noqa: BLE001 - leaving anyway; the key expires by itself
-                pass
+            except Exception as exc:  # noqa: BLE001 - leaving anyway; the key expires
+                log.info("render worker: could not say goodbye (%s)", type(exc).__name__)

@@ -68,7 +68,11 @@ def create_redis_huey(url: str, name: str = "smetabot") -> Any:
 
     Documents and results travel through Redis itself (see :class:`BlobStore`): render
     workers on other machines share no filesystem with the main one."""
-    import redis  # only for a Redis queue
+    try:
+        import redis  # only for a Redis queue
+    except ImportError:
+        raise errors.StartupError(problem="a Redis render queue needs the redis package "
+                                          "(pip install 'smetabot[redis]')") from None
     from huey import PriorityRedisHuey
 
     pool = redis.ConnectionPool.from_url(url, socket_timeout=30, socket_connect_timeout=10,
@@ -156,7 +160,7 @@ def _wrapped(huey: SqliteHuey, function: Callable[..., dict]) -> Callable[..., d
         global _blobs
         _blobs = blob_store(huey)
         if task is not None:
-            huey.put(started_key(task.id), (os.getpid(), time.time(), _HOST))
+            huey.put(started_key(task.id), (os.getpid(), time.time(), _HOST, function.__name__))
         try:
             with _cpu_limited(cpu_limit if _blobs is not None else 0):
                 return {"ok": True, **function(*args, **kwargs)}
@@ -327,9 +331,9 @@ def render_page(pdf: str, number: int, out: str, dpi: float, max_pixels: int,
 def render_previews(pdf: str, numbers: list[int], outdir: str, width: int,
                     memory_mb: int) -> dict:
     """JPEG thumbnails about ``width`` pixels wide for the given pages."""
-    from smetabot.render.pdf import render_thumbnail
-
     import io
+
+    from smetabot.render.pdf import render_thumbnail
 
     _limit_memory(memory_mb)
     doc = _document(_local(pdf))
