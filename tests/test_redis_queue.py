@@ -188,7 +188,24 @@ def test_worker_killed_mid_page_its_page_runs_again_and_publishes_once(tmp_path,
     run(scenario())
 
 
-def test_doctor_status_counts_workers_and_refuses_a_wrong_password(redis_url, worker):
+def test_doctor_status_counts_workers_and_refuses_a_wrong_password(tmp_path, redis_url,
+                                                                  worker):
+    env = {key: value for key, value in os.environ.items() if not key.startswith("SMETABOT_")}
+
+    def doctor(url: str) -> str:
+        out = subprocess.run([str(SMETABOT), "doctor", "--data-dir", str(tmp_path)],
+                             env={**env, "SMETABOT_RENDER_QUEUE": url}, cwd=tmp_path,
+                             capture_output=True, text=True, timeout=120)
+        return out.stdout + out.stderr
+
+    report = doctor(redis_url)
+    assert PASSWORD not in report
+    [line] = [line for line in report.splitlines() if "render queue" in line]
+    assert ("reachable, authenticated; 1 worker process(es) on 1 machine(s) listening"
+            in line), report
+    [line] = [line for line in doctor(redis_url.replace(PASSWORD, "wrong")).splitlines()
+              if "render queue" in line]
+    assert "refused the password" in line and "wrong" not in line
     found = remote.status(redis_url)
     assert found.workers == 1 and found.machines == 1
     assert PASSWORD not in found.where
