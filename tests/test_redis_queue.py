@@ -247,3 +247,27 @@ except errors.StartupError as exc:
     assert out.stdout.splitlines() == [
         "1", ("Cannot start: a Redis render queue needs the redis package "
               "(pip install 'smetabot[redis]')")]
+
+
+def test_with_no_worker_up_the_bot_answers_and_says_rendering_waits(tmp_path, redis_url):
+    async def scenario():
+        async with sandbox_app(tmp_path / "main", render_queue=redis_url,
+                               render_serve_workers="0") as app:
+            ivan, _, _ = await contractor_with_channel(app)
+            sent = await send_file(app, ivan, SAMPLES / "smeta-remont-kvartiry.pdf")
+            [waiting] = await wait_text(app, ivan, "в очереди", after=sent)
+            assert "ни один обработчик страниц не запущен" in waiting["text"]
+            [menu] = await say(app, ivan, "/start")  # the bot keeps answering meanwhile
+            assert "Главное меню" in menu["text"]
+            started = await asyncio.to_thread(Worker, redis_url, tmp_path / "late-worker")
+            try:
+                # The same status message now tells the previews are ready.
+                [ready] = await wait_text(app, ivan, "«smeta-remont-kvartiry.pdf»: 3 стр.",
+                                          after=sent)
+                assert ready["id"] == waiting["id"]
+                thumbs = [m for m in app.emulator.user_chat(ivan, sent) if m["media"]]
+                assert [m["caption"] for m in thumbs] == ["стр. 1", "стр. 2", "стр. 3"]
+            finally:
+                await asyncio.to_thread(started.stop)
+
+    run(scenario())

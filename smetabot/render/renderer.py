@@ -94,6 +94,15 @@ class Renderer:
         """A renderer submitting to ``huey`` (whose ``consumer``'s workers it may kill)."""
         return cls(settings, JobRunner(huey, consumer, **runner_options))
 
+    async def waiting_for_workers(self) -> bool:
+        """Whether work put on the queue now would wait for a render worker to come up: a
+        Redis queue with no worker listening and none in this process."""
+        if self.blobs is None or self.runner.consumer is not None:
+            return False
+        from smetabot.render.remote import workers_listening
+
+        return await asyncio.to_thread(workers_listening, self.runner.huey) == 0
+
     # -- checks ---------------------------------------------------------------------------
 
     def check_size(self, size: int) -> None:
