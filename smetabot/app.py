@@ -213,9 +213,17 @@ class App:
                  " (sandbox: Telegram is emulated)" if self.sandbox else "")
 
     def _start_queue(self) -> None:
-        self.huey = create_huey(self.paths.queue)
-        self._consumer_cm = jobs.embedded_consumer(self.huey, self.workers)
-        self.consumer = self._consumer_cm.__enter__()
+        queue, workers = self.config["render.queue"], self.workers
+        if queue:  # Redis: workers on other machines (`smetabot worker`), maybe some here
+            from smetabot.render.tasks import create_redis_huey
+
+            self.huey = create_redis_huey(queue)
+            workers = self.config["render.serve_workers"]
+        else:
+            self.huey = create_huey(self.paths.queue)
+        if workers:
+            self._consumer_cm = jobs.embedded_consumer(self.huey, workers)
+            self.consumer = self._consumer_cm.__enter__()
         self.runner = jobs.JobRunner(self.huey, self.consumer)
 
     async def _start_bot(self) -> None:

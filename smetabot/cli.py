@@ -606,6 +606,41 @@ def install_service(
 
 
 @app.command()
+def worker(
+    queue: str | None = typer.Option(None, "--queue", help="The Redis queue, e.g. "
+                                     "redis://host:6379/0 (default: [render] queue of the "
+                                     "config, or SMETABOT_RENDER_QUEUE)."),
+    workers: int = typer.Option(0, "--workers", min=0, help="Render processes "
+                                "(default: [render] workers; 0 there = one per core)."),
+    config_file: Path | None = typer.Option(None, "--config", help="Config file; only its "
+                                            "[render] part is read."),
+    data_dir: Path | None = typer.Option(None, "--data-dir", help="Where documents are cached "
+                                         "(default: a temporary folder)."),
+) -> None:
+    """Run render workers for a serve on another machine, through a Redis queue."""
+    from smetabot.render import pipeline, remote
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    try:
+        cfg = config_mod.load(config_mod.config_path(config_file))
+        url = queue or cfg["render.queue"]
+        if not url.startswith(("redis://", "rediss://", "unix://")):
+            typer.echo("Error: a worker needs a Redis queue: --queue redis://host:6379/0 "
+                       "(or [render] queue, or SMETABOT_RENDER_QUEUE)", err=True)
+            raise typer.Exit(errors.EXIT_USAGE)
+        settings = pipeline.RenderSettings.from_config(cfg.section("render"))
+        count = workers or pipeline.default_workers(cfg["render.workers"])
+        if data_dir is None:
+            with tempfile.TemporaryDirectory(prefix="smetabot-worker-") as scratch:
+                remote.run_worker(url, count, settings, Path(scratch) / "documents")
+        else:
+            remote.run_worker(url, count, settings, data_dir / "documents")
+        typer.echo("smetabot worker: stopped.")
+    except errors.SmetaBotError as exc:
+        fail(exc)
+
+
+@app.command()
 def version() -> None:
     """Print the version."""
     typer.echo(f"smetabot {__version__}")

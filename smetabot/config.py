@@ -87,6 +87,8 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "upload_ttl_hours": Key(int, 24),
         "max_cells": Key(int, 2_000_000),
         "paper": Key(str, "A4"),
+        "queue": Key(str, "", secret=True),  # a Redis URL may hold the queue's password
+        "serve_workers": Key(int, 0),
     },
 }
 
@@ -232,11 +234,17 @@ def _validate(config: Config) -> None:
         ("render.max_cells", lambda v: v > 0, "positive"),
         ("render.paper", lambda v: v.lower() in ("a4", "a3", "a5", "letter"),
          "A4, A3, A5 or letter"),
+        ("render.serve_workers", lambda v: v >= 0, "0 or more"),
         ("server.port", lambda v: 0 <= v <= 65535, "a TCP port (0-65535)"),
     ]
     for dotted, ok, words in checks:
         if not ok(config[dotted]):
             raise ConfigError(problem=f"{dotted} must be {words}, got {config[dotted]!r}")
+    if config["render.queue"] and not config["render.queue"].startswith(
+            ("redis://", "rediss://", "unix://")):
+        # the value itself is not shown: it may hold a password
+        raise ConfigError(problem='render.queue must be empty (the embedded queue) or a Redis '
+                                  'URL ("redis://host:6379/0", "rediss://:password@host/0")')
     config.values["billing"]["plans"] = _plans(config["billing.plans"])
     if config["billing.default_plan"] not in config["billing.plans"]:
         raise ConfigError(problem=f"billing.default_plan names no plan: "

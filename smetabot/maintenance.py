@@ -90,7 +90,28 @@ def doctor(cfg: Config, data_dir: Path) -> list[Check]:
                 checks.append(Check("secret key", True, "valid; no sessions stored yet"))
         except errors.SmetaBotError as exc:
             checks.append(Check("secret key", False, exc.message()))
+    if cfg["render.queue"]:
+        checks.append(queue_check(cfg))
     return checks
+
+
+def queue_check(cfg: Config) -> Check:
+    """A Redis render queue: reachable, authenticated, how many workers are listening."""
+    from smetabot.render import remote
+
+    try:
+        found = remote.status(cfg["render.queue"])
+    except errors.SmetaBotError as exc:
+        return Check("render queue", False, exc.message("en").removeprefix("Cannot start: "))
+    own = cfg["render.serve_workers"]
+    listening = (f"{found.workers} worker process(es) on {found.machines} machine(s) "
+                 f"listening" if found.workers else "no worker is listening")
+    detail = (f"{found.where}: reachable, authenticated; {listening}"
+              + (f" (serve runs {own} of its own)" if own else "")
+              + f"; {found.waiting} task(s) waiting")
+    if not found.workers and not own:
+        detail += "; start `smetabot worker --queue …` on a render machine"
+    return Check("render queue", bool(found.workers or own), detail)
 
 
 # --- the lock serve holds ---------------------------------------------------------------------

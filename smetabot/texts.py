@@ -136,6 +136,11 @@ TEXTS: dict[str, dict[str, str]] = {
     "publish.received": {RU: "📥 Получил «{file}». Проверяю файл…",
                          EN: "📥 Got “{file}”. Checking the file…"},
     "publish.checking": {RU: "⏳ Открываю «{file}»…", EN: "⏳ Opening “{file}”…"},
+    "publish.render_waiting": {
+        RU: "⏳ «{file}» в очереди: сейчас ни один обработчик страниц не запущен. Начну, как "
+            "только он появится, — ничего не нужно присылать заново.",
+        EN: "⏳ “{file}” is queued: no page renderer is running right now. It starts as soon as "
+            "one is up — no need to send anything again."},
     "publish.previewing": {RU: "⏳ Готовлю превью: {done} из {total} страниц…",
                            EN: "⏳ Preparing previews: {done} of {total} pages…"},
     "publish.previews_ready": {RU: "📄 «{file}»: {total} стр.", EN: "📄 “{file}”: {total} pages."},

@@ -537,6 +537,9 @@ class PublishingNotices:
         self._thumbs[upload.id] = []
         await self._upload_status(upload).show(
             texts.t("publish.checking", lang, file=upload.file_name), force=True)
+        if await self.svc.publishing.renderer.waiting_for_workers():  # Redis: none up
+            await self._upload_status(upload).show(
+                texts.t("publish.render_waiting", lang, file=upload.file_name), force=True)
 
     async def receipt_interrupted(self, receipt: dict) -> None:
         """A document was being received when the server stopped: ask for it again."""
@@ -612,7 +615,10 @@ class PublishingNotices:
 
     async def publication_started(self, publication: Publication, resumed: bool) -> None:
         if not resumed:
-            self._publication_status(publication)
+            status = self._publication_status(publication)
+            if await self.svc.publishing.renderer.waiting_for_workers():  # Redis: none up
+                await status.show(texts.t("publish.render_waiting", publication.lang,
+                                          file=publication.file_name), force=True)
             return
         if publication.status_message_id:
             # The old progress message would stay frozen on "11 из 36…": say what happened.

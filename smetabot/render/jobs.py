@@ -13,6 +13,7 @@ import ctypes
 import logging
 import os
 import signal
+import socket
 import sys
 import threading
 import time
@@ -26,9 +27,10 @@ from huey.api import TaskWrapper
 from huey.consumer import Consumer
 
 from smetabot import errors
-from smetabot.render.tasks import raise_error, started_key
+from smetabot.render.tasks import blob_store, land, raise_error, started_key
 
 log = logging.getLogger(__name__)
+_HOST = socket.gethostname()
 
 
 @dataclass
@@ -39,6 +41,9 @@ class Pending:
     timeout: float
     limit_words: str
     owner: int = 0
+    #: to put it on the queue again (a Redis queue: its worker may have died with it)
+    again: Callable[[], Any] | None = None
+    attempts: int = 1
 
 
 class JobRunner:
@@ -57,6 +62,9 @@ class JobRunner:
         self.poll_interval = poll_interval
         self.grace = grace
         self.queued: Counter[int] = Counter()  # tasks on the queue, by owner
+        #: a Redis queue: workers may be on other machines, and a task lost with its worker
+        #: (kill -9, a machine gone) is put on the queue again once before it counts as stuck
+        self.remote = blob_store(huey) is not None
         self._lock = threading.Lock()  # polls run in threads
 
     def submit(self, task: TaskWrapper, *args: Any, timeout: float, limit_words: str = "",
@@ -66,7 +74,8 @@ class JobRunner:
             ahead = self.queued[owner]
             self.queued[owner] += 1
         result = task(*args, priority=priority - ahead)
-        return Pending(result, timeout, limit_words or f"{timeout:g} s", owner)
+        return Pending(result, timeout, limit_words or f"{timeout:g} s", owner,
+                       again=lambda: task(*args, priority=priority - ahead))
 
     async def gather(self, pending: list[Pending],
                      on_result: Callable[[int, dict], Awaitable[None]] | None = None
@@ -109,7 +118,7 @@ class JobRunner:
             self.huey.get(started_key(item.result.id))  # pop the bookkeeping
             if not value.get("ok"):
                 raise_error(value["error"])
-            finished.append((index, value))
+            finished.append((index, land(value)))
         return finished
 
     def _done(self, item: Pending) -> None:
@@ -129,17 +138,33 @@ class JobRunner:
         started = self.huey.get(started_key(item.result.id), peek=True)
         if not started:
             return
-        pid, since = started
+        pid, since, *host = started[:3]
         if time.time() - since <= item.timeout + self.grace:
             return
-        log.warning("task %s ran past %s s; killing worker %s", item.result.id,
-                    item.timeout, pid)
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
+        here = not host or host[0] == _HOST
         self.huey.get(started_key(item.result.id))
-        if self.consumer is not None:
-            self.consumer.check_worker_health()
+        if here and (not self.remote or self._ours(pid)):
+            log.warning("task %s ran past %s s; killing worker %s", item.result.id,
+                        item.timeout, pid)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            if self.consumer is not None:
+                self.consumer.check_worker_health()
+        if self.remote and item.again is not None and item.attempts < 2:
+            # Its worker died or was killed by its own CPU limit: once more, elsewhere.
+            log.warning("task %s on %s (pid %s) ran past %s s; queueing it again",
+                        item.result.id, host[0] if host else "?", pid, item.timeout)
+            item.result.revoke()
+            item.result = item.again()
+            item.attempts += 1
+            return
         raise errors.DocumentTooComplex(limit=item.limit_words)
+
+    def _ours(self, pid: int) -> bool:
+        if self.consumer is None:
+            return False
+        return any(getattr(process, "pid", None) == pid
+                   for _worker, process in self.consumer.worker_threads)
 
 
 _forking_parent = 0

@@ -26,6 +26,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from huey import SqliteHuey
 from huey.consumer import Consumer
@@ -36,7 +37,7 @@ from smetabot.render.detect import Sniffed
 from smetabot.render.jobs import JobRunner
 from smetabot.render.pages import parse_pages
 from smetabot.render.pipeline import RenderResult, RenderSettings
-from smetabot.render.tasks import tasks_of
+from smetabot.render.tasks import blob_store, tasks_of
 
 PREPARE, PREVIEW, PAGE = 2_000_000, 1_000_000, 0  # Huey priorities of the three kinds of task
 PREVIEW_CHUNK = 5
@@ -65,12 +66,42 @@ class Renderer:
         self.settings = settings
         self.runner = runner
         self.tasks = tasks_of(runner.huey)
+        self.blobs = blob_store(runner.huey)
+        self._shipped: dict[tuple[str, int, int], tuple[str, float]] = {}
+
+    def _ref(self, path: Path) -> str:
+        """How tasks name the file at ``path``: the path itself on the embedded queue; on a
+        Redis queue, the document stored in Redis (once per file, refreshed hourly)."""
+        if self.blobs is None:
+            return str(path)
+        stat = path.stat()
+        key = (str(path), stat.st_mtime_ns, stat.st_size)
+        known = self._shipped.get(key)
+        if known is not None and time.monotonic() - known[1] < 3600:
+            return known[0]
+        if len(self._shipped) > 256:
+            self._shipped.clear()
+        ref = self.blobs.put(path)
+        self._shipped[key] = (ref, time.monotonic())
+        return ref
+
+    async def _refs(self, path: Path) -> str:
+        return await asyncio.to_thread(self._ref, path)
 
     @classmethod
-    def on_queue(cls, settings: RenderSettings, huey: SqliteHuey,
+    def on_queue(cls, settings: RenderSettings, huey: SqliteHuey | Any,
                  consumer: Consumer | None = None, **runner_options: float) -> Renderer:
         """A renderer submitting to ``huey`` (whose ``consumer``'s workers it may kill)."""
         return cls(settings, JobRunner(huey, consumer, **runner_options))
+
+    async def waiting_for_workers(self) -> bool:
+        """Whether work put on the queue now would wait for a render worker to come up: a
+        Redis queue with no worker listening and none in this process."""
+        if self.blobs is None or self.runner.consumer is not None:
+            return False
+        from smetabot.render.remote import workers_listening
+
+        return await asyncio.to_thread(workers_listening, self.runner.huey) == 0
 
     # -- checks ---------------------------------------------------------------------------
 
@@ -105,16 +136,18 @@ class Renderer:
             converted = work / "converted"
             converted.mkdir(parents=True, exist_ok=True)
             job = self.runner.submit(
-                self.tasks.convert_office, str(source), str(converted), settings.soffice,
+                self.tasks.convert_office, await self._refs(source), str(converted), settings.soffice,
                 settings.office_timeout, sniffed.kind, sniffed.encrypted, settings.paper,
                 timeout=settings.office_timeout + 10, owner=owner, priority=PREPARE,
                 limit_words=f"{settings.office_timeout:g} s of conversion")
             pdf = Path((await self.runner.gather([job]))[0]["pdf"])
-        job = self.runner.submit(self.tasks.inspect_pdf, str(pdf), str(work),
+        ref = await self._refs(pdf)
+        job = self.runner.submit(self.tasks.inspect_pdf, ref, str(work),
                                  settings.worker_memory_mb, sniffed.kind in SHEET_KINDS,
                                  timeout=settings.page_timeout, owner=owner, priority=PREPARE)
         info = (await self.runner.gather([job]))[0]
-        return Prepared(Path(info["pdf"]), info["pages"], sniffed, sniffed.office,
+        ready = pdf if info["pdf"] == ref else Path(info["pdf"])
+        return Prepared(ready, info["pages"], sniffed, sniffed.office,
                         tuple(tuple(sheet) for sheet in info["sheets"]))
 
     async def previews(self, pdf: Path, numbers: list[int], out: Path,
@@ -125,7 +158,8 @@ class Renderer:
         settings = self.settings
         out.mkdir(parents=True, exist_ok=True)
         chunks = [numbers[at:at + chunk] for at in range(0, len(numbers), chunk)]
-        jobs = [self.runner.submit(self.tasks.render_previews, str(pdf), part, str(out),
+        ref = await self._refs(pdf)
+        jobs = [self.runner.submit(self.tasks.render_previews, ref, part, str(out),
                                    settings.preview_width, settings.worker_memory_mb,
                                    timeout=settings.page_timeout * 2, owner=owner,
                                    priority=PREVIEW)
@@ -153,7 +187,8 @@ class Renderer:
         settings = self.settings
         for folder in {target.parent for target in targets}:
             folder.mkdir(parents=True, exist_ok=True)
-        jobs = [self.runner.submit(self.tasks.render_page, str(pdf), number, str(target),
+        ref = await self._refs(pdf)
+        jobs = [self.runner.submit(self.tasks.render_page, ref, number, str(target),
                                    dpi or settings.dpi, int(settings.max_megapixels * 1e6),
                                    watermark, settings.png_level, settings.worker_memory_mb,
                                    timeout=settings.page_timeout, owner=owner, priority=PAGE,
