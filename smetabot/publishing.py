@@ -351,8 +351,7 @@ class Publishing:
         async def progress(done: int, total: int) -> None:
             await self._tell("publication_progress", publication, done, total)
 
-        uploads = PageUploads(self, publication, channel.telegram_id) \
-            if self.parallel_uploads else None
+        uploads = PageUploads(self, publication) if self.parallel_uploads else None
         try:
             files = await self.render_pages(publication, progress,
                                             uploads.start if uploads else None)
@@ -445,7 +444,7 @@ class Publishing:
             if uploads is not None:
                 for index in album:  # rendered before a restart, or not handed out yet
                     uploads.start(index, files[index])
-                medias = [await uploads.media(index) for index in album]
+                medias = await all_of([uploads.media(index, peer) for index in album])
                 try:
                     sent = await self.patiently(publication, functools.partial(
                         post_album, bot, peer, medias, random_ids, caption))
@@ -654,17 +653,16 @@ PARTS_IN_FLIGHT = 6
 
 
 class PageUploads:
-    """A publication's pages going up to Telegram while the rest still render: each page is
-    uploaded (its parts in parallel, within the shared bound) as soon as it is handed over,
-    and kept as the document Telegram made of it, ready to be posted in an album. Nothing
-    here posts anything: posting stays in page order with the stored random_ids."""
+    """A publication's pages going up to Telegram while the rest still render: each page's
+    file and thumbnail are uploaded (their parts in parallel, within the shared bound) as soon
+    as the page is handed over. Nothing here posts anything, nor needs the channel: the
+    documents are made and posted in page order by :meth:`Publishing.send_pages`, with the
+    stored random_ids, once the pages are rendered (as before)."""
 
-    def __init__(self, publishing: Publishing, publication: Publication, chat_id: int) -> None:
+    def __init__(self, publishing: Publishing, publication: Publication) -> None:
         self.publishing = publishing
         self.publication = publication
-        self.chat_id = chat_id
         self.tasks: dict[int, asyncio.Task] = {}
-        self._peer: asyncio.Future | None = None
         # pages of albums already posted (before a restart) are not uploaded again
         self.first = publication.sent_albums * ALBUM
 
@@ -673,33 +671,37 @@ class PageUploads:
         if index < self.first or index in self.tasks:
             return
         self.tasks[index] = asyncio.get_running_loop().create_task(
-            self._upload(index, path), name=f"upload {self.publication.id}/{index}")
+            self._upload(path), name=f"upload {self.publication.id}/{index}")
 
-    async def media(self, index: int) -> Any:
-        """The uploaded page ``index``, as an album item (waits for its upload)."""
-        return await self.tasks[index]
-
-    async def peer(self) -> Any:
-        if self._peer is None:
-            self._peer = asyncio.ensure_future(self.publishing.bot.resolve_peer(self.chat_id))
-        return await asyncio.shield(self._peer)
-
-    async def _upload(self, index: int, path: Path) -> Any:
-        publishing = self.publishing
-        peer = await self.peer()
+    async def media(self, index: int, peer: Any) -> Any:
+        """Page ``index`` as an album item: its upload awaited, a document made of it."""
+        uploaded_file, uploaded_thumb = await self.tasks[index]
         name = page_file_name(self.publication, index)
-        return await publishing.patiently(self.publication, lambda: upload_page(
-            publishing.bot, peer, path, name, publishing._parts_in_flight))
+        return await self.publishing.patiently(self.publication, lambda: make_document(
+            self.publishing.bot, peer, uploaded_file, uploaded_thumb, name))
+
+    async def _upload(self, path: Path) -> tuple[Any, Any]:
+        publishing = self.publishing
+        return await publishing.patiently(self.publication, lambda: upload_page_files(
+            publishing.bot, path, publishing._parts_in_flight))
 
     async def close(self) -> None:
         """Stop what is still going up (a failure, a stop) and wait for it to end."""
-        pending = [task for task in self.tasks.values() if not task.done()]
-        for task in pending:
+        for task in self.tasks.values():
             task.cancel()
-        if self._peer is not None and not self._peer.done():
-            self._peer.cancel()
-        everything = list(self.tasks.values()) + ([self._peer] if self._peer else [])
-        await asyncio.gather(*everything, return_exceptions=True)
+        await asyncio.gather(*self.tasks.values(), return_exceptions=True)
+
+
+async def all_of(calls: list[Awaitable[T]]) -> list[T]:
+    """Await ``calls`` at once; the first failure cancels the rest and is raised as it is."""
+    tasks = [asyncio.ensure_future(call) for call in calls]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
 
 
 async def upload_bytes(bot: Client, data: bytes, name: str,
@@ -722,24 +724,21 @@ async def upload_bytes(bot: Client, data: bytes, name: str,
             if not await session.invoke(query):
                 raise OSError(f"Telegram did not take part {number} of {name}")
 
-    async with asyncio.TaskGroup() as group:
-        for number, chunk in enumerate(parts):
-            group.create_task(send(number, chunk))
+    await all_of([send(number, chunk) for number, chunk in enumerate(parts)])
     if big:
         return raw.types.InputFileBig(id=file_id, parts=len(parts), name=name)
     return raw.types.InputFile(id=file_id, parts=len(parts), name=name,
                                md5_checksum=hashlib.md5(data).hexdigest())
 
 
-async def upload_page(bot: Client, peer: Any, path: Path, name: str,
-                      slots: asyncio.Semaphore) -> Any:
-    """Upload one page and its thumbnail at once and make a document of them (not posted);
-    the album item that posts it."""
+async def upload_page_files(bot: Client, path: Path,
+                            slots: asyncio.Semaphore) -> tuple[Any, Any]:
+    """Upload one page's file and its thumbnail at once; their InputFiles."""
     data = await asyncio.to_thread(path.read_bytes)
     thumb = await asyncio.to_thread(page_thumbnail, path)
-    uploaded_file, uploaded_thumb = await asyncio.gather(
-        upload_bytes(bot, data, path.name, slots), upload_bytes(bot, thumb, "thumb.jpg", slots))
-    return await make_document(bot, peer, uploaded_file, uploaded_thumb, name)
+    uploaded_file, uploaded_thumb = await all_of([
+        upload_bytes(bot, data, path.name, slots), upload_bytes(bot, thumb, "thumb.jpg", slots)])
+    return uploaded_file, uploaded_thumb
 
 
 async def make_document(bot: Client, peer: Any, uploaded_file: Any, uploaded_thumb: Any,
