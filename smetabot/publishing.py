@@ -442,8 +442,9 @@ class Publishing:
             random_ids = [publication.random_ids[i] for i in album]
             caption = album_caption(publication, album[0], album[-1])
             if uploads is not None:
-                for index in album:  # rendered before a restart, or not handed out yet
+                for index in range(album[0], len(files)):  # each once, whoever started it
                     uploads.start(index, files[index])
+                uploads.make_documents(list(range(album[0], len(files))), peer)
                 medias = await all_of([uploads.media(index, peer) for index in album])
                 try:
                     sent = await self.patiently(publication, functools.partial(
@@ -663,6 +664,7 @@ class PageUploads:
         self.publishing = publishing
         self.publication = publication
         self.tasks: dict[int, asyncio.Task] = {}
+        self.documents: dict[int, asyncio.Task] = {}
         # pages of albums already posted (before a restart) are not uploaded again
         self.first = publication.sent_albums * ALBUM
 
@@ -673,8 +675,20 @@ class PageUploads:
         self.tasks[index] = asyncio.get_running_loop().create_task(
             self._upload(path), name=f"upload {self.publication.id}/{index}")
 
+    def make_documents(self, indices: list[int], peer: Any) -> None:
+        """Start making documents of pages ``indices`` (each as soon as it is uploaded), so
+        a later album's are ready when its turn comes."""
+        for index in indices:
+            if index not in self.documents:
+                self.documents[index] = asyncio.get_running_loop().create_task(
+                    self._media(index, peer), name=f"document {self.publication.id}/{index}")
+
     async def media(self, index: int, peer: Any) -> Any:
-        """Page ``index`` as an album item: its upload awaited, a document made of it."""
+        """Page ``index`` as an album item (its upload and its document awaited)."""
+        self.make_documents([index], peer)
+        return await asyncio.shield(self.documents[index])
+
+    async def _media(self, index: int, peer: Any) -> Any:
         uploaded_file, uploaded_thumb = await self.tasks[index]
         name = page_file_name(self.publication, index)
         return await self.publishing.patiently(self.publication, lambda: make_document(
@@ -687,9 +701,10 @@ class PageUploads:
 
     async def close(self) -> None:
         """Stop what is still going up (a failure, a stop) and wait for it to end."""
-        for task in self.tasks.values():
+        everything = [*self.tasks.values(), *self.documents.values()]
+        for task in everything:
             task.cancel()
-        await asyncio.gather(*self.tasks.values(), return_exceptions=True)
+        await asyncio.gather(*everything, return_exceptions=True)
 
 
 async def all_of(calls: list[Awaitable[T]]) -> list[T]:
