@@ -14,6 +14,7 @@ crash between sending and recording never posts a page twice.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import io
 import json
@@ -25,7 +26,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from PIL import Image
 from pyrogram import Client, raw, utils
@@ -82,6 +83,7 @@ def new_random_id() -> int:
     return secrets.randbits(63) * (1 if secrets.randbits(1) else -1)
 
 
+T = TypeVar("T")
 Progress = Callable[[int, int], Awaitable[None]]
 Spawn = Callable[[Coroutine[Any, Any, None], str], Any]
 
@@ -129,6 +131,11 @@ class Publishing:
         self.upload_ttl_hours = upload_ttl_hours
         self.notifier = notifier
         self.spawn = spawn
+        #: upload each page as soon as it is rendered, its parts in parallel (False: the
+        #: old way, every file after the other once all pages are rendered; kept for the
+        #: benchmark's comparison)
+        self.parallel_uploads = True
+        self._parts_in_flight = asyncio.Semaphore(PARTS_IN_FLIGHT)  # the office's one uplink
 
     @property
     def runner(self) -> JobRunner:
@@ -344,15 +351,17 @@ class Publishing:
         async def progress(done: int, total: int) -> None:
             await self._tell("publication_progress", publication, done, total)
 
+        uploads = PageUploads(self, publication) if self.parallel_uploads else None
         try:
-            files = await self.render_pages(publication, progress)
+            files = await self.render_pages(publication, progress,
+                                            uploads.start if uploads else None)
             await self.analytics.record("publication_rendered", publication.contractor_id,
                                         channel_id=channel.id, publication_id=publication_id,
                                         pages=len(files))
             await self.records.set_publication(publication_id,
                                                status=PublicationStatus.PUBLISHING)
             await self._tell("publication_sending", publication, channel)
-            ids = await self.send_pages(publication, channel.telegram_id, files)
+            ids = await self.send_pages(publication, channel.telegram_id, files, uploads)
         except (tg.ChatAdminRequired, tg.ChannelPrivate, tg.ChatWriteForbidden) as exc:
             log.info("publication %s blocked: %s", publication_id, exc)
             await self.records.set_publication(publication_id, status=PublicationStatus.BLOCKED,
@@ -370,6 +379,9 @@ class Publishing:
                                         error=type(exc).__name__)
             await self._tell("publication_failed", publication, exc)
             return
+        finally:
+            if uploads is not None:
+                await uploads.close()
         await self.records.set_publication(publication_id, status=PublicationStatus.PUBLISHED)
         await self.analytics.record("publication_sent", publication.contractor_id,
                                     channel_id=channel.id, publication_id=publication_id,
@@ -377,8 +389,11 @@ class Publishing:
         link = post_link(channel.telegram_id, ids[0] if ids else None)
         await self._tell("publication_done", publication, channel, link, len(files))
 
-    async def render_pages(self, publication: Publication, progress: Progress) -> list[Path]:
-        """The publication's watermarked 300-DPI pages (rendered now unless already there)."""
+    async def render_pages(self, publication: Publication, progress: Progress,
+                           on_page: Callable[[int, Path], None] | None = None) -> list[Path]:
+        """The publication's watermarked 300-DPI pages (rendered now unless already there);
+        ``on_page(index, path)`` hears of each page as soon as it is on disk (those already
+        there first), in the order they finish."""
         upload = await self.records.upload(publication.upload_id) if publication.upload_id \
             else None
         if upload is None or not upload.pdf_path:
@@ -391,21 +406,31 @@ class Publishing:
                    if not target.exists()]
         done = len(targets) - len(missing)
 
-        async def on_done(_page: dict) -> None:
+        where = {target: index for index, target in enumerate(targets)}
+
+        async def on_done(page: dict) -> None:
             nonlocal done
             done += 1
+            if on_page is not None:
+                on_page(where[Path(page["path"])], Path(page["path"]))
             await progress(done, len(targets))
 
+        if on_page is not None:
+            for index, target in enumerate(targets):
+                if target.exists():
+                    on_page(index, target)
         await progress(done, len(targets))
         await self.renderer.pages(
             Path(upload.pdf_path), [number for number, _ in missing],
             [target for _, target in missing], text, on_done, owner=publication.contractor_id)
         return targets
 
-    async def send_pages(self, publication: Publication, chat_id: int,
-                         files: list[Path]) -> list[int]:
-        """Post the pages as protected documents, albums of ten, resuming after the albums
-        already recorded as sent; returns all message ids known."""
+    async def send_pages(self, publication: Publication, chat_id: int, files: list[Path],
+                         uploads: PageUploads | None = None) -> list[int]:
+        """Post the pages as protected documents, albums of ten, in page order, resuming
+        after the albums already recorded as sent; returns all message ids known. With
+        ``uploads`` the pages are those it uploaded (each album posted once its ten are up);
+        without, each album's files are uploaded one after another, then posted."""
         bot = self.bot
         peer = await bot.resolve_peer(chat_id)
         message_ids = list(publication.message_ids)
@@ -414,13 +439,27 @@ class Publishing:
         for number, album in enumerate(albums):
             if number < publication.sent_albums:
                 continue
+            random_ids = [publication.random_ids[i] for i in album]
+            caption = album_caption(publication, album[0], album[-1])
+            if uploads is not None:
+                for index in range(album[0], len(files)):  # each once, whoever started it
+                    uploads.start(index, files[index])
+                uploads.make_documents(list(range(album[0], len(files))), peer)
+                medias = await all_of([uploads.media(index, peer) for index in album])
+                try:
+                    sent = await self.patiently(publication, functools.partial(
+                        post_album, bot, peer, medias, random_ids, caption))
+                except tg.RandomIdDuplicate:
+                    sent = []  # sent before a crash: Telegram remembers, we do not repost
+                message_ids.extend(sent)
+                await self.records.set_publication(publication.id, sent_albums=number + 1,
+                                                   message_ids=message_ids)
+                continue
             attempt = 0
             while True:
                 try:
                     sent = await send_album(
-                        bot, peer, [files[i] for i in album],
-                        [publication.random_ids[i] for i in album],
-                        album_caption(publication, album[0], album[-1]),
+                        bot, peer, [files[i] for i in album], random_ids, caption,
                         [page_file_name(publication, i) for i in album])
                     break
                 except tg.FloodWait as exc:
@@ -442,8 +481,29 @@ class Publishing:
                     await self.sleep(TROUBLE_DELAY * 2 ** (attempt - 1))
             message_ids.extend(sent)
             await self.records.set_publication(publication.id, sent_albums=number + 1,
-                                       message_ids=message_ids)
+                                               message_ids=message_ids)
         return message_ids
+
+    async def patiently(self, publication: Publication, call: Callable[[], Awaitable[T]]) -> T:
+        """``call()``, again after a flood wait (told to the notifier) and a few times while
+        Telegram is having trouble; anything else (RANDOM_ID_DUPLICATE among them) raises."""
+        attempt = 0
+        while True:
+            try:
+                return await call()
+            except tg.FloodWait as exc:
+                log.info("flood wait %s s while publishing %s", exc.value, publication.id)
+                await self._tell("publication_waiting", publication, int(exc.value or 1))
+                await self.sleep(float(exc.value or 1))
+            except (tg.InternalServerError, tg.ServiceUnavailable, OSError,
+                    TimeoutError) as exc:
+                if isinstance(exc, tg.RandomIdDuplicate):
+                    raise
+                attempt += 1
+                if attempt >= TROUBLE_RETRIES:
+                    raise TimeoutError(f"Telegram kept failing: {exc!r}") from exc
+                log.info("publication %s: Telegram trouble (%r), retrying", publication.id, exc)
+                await asyncio.sleep(TROUBLE_DELAY * 2 ** (attempt - 1))
 
     # -- the channel card: the list, withdrawing, replacing with a new version -------------
 
@@ -584,6 +644,129 @@ class Publishing:
 
 TROUBLE_RETRIES = 4  # sends of one album while Telegram answers 500s or nothing at all
 TROUBLE_DELAY = 1.0  # seconds before the second try; doubled each time
+PART_SIZE = 512 * 1024  # the largest file part Telegram takes (core.telegram.org/api/files)
+BIG_FILE = 10 * 1024 * 1024  # larger files go up with saveBigFilePart
+# File parts on their way at once, for all publications (they share the office's uplink).
+# Telegram takes the parts of a file in any order and in parallel (core.telegram.org/api/files);
+# a few in flight keep the uplink busy while each call waits for its answer. kurigram's own
+# save_file sends a small file's parts one by one and one file at a time.
+PARTS_IN_FLIGHT = 6
+
+
+class PageUploads:
+    """A publication's pages going up to Telegram while the rest still render: each page's
+    file and thumbnail are uploaded (their parts in parallel, within the shared bound) as soon
+    as the page is handed over. Nothing here posts anything, nor needs the channel: the
+    documents are made and posted in page order by :meth:`Publishing.send_pages`, with the
+    stored random_ids, once the pages are rendered (as before)."""
+
+    def __init__(self, publishing: Publishing, publication: Publication) -> None:
+        self.publishing = publishing
+        self.publication = publication
+        self.tasks: dict[int, asyncio.Task] = {}
+        self.documents: dict[int, asyncio.Task] = {}
+        # pages of albums already posted (before a restart) are not uploaded again
+        self.first = publication.sent_albums * ALBUM
+
+    def start(self, index: int, path: Path) -> None:
+        """Start uploading page ``index`` (once; pages of posted albums never)."""
+        if index < self.first or index in self.tasks:
+            return
+        self.tasks[index] = asyncio.get_running_loop().create_task(
+            self._upload(path), name=f"upload {self.publication.id}/{index}")
+
+    def make_documents(self, indices: list[int], peer: Any) -> None:
+        """Start making documents of pages ``indices`` (each as soon as it is uploaded), so
+        a later album's are ready when its turn comes."""
+        for index in indices:
+            if index not in self.documents:
+                self.documents[index] = asyncio.get_running_loop().create_task(
+                    self._media(index, peer), name=f"document {self.publication.id}/{index}")
+
+    async def media(self, index: int, peer: Any) -> Any:
+        """Page ``index`` as an album item (its upload and its document awaited)."""
+        self.make_documents([index], peer)
+        return await asyncio.shield(self.documents[index])
+
+    async def _media(self, index: int, peer: Any) -> Any:
+        uploaded_file, uploaded_thumb = await self.tasks[index]
+        name = page_file_name(self.publication, index)
+        return await self.publishing.patiently(self.publication, lambda: make_document(
+            self.publishing.bot, peer, uploaded_file, uploaded_thumb, name))
+
+    async def _upload(self, path: Path) -> tuple[Any, Any]:
+        publishing = self.publishing
+        return await publishing.patiently(self.publication, lambda: upload_page_files(
+            publishing.bot, path, publishing._parts_in_flight))
+
+    async def close(self) -> None:
+        """Stop what is still going up (a failure, a stop) and wait for it to end."""
+        everything = [*self.tasks.values(), *self.documents.values()]
+        for task in everything:
+            task.cancel()
+        await asyncio.gather(*everything, return_exceptions=True)
+
+
+async def all_of(calls: list[Awaitable[T]]) -> list[T]:
+    """Await ``calls`` at once; the first failure cancels the rest and is raised as it is."""
+    tasks = [asyncio.ensure_future(call) for call in calls]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+
+
+async def upload_bytes(bot: Client, data: bytes, name: str,
+                       slots: asyncio.Semaphore) -> Any:
+    """Upload ``data`` as one file, its parts in parallel (at most ``slots`` parts of all
+    uploads at once); the InputFile to name it by."""
+    file_id = secrets.randbits(63)
+    parts = [data[at:at + PART_SIZE] for at in range(0, len(data), PART_SIZE)] or [b""]
+    big = len(data) > BIG_FILE
+    session = await bot.get_session(await bot.storage.dc_id(), is_media=True)
+
+    async def send(number: int, chunk: bytes) -> None:
+        if big:
+            query: Any = raw.functions.upload.SaveBigFilePart(
+                file_id=file_id, file_part=number, file_total_parts=len(parts), bytes=chunk)
+        else:
+            query = raw.functions.upload.SaveFilePart(file_id=file_id, file_part=number,
+                                                      bytes=chunk)
+        async with slots:
+            if not await session.invoke(query):
+                raise OSError(f"Telegram did not take part {number} of {name}")
+
+    await all_of([send(number, chunk) for number, chunk in enumerate(parts)])
+    if big:
+        return raw.types.InputFileBig(id=file_id, parts=len(parts), name=name)
+    return raw.types.InputFile(id=file_id, parts=len(parts), name=name,
+                               md5_checksum=hashlib.md5(data).hexdigest())
+
+
+async def upload_page_files(bot: Client, path: Path,
+                            slots: asyncio.Semaphore) -> tuple[Any, Any]:
+    """Upload one page's file and its thumbnail at once; their InputFiles."""
+    data = await asyncio.to_thread(path.read_bytes)
+    thumb = await asyncio.to_thread(page_thumbnail, path)
+    uploaded_file, uploaded_thumb = await all_of([
+        upload_bytes(bot, data, path.name, slots), upload_bytes(bot, thumb, "thumb.jpg", slots)])
+    return uploaded_file, uploaded_thumb
+
+
+async def make_document(bot: Client, peer: Any, uploaded_file: Any, uploaded_thumb: Any,
+                        name: str) -> Any:
+    """messages.uploadMedia: the uploaded page as a protected-to-be document, for an album."""
+    uploaded = await bot.invoke(raw.functions.messages.UploadMedia(
+        peer=peer, media=raw.types.InputMediaUploadedDocument(
+            file=uploaded_file, thumb=uploaded_thumb, mime_type="image/png", force_file=True,
+            attributes=[raw.types.DocumentAttributeFilename(file_name=name)])))
+    document = uploaded.document
+    return raw.types.InputMediaDocument(id=raw.types.InputDocument(
+        id=document.id, access_hash=document.access_hash,
+        file_reference=document.file_reference))
 
 
 async def send_once(bot: Client, query: Any) -> Any:
@@ -610,7 +793,9 @@ def page_thumbnail(path: Path) -> bytes:
 
 async def send_album(bot: Client, peer: Any, files: list[Path], random_ids: list[int],
                      caption: str, names: list[str]) -> list[int]:
-    """Post pages as one album of protected documents with thumbnails; the new message ids.
+    """Upload pages one after another (each with kurigram's save_file, then a thumbnail) and
+    post them as one album of protected documents; the new message ids. The sequential way
+    (selftest, and the benchmark's comparison); publications use :class:`PageUploads`.
     Raises RandomIdDuplicate when Telegram already has them (a resend after a crash)."""
     medias = []
     for path, name in zip(files, names):
@@ -621,15 +806,14 @@ async def send_album(bot: Client, peer: Any, files: list[Path], random_ids: list
         thumb_file = io.BytesIO(await asyncio.to_thread(page_thumbnail, path))
         thumb_file.name = "thumb.jpg"
         uploaded_thumb = await bot.save_file(thumb_file)
-        uploaded = await bot.invoke(raw.functions.messages.UploadMedia(
-            peer=peer, media=raw.types.InputMediaUploadedDocument(
-                file=uploaded_file, thumb=uploaded_thumb, mime_type="image/png",
-                force_file=True,
-                attributes=[raw.types.DocumentAttributeFilename(file_name=name)])))
-        document = uploaded.document
-        medias.append(raw.types.InputMediaDocument(id=raw.types.InputDocument(
-            id=document.id, access_hash=document.access_hash,
-            file_reference=document.file_reference)))
+        medias.append(await make_document(bot, peer, uploaded_file, uploaded_thumb, name))
+    return await post_album(bot, peer, medias, random_ids, caption)
+
+
+async def post_album(bot: Client, peer: Any, medias: list[Any], random_ids: list[int],
+                     caption: str) -> list[int]:
+    """Post uploaded pages as one album of protected documents (one page: one post); the new
+    message ids. Raises RandomIdDuplicate when Telegram already has them."""
     if len(medias) == 1:
         result = await send_once(bot, raw.functions.messages.SendMedia(
             peer=peer, media=medias[0], message=caption, random_id=random_ids[0],
