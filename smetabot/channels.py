@@ -437,6 +437,8 @@ class Channels:
         name = " ".join(p for p in (user.first_name, user.last_name) if p)
         changed = await self.records.member(channel.id, user.id, name, user.username, link,
                                             joined)
+        if joined:  # a request approved elsewhere (an admin in Telegram) waits no more
+            await self.records.decide_request(channel.id, user.id, "approved")
         if changed:
             await self.analytics.record("client_joined" if joined else "client_left",
                                         channel.contractor_id, channel_id=channel.id,

@@ -265,3 +265,25 @@ def test_through_the_sandbox_api(tmp_path):
 
     run(scenario())
 
+
+
+def test_a_request_answered_in_telegram_itself_is_no_longer_waiting(tmp_path):
+    async def scenario():
+        async with sandbox_app(tmp_path, **APPROVE) as app:
+            emu, ivan = app.emulator, connected(app)
+            await create(app, ivan, "Склад")
+            petr = emu.create_user("Пётр")
+            before = last_id(app, ivan)
+            await ask_to_join(app, petr, invite_of(app, "Склад")["link"])
+            asked = await bot_says(app, ivan, "просит доступ", after=before)
+            # Approved outside the bot (an admin in the Telegram app does the same call).
+            await app.bot.approve_chat_join_request(channel_of(app, "Склад")["id"], petr)
+            await bot_says(app, ivan, "Клиент Пётр присоединился к «Склад»", after=before)
+            card = await open_card(app, ivan, "Склад")
+            assert "Ждут одобрения" not in card["text"]
+            answer = await emu.user_press(ivan, asked["id"], "❌ Отклонить")
+            assert answer["text"] == "Уже решено"
+            assert petr in channel_of(app, "Склад")["members"]
+            assert labels(message(app, ivan, asked["id"])) == []
+
+    run(scenario())

@@ -712,10 +712,10 @@ async def _decide(ctx: Ctx, action: str, channel: ClientChannel, user_id: int) -
     approve = action in ("ja", "ca")
     decided = await ctx.svc.channels.decide(channel, user_id, approve)
     if decided is None:
-        await ctx.answer(ctx.t("join.already"))
         if action in ("ja", "jd"):  # the message's buttons no longer act (maybe gone already)
             with contextlib.suppress(tg.MessageNotModified):
                 await ctx.callback.message.edit_reply_markup(None)
+        await ctx.answer(ctx.t("join.already"))
         return
     done = ctx.t("join.approved" if approve else "join.declined",
                  name=_request_name(decided), channel=channel.title)
