@@ -284,6 +284,10 @@ class Records:
     async def spend_single_use(self, channel_id: int, link: str, user_id: int) -> Invite | None:
         """A single-use ``link`` of the channel used by ``user_id``: it works no more. The
         invite, or None when the link is no single-use link of ours (or was already spent)."""
+        if await self.db.fetchone(  # most joins are not by one: no write for them
+                "SELECT 1 FROM core_invites WHERE channel_id = ? AND link = ? AND "
+                "member_limit = 1 AND used_by IS NULL", (channel_id, link)) is None:
+            return None
         async with self.db.transaction() as tx:
             rows = await tx.execute_fetchall(
                 "SELECT id, link, name, created_at, member_limit, request_needed FROM "
@@ -332,6 +336,10 @@ class Records:
                              was: str = "pending") -> bool:
         """Move a request from ``was`` to ``status``; False when it was not ``was`` (another
         tap decided it first)."""
+        if await self.db.fetchone(
+                "SELECT 1 FROM core_join_requests WHERE channel_id = ? AND telegram_user_id = ? "
+                "AND status = ?", (channel_id, user_id, was)) is None:
+            return False
         async with self.db.transaction() as tx:
             cursor = await tx.execute(
                 f"UPDATE core_join_requests SET status = ?, decided_at = {_NOW} WHERE "

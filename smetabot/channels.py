@@ -384,6 +384,11 @@ class Channels:
             raise telegram_error(exc) from exc
         return request
 
+    async def request_settled(self, channel: ClientChannel, user_id: int) -> None:
+        """A client joined: a request of theirs approved elsewhere (an admin in the Telegram
+        app) waits no more."""
+        await self.records.decide_request(channel.id, user_id, "approved")
+
     async def single_use_spent(self, channel: ClientChannel, link: str | None,
                                user_id: int) -> Invite | None:
         """A client joined: the single-use link they used, now spent (None: not one)."""
@@ -437,8 +442,6 @@ class Channels:
         name = " ".join(p for p in (user.first_name, user.last_name) if p)
         changed = await self.records.member(channel.id, user.id, name, user.username, link,
                                             joined)
-        if joined:  # a request approved elsewhere (an admin in Telegram) waits no more
-            await self.records.decide_request(channel.id, user.id, "approved")
         if changed:
             await self.analytics.record("client_joined" if joined else "client_left",
                                         channel.contractor_id, channel_id=channel.id,

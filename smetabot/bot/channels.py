@@ -779,6 +779,7 @@ async def on_chat_member(svc: Services, update: ChatMemberUpdated) -> None:
     await send(svc.bot, channel.contractor_id,
                texts.t("join.single_use_spent" if single_use else "mych.joined", lang,
                        name=name, channel=channel.title))
+    await svc.channels.request_settled(channel, user.id)
 
 
 def register(router: Router) -> None:
