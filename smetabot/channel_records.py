@@ -32,6 +32,8 @@ class ClientChannel:
     attempts: int
     created_at: str
     link: str | None
+    #: how clients get in: "approve" (join requests), "single_use" or "open"
+    join_mode: str = "open"
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,21 @@ class Invite:
     link: str
     name: str | None
     created_at: str
+    member_limit: int | None = None
+    request_needed: bool = False
+
+
+@dataclass(frozen=True)
+class JoinRequest:
+    """Someone asking to join a channel through a request link."""
+
+    channel_id: int
+    user_id: int
+    name: str
+    username: str | None
+    link: str | None
+    status: str
+    requested_at: str
 
 
 @dataclass(frozen=True)
@@ -56,7 +73,7 @@ def _channel(row: Any) -> ClientChannel:
         access_hash=row["access_hash"], title=row["title"], protected=bool(row["protected"]),
         bot_is_admin=bool(row["bot_is_admin"]), status=row["status"],
         next_retry_at=row["next_retry_at"], attempts=row["attempts"],
-        created_at=row["created_at"], link=row["link"])
+        created_at=row["created_at"], link=row["link"], join_mode=row["join_mode"])
 
 
 class Records:
@@ -70,11 +87,11 @@ class Records:
             f"SELECT c.*, {_ACTIVE_LINK} FROM core_channels c WHERE {where} {tail}", params)
         return [_channel(row) for row in rows]
 
-    async def insert(self, contractor_id: int, title: str) -> int:
+    async def insert(self, contractor_id: int, title: str, join_mode: str = "open") -> int:
         """A new row in ``creating``; its id."""
         return await self.db.execute(
-            "INSERT INTO core_channels (contractor_id, title) VALUES (?, ?)",
-            (contractor_id, title))
+            "INSERT INTO core_channels (contractor_id, title, join_mode) VALUES (?, ?, ?)",
+            (contractor_id, title, join_mode))
 
     async def delete(self, row_id: int) -> None:
         await self.db.execute("DELETE FROM core_channels WHERE id = ?", (row_id,))
@@ -101,7 +118,8 @@ class Records:
         return found[0] if found else None
 
     async def counted(self, channel: ClientChannel, status: str, *, link: str | None = None,
-                      link_name: str | None = None,
+                      link_name: str | None = None, member_limit: int | None = None,
+                      request_needed: bool = False,
                       next_retry_at: str | None = None) -> ClientChannel:
         """Move the channel to ``status``; leaving ``creating`` counts it in this month's usage,
         in the same transaction (and so does recording its first invite link)."""
@@ -113,8 +131,9 @@ class Records:
             if cursor.rowcount and channel.status == ChannelStatus.CREATING:
                 await Billing.count_channel(tx, channel.contractor_id)
             if link:
-                await tx.execute("INSERT OR IGNORE INTO core_invites (channel_id, link, name) "
-                                 "VALUES (?, ?, ?)", (channel.id, link, link_name))
+                await tx.execute("INSERT OR IGNORE INTO core_invites (channel_id, link, name, "
+                                 "member_limit, request_needed) VALUES (?, ?, ?, ?, ?)",
+                                 (channel.id, link, link_name, member_limit, int(request_needed)))
         fresh = await self.get(channel.id)
         assert fresh is not None
         return fresh
@@ -146,13 +165,16 @@ class Records:
     async def invites(self, channel_id: int) -> list[Invite]:
         """The channel's working links, oldest first."""
         rows = await self.db.fetchall(
-            "SELECT id, link, name, created_at FROM core_invites WHERE channel_id = ? "
-            "AND revoked = 0 ORDER BY id", (channel_id,))
-        return [Invite(**dict(row)) for row in rows]
+            "SELECT id, link, name, created_at, member_limit, request_needed FROM core_invites "
+            "WHERE channel_id = ? AND revoked = 0 ORDER BY id", (channel_id,))
+        return [Invite(**{**dict(row), "request_needed": bool(row["request_needed"])})
+                for row in rows]
 
-    async def add_invite(self, channel_id: int, link: str, name: str | None) -> None:
-        await self.db.execute("INSERT INTO core_invites (channel_id, link, name) VALUES (?, ?, ?)",
-                              (channel_id, link, name))
+    async def add_invite(self, channel_id: int, link: str, name: str | None,
+                         member_limit: int | None = None, request_needed: bool = False) -> None:
+        await self.db.execute("INSERT INTO core_invites (channel_id, link, name, member_limit, "
+                              "request_needed) VALUES (?, ?, ?, ?, ?)",
+                              (channel_id, link, name, member_limit, int(request_needed)))
 
     async def revoke_invites(self, channel_id: int, invite_ids: list[int]) -> None:
         async with self.db.transaction() as tx:
@@ -252,3 +274,85 @@ class Records:
             "WHERE m.telegram_user_id = ? AND m.left_at IS NULL AND c.status IN (?, ?) "
             "ORDER BY m.joined_at DESC", (user_id, ChannelStatus.READY, ChannelStatus.ARCHIVED))
         return [(_channel(row), row["k_name"] or "", row["k_username"]) for row in rows]
+
+    # -- who gets in: the join mode, single-use links, join requests --------------------------
+
+    async def set_join_mode(self, channel_id: int, mode: str) -> None:
+        await self.db.execute(f"UPDATE core_channels SET join_mode = ?, updated_at = {_NOW} "
+                              "WHERE id = ?", (mode, channel_id))
+
+    async def spend_single_use(self, channel_id: int, link: str, user_id: int) -> Invite | None:
+        """A single-use ``link`` of the channel used by ``user_id``: it works no more. The
+        invite, or None when the link is no single-use link of ours (or was already spent)."""
+        if await self.db.fetchone(  # most joins are not by one: no write for them
+                "SELECT 1 FROM core_invites WHERE channel_id = ? AND link = ? AND "
+                "member_limit = 1 AND used_by IS NULL", (channel_id, link)) is None:
+            return None
+        async with self.db.transaction() as tx:
+            rows = await tx.execute_fetchall(
+                "SELECT id, link, name, created_at, member_limit, request_needed FROM "
+                "core_invites WHERE channel_id = ? AND link = ? AND member_limit = 1 AND "
+                "used_by IS NULL", (channel_id, link))
+            if not rows:
+                return None
+            await tx.execute("UPDATE core_invites SET used_by = ?, revoked = 1 WHERE id = ?",
+                             (user_id, rows[0]["id"]))
+        row = dict(rows[0])
+        return Invite(**{**row, "request_needed": bool(row["request_needed"])})
+
+    async def join_requested(self, channel_id: int, user_id: int, name: str,
+                             username: str | None, link: str | None) -> bool:
+        """Record a join request; True when it is news (not already waiting)."""
+        async with self.db.transaction() as tx:
+            rows = await tx.execute_fetchall(
+                "SELECT status FROM core_join_requests WHERE channel_id = ? AND "
+                "telegram_user_id = ?", (channel_id, user_id))
+            if rows and rows[0]["status"] == "pending":
+                return False
+            await tx.execute(
+                "INSERT INTO core_join_requests (channel_id, telegram_user_id, name, username, "
+                "invite_link) VALUES (?, ?, ?, ?, ?) ON CONFLICT (channel_id, telegram_user_id) "
+                "DO UPDATE SET name = excluded.name, username = excluded.username, invite_link = "
+                f"excluded.invite_link, status = 'pending', requested_at = {_NOW}, "
+                "decided_at = NULL", (channel_id, user_id, name, username, link))
+        return True
+
+    async def join_request(self, channel_id: int, user_id: int) -> JoinRequest | None:
+        row = await self.db.fetchone(
+            "SELECT channel_id, telegram_user_id AS user_id, name, username, invite_link AS link, "
+            "status, requested_at FROM core_join_requests WHERE channel_id = ? AND "
+            "telegram_user_id = ?", (channel_id, user_id))
+        return JoinRequest(**dict(row)) if row else None
+
+    async def pending_requests(self, channel_id: int) -> list[JoinRequest]:
+        """Requests waiting for the contractor, oldest first."""
+        rows = await self.db.fetchall(
+            "SELECT channel_id, telegram_user_id AS user_id, name, username, invite_link AS link, "
+            "status, requested_at FROM core_join_requests WHERE channel_id = ? AND "
+            "status = 'pending' ORDER BY requested_at, telegram_user_id", (channel_id,))
+        return [JoinRequest(**dict(row)) for row in rows]
+
+    async def decide_request(self, channel_id: int, user_id: int, status: str,
+                             was: str = "pending") -> bool:
+        """Move a request from ``was`` to ``status``; False when it was not ``was`` (another
+        tap decided it first)."""
+        if await self.db.fetchone(
+                "SELECT 1 FROM core_join_requests WHERE channel_id = ? AND telegram_user_id = ? "
+                "AND status = ?", (channel_id, user_id, was)) is None:
+            return False
+        async with self.db.transaction() as tx:
+            cursor = await tx.execute(
+                f"UPDATE core_join_requests SET status = ?, decided_at = {_NOW} WHERE "
+                "channel_id = ? AND telegram_user_id = ? AND status = ?",
+                (status, channel_id, user_id, was))
+            return cursor.rowcount > 0
+
+    async def other_channels_of(self, contractor_id: int, user_id: int,
+                                but: int) -> list[str]:
+        """Titles of the contractor's other channels ``user_id`` is a client of now."""
+        rows = await self.db.fetchall(
+            "SELECT c.title FROM core_channel_members m JOIN core_channels c ON "
+            "c.id = m.channel_id WHERE c.contractor_id = ? AND m.telegram_user_id = ? AND "
+            "m.left_at IS NULL AND c.id != ? AND c.status IN (?, ?) ORDER BY c.title",
+            (contractor_id, user_id, but, ChannelStatus.READY, ChannelStatus.ARCHIVED))
+        return [row["title"] for row in rows]

@@ -32,7 +32,7 @@ from pyrogram.types import ChatPrivileges
 
 from smetabot.analytics import Analytics
 from smetabot.billing import Billing, iso, utcnow
-from smetabot.channel_records import ClientChannel, Member, Records
+from smetabot.channel_records import ClientChannel, Invite, JoinRequest, Member, Records
 from smetabot.errors import (
     AccountError,
     Busy,
@@ -54,6 +54,8 @@ BOT_RIGHTS = ChatPrivileges(can_manage_chat=False, can_post_messages=True,
 #: failed attempts (other than waiting for admin rights) before the setup is given up
 MAX_ATTEMPTS = 10
 INVITE_NAME_LIMIT = 32  # Telegram's limit on an invite link's name
+#: how clients get in: join requests the contractor answers, single-use links, open links
+JOIN_MODES = ("approve", "single_use", "open")
 
 
 def telegram_error(exc: tg.RPCError, method: str | None = None,
@@ -93,6 +95,8 @@ class Channels:
         self._creating: set[int] = set()  # contractors with a creation under way
         self._wake = asyncio.Event()
         self._booted_at = iso(utcnow())
+        #: how a new channel's first link lets clients in (``[channels] join``)
+        self.join_mode = "approve"
 
     def _avatar(self, row_id: int) -> Path:
         return self.avatars / f"{row_id}.jpg"
@@ -113,7 +117,7 @@ class Channels:
             decision = await self.billing.can_create_channel(contractor_id)
             if not decision.allowed:
                 raise LimitReached(decision)
-            row_id = await self.records.insert(contractor_id, title)
+            row_id = await self.records.insert(contractor_id, title, self.join_mode)
             self._busy.add(row_id)
             try:
                 return await self._create(row_id, contractor_id, title, photo)
@@ -185,11 +189,15 @@ class Channels:
                     avatar.unlink()
                 if waiting_for_admin:
                     return await self._wait_for_admin(channel)
-            link = channel.link or await self._new_invite(channel)
+            kind: dict[str, Any] = {}
+            if channel.link:
+                link = channel.link
+            else:
+                link, kind = await self._new_invite(channel)
             if self.bot_met_channel is not None:
                 await self.bot_met_channel()
             ready = await self.records.counted(channel, ChannelStatus.READY, link=link,
-                                               link_name=self._link_name(channel))
+                                               link_name=self._link_name(channel), **kind)
             if not channel.link:
                 await self.analytics.record("link_created", channel.contractor_id,
                                             channel_id=channel.id)
@@ -303,20 +311,96 @@ class Channels:
             name = name[:-1]
         return name
 
-    async def _new_invite(self, channel: ClientChannel) -> str:
-        invite = await self.bot.create_chat_invite_link(channel.telegram_id,
-                                                            name=self._link_name(channel))
-        return invite.invite_link
+    async def _new_invite(self, channel: ClientChannel,
+                          mode: str | None = None) -> tuple[str, dict[str, Any]]:
+        """A new link in the channel's join mode (or ``mode``): the link, and what kind it is
+        (``member_limit``, ``request_needed``) as the records keep it."""
+        mode = mode or channel.join_mode
+        kind: dict[str, Any] = {"member_limit": 1 if mode == "single_use" else None,
+                                "request_needed": mode == "approve"}
+        invite = await self.bot.create_chat_invite_link(
+            channel.telegram_id, name=self._link_name(channel),
+            member_limit=kind["member_limit"],
+            creates_join_request=True if kind["request_needed"] else None)
+        return invite.invite_link, kind
 
-    async def new_link(self, channel: ClientChannel) -> str:
-        """One more invite link for the channel, named after it."""
+    async def new_link(self, channel: ClientChannel, mode: str | None = None) -> str:
+        """One more invite link for the channel, named after it, in its join mode (or
+        ``mode``: "single_use" for a link one person can use)."""
         try:
-            link = await self._new_invite(channel)
+            link, kind = await self._new_invite(channel, mode)
         except tg.RPCError as exc:
             raise telegram_error(exc) from exc
-        await self.records.add_invite(channel.id, link, self._link_name(channel))
+        await self.records.add_invite(channel.id, link, self._link_name(channel), **kind)
         await self.analytics.record("link_created", channel.contractor_id, channel_id=channel.id)
         return link
+
+    async def set_join_mode(self, channel: ClientChannel, mode: str) -> str:
+        """Switch how clients get into the channel: its reusable links (open or asking) are
+        revoked and one new link in ``mode`` is made, which is returned. Single-use links
+        already given out stay valid: each is for one person the contractor chose."""
+        assert mode in JOIN_MODES, mode
+        link = await self.new_link(channel, mode)
+        for invite in await self.records.invites(channel.id):
+            if invite.link != link and invite.member_limit != 1:
+                await self.revoke_link(channel, invite.id)
+        await self.records.set_join_mode(channel.id, mode)
+        return link
+
+    # -- join requests and single-use links ---------------------------------------------
+
+    async def join_requested(self, telegram_id: int, user: Any,
+                             link: str | None) -> tuple[ClientChannel, JoinRequest,
+                                                        list[str]] | None:
+        """Someone asked to join through a request link: recorded (so it survives a restart).
+        The channel, the request, and the contractor's other channels the person is already
+        a client of, when it is news; None otherwise."""
+        channel = await self.records.by_telegram_id(telegram_id)
+        if channel is None or user.id == channel.contractor_id:
+            return None
+        name = " ".join(p for p in (user.first_name, user.last_name) if p)
+        if not await self.records.join_requested(channel.id, user.id, name, user.username, link):
+            return None
+        request = await self.records.join_request(channel.id, user.id)
+        assert request is not None
+        others = await self.records.other_channels_of(channel.contractor_id, user.id,
+                                                      channel.id)
+        return channel, request, others
+
+    async def decide(self, channel: ClientChannel, user_id: int,
+                     approve: bool) -> JoinRequest | None:
+        """Let a person in (``approve``) or not. The request, or None when it was already
+        decided (another tap, the card and the message, or someone in Telegram itself):
+        whatever happens, Telegram is asked once."""
+        request = await self.records.join_request(channel.id, user_id)
+        status = "approved" if approve else "declined"
+        if request is None or not await self.records.decide_request(channel.id, user_id, status):
+            return None
+        try:
+            if approve:
+                await self.bot.approve_chat_join_request(channel.telegram_id, user_id)
+            else:
+                await self.bot.decline_chat_join_request(channel.telegram_id, user_id)
+        except (tg.HideRequesterMissing, tg.UserAlreadyParticipant):
+            # Answered elsewhere (an admin in Telegram), or withdrawn: nothing left to decide.
+            await self.records.decide_request(channel.id, user_id, "gone", was=status)
+            return None
+        except tg.RPCError as exc:  # not decided: the buttons still work
+            await self.records.decide_request(channel.id, user_id, "pending", was=status)
+            raise telegram_error(exc) from exc
+        return request
+
+    async def request_settled(self, channel: ClientChannel, user_id: int) -> None:
+        """A client joined: a request of theirs approved elsewhere (an admin in the Telegram
+        app) waits no more."""
+        await self.records.decide_request(channel.id, user_id, "approved")
+
+    async def single_use_spent(self, channel: ClientChannel, link: str | None,
+                               user_id: int) -> Invite | None:
+        """A client joined: the single-use link they used, now spent (None: not one)."""
+        if not link:
+            return None
+        return await self.records.spend_single_use(channel.id, link, user_id)
 
     async def revoke_link(self, channel: ClientChannel, invite_id: int) -> None:
         """Revoke one of the channel's links: nobody joins through it any more."""
@@ -428,11 +512,11 @@ class Channels:
         if not decision.allowed:
             raise LimitReached(decision)
         try:
-            link = await self._new_invite(channel)
+            link, kind = await self._new_invite(channel)
         except tg.RPCError as exc:
             raise telegram_error(exc) from exc
         if await self.records.restore(channel.id):
-            await self.records.add_invite(channel.id, link, self._link_name(channel))
+            await self.records.add_invite(channel.id, link, self._link_name(channel), **kind)
         fresh = await self.records.get(channel.id)
         assert fresh is not None
         return fresh

@@ -68,6 +68,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
     },
     "channels": {
         "admin_retry_seconds": Key(float, 3600.0),
+        "join": Key(str, "approve"),
     },
     "analytics": {
         "views_interval": Key(float, 300.0),
@@ -252,6 +253,9 @@ def _validate(config: Config) -> None:
                                   f"{', '.join(config['billing.plans'])}")
     if config["channels.admin_retry_seconds"] <= 0:
         raise ConfigError(problem="channels.admin_retry_seconds must be positive")
+    if config["channels.join"] not in ("approve", "single_use", "open"):
+        raise ConfigError(problem=f"channels.join must be one of approve, single_use, open, "
+                                  f"got {config['channels.join']!r}")
     # Checked before anything connects: Telegram would only say "invalid" after a round trip,
     # and a pasted token with a space or a missing character is the usual mistake.
     for dotted in ("telegram.bot_token", "telegram.proxy"):

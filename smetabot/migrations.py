@@ -270,3 +270,28 @@ CREATE TABLE approvals_settings (
     enabled        INTEGER NOT NULL DEFAULT 1
 );
 """))
+MIGRATIONS.append(("0008_join_requests", """
+-- How clients get into a channel: through join requests the contractor approves, through
+-- single-use links, or through open links (every channel made before this migration).
+ALTER TABLE core_channels ADD COLUMN join_mode TEXT NOT NULL DEFAULT 'open'
+    CHECK (join_mode IN ('approve', 'single_use', 'open'));
+-- A link that makes join requests; a single-use link (member_limit 1, a 0001 column) names
+-- who used it.
+ALTER TABLE core_invites ADD COLUMN request_needed INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE core_invites ADD COLUMN used_by INTEGER;
+
+-- Join requests the bot heard of (updateBotChatInviteRequester) and what the contractor
+-- decided: kept so that a restart leaves them answerable, and so a second tap acts no more.
+CREATE TABLE core_join_requests (
+    channel_id       INTEGER NOT NULL REFERENCES core_channels(id) ON DELETE CASCADE,
+    telegram_user_id INTEGER NOT NULL,
+    name             TEXT NOT NULL DEFAULT '',
+    username         TEXT,
+    invite_link      TEXT,
+    status           TEXT NOT NULL DEFAULT 'pending'
+                     CHECK (status IN ('pending', 'approved', 'declined', 'gone')),
+    requested_at     TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    decided_at       TEXT,
+    PRIMARY KEY (channel_id, telegram_user_id)
+);
+"""))

@@ -858,3 +858,63 @@ TEXTS.update({
                              EN: "New publications will go out without the “Approve” and "
                                  "“Ask” buttons."},
 })
+# Who gets into a channel: join requests, single-use links, the channel's join mode.
+TEXTS.update({
+    "join.request": {
+        RU: "🚪 {name} просит доступ к «{channel}».\nСсылка: {link}\n{others}",
+        EN: "🚪 {name} asks to join “{channel}”.\nLink: {link}\n{others}"},
+    "join.others": {RU: "Уже клиент других ваших каналов: {titles}.",
+                    EN: "Already a client of your other channels: {titles}."},
+    "join.no_others": {RU: "В других ваших каналах его нет.",
+                       EN: "Not a client of any other channel of yours."},
+    "join.btn.approve": {RU: "✅ Пустить", EN: "✅ Let in"},
+    "join.btn.decline": {RU: "❌ Отклонить", EN: "❌ Decline"},
+    "join.approved": {RU: "✅ {name} допущен в «{channel}».",
+                      EN: "✅ {name} is let into “{channel}”."},
+    "join.declined": {
+        RU: "❌ Запрос {name} в «{channel}» отклонён. Канал ему не виден; бот ему ничего не писал.",
+        EN: "❌ {name}'s request to join “{channel}” is declined. They cannot see the channel; "
+            "the bot told them nothing."},
+    "join.already": {RU: "Уже решено", EN: "Already decided"},
+    "join.card_mode": {RU: "Вход: {mode}", EN: "Joining: {mode}"},
+    "join.mode.approve": {RU: "по одобрению", EN: "with your approval"},
+    "join.mode.single_use": {RU: "по одноразовым ссылкам", EN: "by single-use links"},
+    "join.mode.open": {RU: "открытая ссылка (войдёт любой, у кого она есть)",
+                       EN: "open link (anyone who has it joins)"},
+    "join.card_pending": {RU: "⏳ Ждут одобрения ({count}):\n{lines}",
+                          EN: "⏳ Waiting for your approval ({count}):\n{lines}"},
+    "join.card.btn_approve": {RU: "✅ {n}. Пустить {name}", EN: "✅ {n}. Let in {name}"},
+    "join.card.btn_decline": {RU: "❌ {n}. Отклонить", EN: "❌ {n}. Decline"},
+    "join.btn.single_use": {RU: "🔗 Одноразовая ссылка", EN: "🔗 Single-use link"},
+    "join.btn.mode": {RU: "🔐 Как входят клиенты", EN: "🔐 How clients join"},
+    "join.single_use_link": {
+        RU: ("🔗 Одноразовая ссылка в «{title}»: по ней войдёт ровно один человек, потом она "
+             "перестанет действовать.\n{link}"),
+        EN: ("🔗 A single-use link to “{title}”: exactly one person can join through it, then "
+             "it stops working.\n{link}")},
+    "join.single_use_spent": {
+        RU: ("👤 Клиент {name} присоединился к «{channel}» по одноразовой ссылке. Больше по ней "
+             "никто не войдёт."),
+        EN: ("👤 Client {name} joined “{channel}” by a single-use link. Nobody else can join "
+             "through it.")},
+    "join.mode_ask": {
+        RU: ("Как клиенты попадают в «{title}»? Сейчас: {mode}.\n\n"
+             "✅ По одобрению — по ссылке приходит запрос, вы нажимаете «Пустить» или "
+             "«Отклонить».\n"
+             "🔗 Одноразовые ссылки — каждая впускает одного человека.\n"
+             "🔓 Открытая ссылка — входит любой, у кого есть ссылка.\n\n"
+             "При смене режима прежние ссылки (кроме одноразовых) перестанут действовать, "
+             "бот даст новую."),
+        EN: ("How do clients get into “{title}”? Now: {mode}.\n\n"
+             "✅ With approval — the link sends you a request; you tap “Let in” or “Decline”.\n"
+             "🔗 Single-use links — each admits one person.\n"
+             "🔓 Open link — anyone who has the link joins.\n\n"
+             "Changing the mode stops the old links (single-use ones aside); the bot gives a "
+             "new one.")},
+    "join.mode.btn.approve": {RU: "✅ По одобрению", EN: "✅ With approval"},
+    "join.mode.btn.single_use": {RU: "🔗 Одноразовые ссылки", EN: "🔗 Single-use links"},
+    "join.mode.btn.open": {RU: "🔓 Открытая ссылка", EN: "🔓 Open link"},
+    "join.mode_set": {
+        RU: "Готово: в «{title}» теперь вход: {mode}. Прежние ссылки отозваны. Новая ссылка:\n{link}",
+        EN: "Done: joining “{title}”: {mode}. The old links are revoked. The new link:\n{link}"},
+})

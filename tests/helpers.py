@@ -50,7 +50,10 @@ def run(coro: Any, timeout: float = RUN_TIMEOUT) -> Any:
 @contextlib.asynccontextmanager
 async def sandbox_app(data_dir: Path, emulator: Emulator | None = None,
                       **env: str) -> AsyncIterator[App]:
-    """An App on the emulator, listening on an ephemeral port, stopped at the end."""
+    """An App on the emulator, listening on an ephemeral port, stopped at the end. Clients
+    join by open links unless a test asks for join requests (``channels_join="approve"``,
+    the appliance's default): the tests written before join requests tap a link and are in."""
+    env.setdefault("channels_join", "open")
     if emulator is None:
         emulator = Emulator()
         emulator.create_bot("smetabot", "SmetaBot")
@@ -130,7 +133,8 @@ class ServeProcess:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "smetabot", "serve", "--sandbox", "--port", str(self.port),
              "--data-dir", str(self.data)], stdout=self._log, stderr=subprocess.STDOUT,
-            cwd=self.data.parent, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+            cwd=self.data.parent, env={"SMETABOT_CHANNELS_JOIN": "open",  # as sandbox_app
+                                       **os.environ, "PYTHONUNBUFFERED": "1"})
         self.wait(lambda: self.call("/healthz")[0] == 200, timeout)
 
     def kill(self) -> None:

@@ -379,6 +379,7 @@ def test_card_makes_and_revokes_links_and_archives_the_channel(tmp_path):
             [card] = await press(app, ivan, listing["id"], "📢 Квартира")
             assert labels(card) == ["📤 Поделиться ссылкой", "📋 Скопировать ссылку",
                                     "👥 Клиенты (0)", "🔗 Новая ссылка", "🚫 Отозвать ссылку",
+                                    "🔗 Одноразовая ссылка", "🔐 Как входят клиенты",
                                     "🗄 В архив", "⬅️ К списку"]
             assert "Публикаций пока нет." in card["text"]
             [fresh] = await press(app, ivan, card["id"], "🔗 Новая ссылка")

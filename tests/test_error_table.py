@@ -51,6 +51,8 @@ KURIGRAM: dict[str, tuple[str, ...]] = {
                             "contacts.ResolveUsername"),
     "create_chat_invite_link": ("messages.ExportChatInvite",),
     "revoke_chat_invite_link": ("messages.EditExportedChatInvite",),
+    "approve_chat_join_request": ("messages.HideChatJoinRequest",),
+    "decline_chat_join_request": ("messages.HideChatJoinRequest",),
     "answer_callback_query": ("messages.SetBotCallbackAnswer",),
     "set_bot_commands": ("bots.SetBotCommands",),
     "get_bot_commands": ("bots.GetBotCommands",),  # selftest

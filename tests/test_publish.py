@@ -33,6 +33,8 @@ async def contractor_with_channel(app, title="Квартира на Ленина
         "bot_is_admin, status) VALUES (?, ?, ?, 1, 1, 'ready')", (ivan, chat.id, title))
     client_user = emu.create_user("Пётр", language_code="ru")
     await emu.user_join(client_user, link)
+    await emu.wait_until(lambda: [m for m in emu.user_chat(ivan)  # the join notice is in
+                                  if "присоединился" in (m["text"] or "")], 10)
     return ivan, chat.id, client_user
 
 

@@ -9,14 +9,17 @@ channel, which is why the bot is made admin of every client channel.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import uuid
 from typing import Any
 from urllib.parse import quote
 
 from pyrogram import Client, enums
-from pyrogram.handlers import ChatMemberUpdatedHandler
+from pyrogram import errors as tg
+from pyrogram.handlers import ChatJoinRequestHandler, ChatMemberUpdatedHandler
 from pyrogram.types import (
+    ChatJoinRequest,
     ChatMemberUpdated,
     CopyTextButton,
     InlineKeyboardButton,
@@ -29,7 +32,8 @@ from smetabot import texts
 from smetabot.bot import analytics, approvals
 from smetabot.bot.menu import connect_keyboard, main_menu, require_account
 from smetabot.bot.router import Ctx, Router
-from smetabot.channel_records import ClientChannel, Member
+from smetabot.channel_records import ClientChannel, JoinRequest, Member
+from smetabot.channels import JOIN_MODES
 from smetabot.errors import (
     LimitReached,
     NotConnected,
@@ -215,11 +219,14 @@ async def _card_view(ctx: Ctx, channel: ClientChannel,
     text = ctx.t("mych.card", title=channel.title, created=texts.day(channel.created_at, ctx.lang),
                  status=ctx.t(f"mych.status.{channel.status}"), members=who,
                  publications=await records.publications(channel.id), link=link)
+    text += "\n" + ctx.t("join.card_mode", mode=ctx.t(f"join.mode.{channel.join_mode}"))
+    requests_text, request_rows = await _requests_view(ctx, channel)
     listing, publication_rows = await publications_view(ctx, channel, page)
     extra, charts = await analytics.card_section(ctx.svc, channel, ctx.lang)
-    text += "\n\n" + listing + extra
+    text += requests_text + "\n\n" + listing + extra
     shared = link_keyboard(ctx.lang, channel)
-    rows = publication_rows + (list(shared.inline_keyboard) if shared else []) + charts
+    rows = request_rows + publication_rows + (list(shared.inline_keyboard) if shared else [])
+    rows += charts
     rows.append([InlineKeyboardButton(ctx.t("card.btn.clients", count=len(members)),
                                       callback_data=f"card:m:{channel.id}")])
     if admin:
@@ -228,6 +235,10 @@ async def _card_view(ctx: Ctx, channel: ClientChannel,
             row.append(InlineKeyboardButton(ctx.t("btn.revoke_link"),
                                             callback_data=f"ch:r:{channel.id}"))
         rows.append(row)
+        rows.append([InlineKeyboardButton(ctx.t("join.btn.single_use"),
+                                          callback_data=f"card:j1:{channel.id}"),
+                     InlineKeyboardButton(ctx.t("join.btn.mode"),
+                                          callback_data=f"card:jm:{channel.id}")])
     rows.append([InlineKeyboardButton(ctx.t("btn.archive"), callback_data=f"ch:a:{channel.id}")])
     rows.append([InlineKeyboardButton(ctx.t("btn.to_list"), callback_data="ch:p:0")])
     return text, InlineKeyboardMarkup(rows)
@@ -420,6 +431,14 @@ async def on_card(ctx: Ctx, data: str) -> None:
             await _members(ctx, channel)
         elif action in ("x", "X", "xn") and len(numbers) == 2:
             await _remove(ctx, action, channel, numbers[1])
+        elif action in ("ja", "jd", "ca", "cd") and len(numbers) == 2:
+            await _decide(ctx, action, channel, numbers[1])
+        elif action == "j1":
+            await ctx.answer()
+            await _single_use(ctx, channel)
+        elif action == "jm" and channel.status == ChannelStatus.READY:
+            await _join_mode(ctx, channel, numbers[1] if len(numbers) == 2 else None)
+            await ctx.answer()
         else:
             await ctx.answer(ctx.t("card.stale"))
     except SmetaBotError as exc:
@@ -634,6 +653,105 @@ async def _restore(ctx: Ctx, channel_id: int) -> None:
                link_keyboard(ctx.lang, restored))
 
 
+# -- who gets in: join requests, single-use links, the join mode -----------------------------
+
+REQUESTS_ON_CARD = 10  # requests answerable on the card (more wait for the next look)
+
+
+def _request_name(request: JoinRequest | Member) -> str:
+    return (request.name or str(request.user_id)) + (
+        f" (@{request.username})" if request.username else "")
+
+
+async def _requests_view(ctx: Ctx, channel: ClientChannel) -> tuple[str, list]:
+    """The card's waiting join requests: lines, and a row of buttons for each."""
+    waiting = await ctx.svc.channels.records.pending_requests(channel.id)
+    if not waiting:
+        return "", []
+    shown = waiting[:REQUESTS_ON_CARD]
+    lines = "\n".join(f"{n}. {_request_name(r)}" for n, r in enumerate(shown, 1))
+    rows = [[InlineKeyboardButton(ctx.t("join.card.btn_approve", n=n,
+                                        name=r.name or str(r.user_id))[:64],
+                                  callback_data=f"card:ca:{channel.id}:{r.user_id}"),
+             InlineKeyboardButton(ctx.t("join.card.btn_decline", n=n),
+                                  callback_data=f"card:cd:{channel.id}:{r.user_id}")]
+            for n, r in enumerate(shown, 1)]
+    return "\n\n" + ctx.t("join.card_pending", count=len(waiting), lines=lines), rows
+
+
+def request_keyboard(lang: str, channel: ClientChannel, user_id: int) -> InlineKeyboardMarkup:
+    """«✅ Пустить» / «❌ Отклонить» under a join request's message."""
+    return InlineKeyboardMarkup([[
+        InlineKeyboardButton(texts.t("join.btn.approve", lang),
+                             callback_data=f"card:ja:{channel.id}:{user_id}"),
+        InlineKeyboardButton(texts.t("join.btn.decline", lang),
+                             callback_data=f"card:jd:{channel.id}:{user_id}")]])
+
+
+async def on_join_request(svc: Services, request: ChatJoinRequest) -> None:
+    """Someone asked to join through a request link: the contractor gets one message."""
+    user = request.from_user
+    if request.chat is None or user is None or user.is_bot:
+        return
+    link = request.invite_link.invite_link if request.invite_link else None
+    found = await svc.channels.join_requested(request.chat.id, user, link)
+    if found is None:
+        return
+    channel, asked, others = found
+    lang = await svc.contractors.language_of(channel.contractor_id)
+    others_text = (texts.t("join.others", lang, titles=", ".join(f"«{t}»" for t in others))
+                   if others else texts.t("join.no_others", lang))
+    await send(svc.bot, channel.contractor_id,
+               texts.t("join.request", lang, name=_request_name(asked), channel=channel.title,
+                       link=link or "—", others=others_text),
+               request_keyboard(lang, channel, user.id))
+
+
+async def _decide(ctx: Ctx, action: str, channel: ClientChannel, user_id: int) -> None:
+    """Пустить / Отклонить, from the request's message (``ja``/``jd``: the message becomes
+    the answer) or from the card (``ca``/``cd``: the card is shown again)."""
+    approve = action in ("ja", "ca")
+    decided = await ctx.svc.channels.decide(channel, user_id, approve)
+    if decided is None:
+        if action in ("ja", "jd"):  # the message's buttons no longer act (maybe gone already)
+            with contextlib.suppress(tg.MessageNotModified):
+                await ctx.callback.message.edit_reply_markup(None)
+        await ctx.answer(ctx.t("join.already"))
+        return
+    done = ctx.t("join.approved" if approve else "join.declined",
+                 name=_request_name(decided), channel=channel.title)
+    if action in ("ja", "jd"):
+        await _edit(ctx, done, None)
+        await ctx.answer()
+    else:
+        await _edit(ctx, *await _card_view(ctx, channel))
+        await ctx.answer(done[:200])
+
+
+async def _single_use(ctx: Ctx, channel: ClientChannel) -> None:
+    link = await ctx.svc.channels.new_link(channel, "single_use")
+    await send(ctx.client, ctx.user_id, ctx.t("join.single_use_link", title=channel.title,
+                                              link=link),
+               link_keyboard(ctx.lang, dataclasses.replace(channel, link=link)))
+
+
+async def _join_mode(ctx: Ctx, channel: ClientChannel, choice: int | None) -> None:
+    """The card's «🔐»: the three modes to choose from, then the switch."""
+    if choice is None or not 1 <= choice <= len(JOIN_MODES):
+        rows = [[InlineKeyboardButton(ctx.t(f"join.mode.btn.{mode}"),
+                                      callback_data=f"card:jm:{channel.id}:{n}")]
+                for n, mode in enumerate(JOIN_MODES, 1)]
+        await send(ctx.client, ctx.user_id, ctx.t(
+            "join.mode_ask", title=channel.title, mode=ctx.t(f"join.mode.{channel.join_mode}")),
+            InlineKeyboardMarkup(rows))
+        return
+    mode = JOIN_MODES[choice - 1]
+    link = await ctx.svc.channels.set_join_mode(channel, mode)
+    await _edit(ctx, ctx.t("join.mode_set", title=channel.title,
+                           mode=ctx.t(f"join.mode.{mode}"), link=link),
+                link_keyboard(ctx.lang, dataclasses.replace(channel, link=link)))
+
+
 # -- clients joining -------------------------------------------------------------------------
 
 
@@ -658,8 +776,11 @@ async def on_chat_member(svc: Services, update: ChatMemberUpdated) -> None:
     name = " ".join(p for p in (user.first_name, user.last_name) if p) or str(user.id)
     if user.username:
         name += f" (@{user.username})"
+    single_use = await svc.channels.single_use_spent(channel, link, user.id)
     await send(svc.bot, channel.contractor_id,
-               texts.t("mych.joined", lang, name=name, channel=channel.title))
+               texts.t("join.single_use_spent" if single_use else "mych.joined", lang,
+                       name=name, channel=channel.title))
+    await svc.channels.request_settled(channel, user.id)
 
 
 def register(router: Router) -> None:
@@ -682,3 +803,12 @@ def register(router: Router) -> None:
                           getattr(update.chat, "id", None))
 
     router.extra_handlers.append(ChatMemberUpdatedHandler(member_update))
+    svc.channels.join_mode = svc.config["channels.join"]
+
+    async def join_request(client: Client, request: ChatJoinRequest) -> None:
+        try:
+            await on_join_request(svc, request)
+        except Exception:  # one bad update must not stop the bot
+            log.exception("join request in %s failed", getattr(request.chat, "id", None))
+
+    router.extra_handlers.append(ChatJoinRequestHandler(join_request))
