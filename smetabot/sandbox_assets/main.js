@@ -159,6 +159,11 @@ class SandboxApp {
       ({ channel_id: channelId } = await api.join(person.user_id, link));
       toast(`${person.first_name} вступил(а) в канал`);
     } catch (exc) {
+      if (exc.name === "INVITE_REQUEST_SENT") {
+        // As in Telegram: the link asks the channel's admins; the person waits for their answer.
+        toast(`Запрос отправлен: ${person.first_name} войдёт в канал, когда подрядчик его одобрит`);
+        return;
+      }
       if (exc.name !== "USER_ALREADY_PARTICIPANT") { toast(describeError(exc), { kind: "error" }); return; }
       const channels = await api.channels();
       const found = channels.find((c) => c.invite_links.some((i) => i.link === link || link.endsWith(i.link.replace(/^https?:\/\//, ""))));
