@@ -30,6 +30,7 @@ TABLE = Path(__file__).resolve().parent / "data" / "telegram_errors.tsv"
 KURIGRAM: dict[str, tuple[str, ...]] = {
     "edit_message_reply_markup": ("messages.EditMessage",),
     "set_chat_menu_button": ("bots.SetBotMenuButton",),
+    "recover_gaps": ("updates.GetDifference",),
     "get_users": ("users.GetUsers",),
     "ban_chat_member": ("channels.EditBanned",),
     "unban_chat_member": ("channels.EditBanned",),
