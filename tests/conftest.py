@@ -12,6 +12,7 @@ import pytest
 from smetabot.render import jobs
 from smetabot.render.pipeline import RenderSettings
 from smetabot.render.tasks import create_huey
+from smetabot.telegram.emulator.testing import forbid_network
 from tests.helpers import ServeProcess
 
 # Read, then removed: the appliance refuses SMETABOT_* variables that are not config keys, and
@@ -65,6 +66,15 @@ def no_network(monkeypatch):
         monkeypatch.setattr(owner, name, guard(label, getattr(owner, name)))
     yield attempts
     assert not attempts, f"the test tried to reach the network: {attempts}"
+
+
+@pytest.fixture
+def no_sockets():
+    """Stricter, for the emulator's own tests: no connection at all, not even to this machine
+    (real pyrogram clients attached to the emulator must never open a socket)."""
+    with forbid_network() as attempts:
+        yield attempts
+    assert attempts == []
 
 
 @pytest.fixture(scope="session")

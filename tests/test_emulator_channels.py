@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 
 import pytest
@@ -12,22 +11,15 @@ from pyrogram.types import ChatPrivileges, InputMediaDocument
 
 from smetabot.telegram.emulator import Emulator, TelegramError
 from smetabot.telegram.emulator.rpc_channels import create_channel
-from smetabot.telegram.emulator.testing import forbid_network
+from tests.helpers import run
 
 BOT_RIGHTS = ChatPrivileges(can_post_messages=True, can_edit_messages=True,
                             can_delete_messages=True, can_invite_users=True,
                             can_manage_chat=True)
 
 
-@pytest.fixture(autouse=True)
-def no_network():
-    with forbid_network() as attempts:
-        yield attempts
-    assert attempts == []
+pytestmark = pytest.mark.usefixtures("no_sockets")
 
-
-def run(coro):
-    return asyncio.run(asyncio.wait_for(coro, 20))
 
 
 def named(data: bytes, name: str) -> io.BytesIO:

@@ -22,20 +22,13 @@ from pyrogram.types import (
 )
 
 from smetabot.telegram.emulator import Emulator, TelegramError
-from smetabot.telegram.emulator.testing import forbid_network
+from tests.helpers import run
 
 WEBAPP = "https://smeta.example/webapp/login"
 
 
-@pytest.fixture(autouse=True)
-def no_network():
-    with forbid_network() as attempts:
-        yield attempts
-    assert attempts == []
+pytestmark = pytest.mark.usefixtures("no_sockets")
 
-
-def run(coro):
-    return asyncio.run(asyncio.wait_for(coro, 20))
 
 
 async def start_bot(emu: Emulator, setup=None) -> Client:
@@ -352,13 +345,13 @@ def test_missed_updates_come_back_through_get_difference():
     run(main())
 
 
-def test_plain_pyrogram_would_use_the_network_but_the_emulated_one_does_not(no_network):
+def test_plain_pyrogram_would_use_the_network_but_the_emulated_one_does_not(no_sockets):
     async def main():
         plain = Client("plain", api_id=1, api_hash="x", in_memory=True)
         with pytest.raises((asyncio.TimeoutError, OSError)):
             await asyncio.wait_for(plain.connect(), 0.5)
-        assert no_network, "the guard must see a real client's connection attempt"
-        no_network.clear()
+        assert no_sockets, "the guard must see a real client's connection attempt"
+        no_sockets.clear()
         emu = Emulator()
         bot = await start_bot(emu)
         alice = emu.create_user("Alice")
@@ -368,7 +361,7 @@ def test_plain_pyrogram_would_use_the_network_but_the_emulated_one_does_not(no_n
         assert emu.user_chat(alice)[-1]["text"] == "hello from a user client"
         await user.stop()
         await bot.stop()
-        assert no_network == []
+        assert no_sockets == []
 
     run(main())
 

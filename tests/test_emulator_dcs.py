@@ -11,18 +11,10 @@ from pyrogram import Client, errors, raw
 from pyrogram.qrlogin import QRLogin
 
 from smetabot.telegram.emulator import Emulator, TelegramError
-from smetabot.telegram.emulator.testing import forbid_network
+from tests.helpers import run
 
+pytestmark = pytest.mark.usefixtures("no_sockets")
 
-@pytest.fixture(autouse=True)
-def no_network():
-    with forbid_network() as attempts:
-        yield attempts
-    assert attempts == []
-
-
-def run(coro):
-    return asyncio.run(asyncio.wait_for(coro, 30))
 
 
 async def scan_while_waiting(emu: Emulator, user_id: int, qr: QRLogin):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 import os
 
@@ -12,18 +11,10 @@ from pyrogram import Client, errors, filters
 from pyrogram.types import InputMediaDocument, InputMediaPhoto
 
 from smetabot.telegram.emulator import Emulator
-from smetabot.telegram.emulator.testing import forbid_network
+from tests.helpers import run
 
+pytestmark = pytest.mark.usefixtures("no_sockets")
 
-@pytest.fixture(autouse=True)
-def no_network():
-    with forbid_network() as attempts:
-        yield attempts
-    assert attempts == []
-
-
-def run(coro):
-    return asyncio.run(asyncio.wait_for(coro, 20))
 
 
 def png(width: int = 64, height: int = 48) -> bytes:

@@ -12,18 +12,10 @@ from pyrogram.qrlogin import QRLogin
 from pyrogram.storage import Storage
 
 from smetabot.telegram.emulator import Emulator, TelegramError, srp
-from smetabot.telegram.emulator.testing import forbid_network
+from tests.helpers import run
 
+pytestmark = pytest.mark.usefixtures("no_sockets")
 
-@pytest.fixture(autouse=True)
-def no_network():
-    with forbid_network() as attempts:
-        yield attempts
-    assert attempts == []
-
-
-def run(coro):
-    return asyncio.run(asyncio.wait_for(coro, 20))
 
 
 async def qr_login(emu: Emulator, user_id: int, client: Client):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 import os
 
@@ -11,18 +10,10 @@ from pyrogram import Client
 
 from smetabot.telegram.emulator import Emulator
 from smetabot.telegram.emulator.persist import Snapshot
-from smetabot.telegram.emulator.testing import forbid_network
+from tests.helpers import run
 
+pytestmark = pytest.mark.usefixtures("no_sockets")
 
-@pytest.fixture(autouse=True)
-def no_network():
-    with forbid_network() as attempts:
-        yield attempts
-    assert attempts == []
-
-
-def run(coro):
-    return asyncio.run(asyncio.wait_for(coro, 30))
 
 
 def test_each_answer_leaves_after_its_change_is_on_disk(tmp_path):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
@@ -11,10 +9,7 @@ from pyrogram import Client, errors
 
 from smetabot.telegram.emulator import Emulator
 from smetabot.web import APP_KEY, sandbox
-
-
-def run(coro):
-    return asyncio.run(asyncio.wait_for(coro, 30))
+from tests.helpers import run
 
 
 async def bot_and_user(emu: Emulator) -> tuple[Client, int]:

@@ -11,18 +11,10 @@ import pytest
 from pyrogram import Client, errors, raw
 
 from smetabot.telegram.emulator import Emulator
-from smetabot.telegram.emulator.testing import forbid_network
+from tests.helpers import run
 
+pytestmark = pytest.mark.usefixtures("no_sockets")
 
-@pytest.fixture(autouse=True)
-def no_network():
-    with forbid_network() as attempts:
-        yield attempts
-    assert attempts == []
-
-
-def run(coro):
-    return asyncio.run(asyncio.wait_for(coro, 30))
 
 
 async def bot_and_user(emu: Emulator) -> tuple[Client, int]:

@@ -10,20 +10,13 @@ from pyrogram.types import ChatPrivileges, InlineKeyboardButton, InlineKeyboardM
 
 from smetabot.telegram.emulator import Emulator
 from smetabot.telegram.emulator.persist import Snapshot
-from smetabot.telegram.emulator.testing import forbid_network
+from tests.helpers import run
 
 BOT_RIGHTS = ChatPrivileges(can_post_messages=True, can_invite_users=True, can_manage_chat=True)
 
 
-@pytest.fixture(autouse=True)
-def no_network():
-    with forbid_network() as attempts:
-        yield attempts
-    assert attempts == []
+pytestmark = pytest.mark.usefixtures("no_sockets")
 
-
-def run(coro):
-    return asyncio.run(asyncio.wait_for(coro, 30))
 
 
 class Seen:
