@@ -446,39 +446,15 @@ class Publishing:
                     uploads.start(index, files[index])
                 uploads.make_documents(list(range(album[0], len(files))), peer)
                 medias = await all_of([uploads.media(index, peer) for index in album])
-                try:
-                    sent = await self.patiently(publication, functools.partial(
-                        post_album, bot, peer, medias, random_ids, caption))
-                except tg.RandomIdDuplicate:
-                    sent = []  # sent before a crash: Telegram remembers, we do not repost
-                message_ids.extend(sent)
-                await self.records.set_publication(publication.id, sent_albums=number + 1,
-                                                   message_ids=message_ids)
-                continue
-            attempt = 0
-            while True:
-                try:
-                    sent = await send_album(
-                        bot, peer, [files[i] for i in album], random_ids, caption,
-                        [page_file_name(publication, i) for i in album])
-                    break
-                except tg.FloodWait as exc:
-                    log.info("flood wait %s s while publishing %s", exc.value, publication.id)
-                    await self._tell("publication_waiting", publication, int(exc.value or 1))
-                    await self.sleep(float(exc.value or 1))
-                except tg.RandomIdDuplicate:
-                    sent = []  # sent before a crash: Telegram remembers, we do not repost
-                    break
-                except (tg.InternalServerError, tg.ServiceUnavailable, OSError,
-                        TimeoutError) as exc:
-                    # Telegram is having trouble: try the same album again a few times, with
-                    # the same random_ids, so nothing is posted twice; then say so.
-                    attempt += 1
-                    if attempt >= TROUBLE_RETRIES:
-                        raise TimeoutError(f"Telegram kept failing: {exc!r}") from exc
-                    log.info("publication %s: Telegram trouble (%r), retrying", publication.id,
-                             exc)
-                    await self.sleep(TROUBLE_DELAY * 2 ** (attempt - 1))
+                post = functools.partial(post_album, bot, peer, medias, random_ids, caption)
+            else:
+                post = functools.partial(
+                    send_album, bot, peer, [files[i] for i in album], random_ids, caption,
+                    [page_file_name(publication, i) for i in album])
+            try:
+                sent = await self.patiently(publication, post)
+            except tg.RandomIdDuplicate:
+                sent = []  # sent before a crash: Telegram remembers, we do not repost
             message_ids.extend(sent)
             await self.records.set_publication(publication.id, sent_albums=number + 1,
                                                message_ids=message_ids)
@@ -503,7 +479,7 @@ class Publishing:
                 if attempt >= TROUBLE_RETRIES:
                     raise TimeoutError(f"Telegram kept failing: {exc!r}") from exc
                 log.info("publication %s: Telegram trouble (%r), retrying", publication.id, exc)
-                await asyncio.sleep(TROUBLE_DELAY * 2 ** (attempt - 1))
+                await self.sleep(TROUBLE_DELAY * 2 ** (attempt - 1))
 
     # -- the channel card: the list, withdrawing, replacing with a new version -------------
 
