@@ -289,11 +289,18 @@ def test_plan_limit_is_told_before_any_work_and_checked_again_at_the_end(tmp_pat
     run(scenario())
 
 
-async def choose_all_and_publish(app, user_id, path):
+async def up_to_the_channel_choice(app, user_id, path):
+    """Send ``path``, keep its pages and the watermark: (the sent message's id, the channel
+    choice)."""
     sent = await send_file(app, user_id, path)
     [picker] = await wait_text(app, user_id, "Какие страницы", after=sent)
     [question] = await press(app, user_id, picker["id"], "Далее ➡️")
     [choice] = await press(app, user_id, question["id"], "✅ Оставить")
+    return sent, choice
+
+
+async def choose_all_and_publish(app, user_id, path):
+    sent, choice = await up_to_the_channel_choice(app, user_id, path)
     await press(app, user_id, choice["id"], "📢 Квартира на Ленина")
     return sent
 
@@ -342,10 +349,8 @@ def test_a_refused_album_is_told_in_words_and_retry_completes_it_once(tmp_path):
     async def scenario():
         async with sandbox_app(tmp_path) as app:
             ivan, channel_id, _ = await contractor_with_channel(app)
-            sent = await send_file(app, ivan, SAMPLES / "smeta-remont-kvartiry.pdf")
-            [picker] = await wait_text(app, ivan, "Какие страницы", after=sent)
-            [question] = await press(app, ivan, picker["id"], "Далее ➡️")
-            [choice] = await press(app, ivan, question["id"], "✅ Оставить")
+            sent, choice = await up_to_the_channel_choice(
+                app, ivan, SAMPLES / "smeta-remont-kvartiry.pdf")
             app.emulator.inject_error("messages.SendMultiMedia", 400, "MEDIA_EMPTY")
             await app.emulator.user_press(ivan, choice["id"], "📢 Квартира на Ленина")
             [failed] = await wait_text(app, ivan, "❌", after=sent)
@@ -366,10 +371,8 @@ def test_a_contractor_who_blocked_the_bot_still_gets_the_publication_done(tmp_pa
     async def scenario():
         async with sandbox_app(tmp_path) as app:
             ivan, channel_id, _ = await contractor_with_channel(app)
-            sent = await send_file(app, ivan, SAMPLES / "smeta-remont-kvartiry.pdf")
-            [picker] = await wait_text(app, ivan, "Какие страницы", after=sent)
-            [question] = await press(app, ivan, picker["id"], "Далее ➡️")
-            [choice] = await press(app, ivan, question["id"], "✅ Оставить")
+            _, choice = await up_to_the_channel_choice(
+                app, ivan, SAMPLES / "smeta-remont-kvartiry.pdf")
             await app.emulator.user_press(ivan, choice["id"], "📢 Квартира на Ленина")
             # The contractor blocks the bot as soon as the publication is under way: from
             # then on every message to them fails.
