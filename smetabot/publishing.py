@@ -217,6 +217,7 @@ class Publishing:
         try:
             upload = await self.make_previews(upload, on_previews, progress)
         except Exception as exc:  # noqa: BLE001  (any failure is reported to the contractor)
+            _unless_stopping(exc)
             if isinstance(exc, errors.DocumentError):
                 await self.discard(upload_id)  # the file is the problem: keep nothing
             else:
@@ -372,6 +373,7 @@ class Publishing:
             await self._tell("publication_blocked", publication, channel)
             return
         except Exception as exc:  # noqa: BLE001  (any failure is reported to the contractor)
+            _unless_stopping(exc)
             await self.records.set_publication(publication_id, status=PublicationStatus.FAILED,
                                                error=type(exc).__name__)
             await self.analytics.record("publication_failed", publication.contractor_id,
@@ -617,6 +619,15 @@ class Publishing:
             if await self.finish_replacement(row["id"]) is not None:
                 done += 1
         return done
+
+def _unless_stopping(exc: BaseException) -> None:
+    """A job the app is cancelling (it stops; the next start resumes the job) records no
+    failure for what its clients raise while they shut down. Python 3.11's wait_for can
+    swallow the cancellation itself, so the task's cancel count is what tells."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError() from exc
+
 
 TROUBLE_RETRIES = 4  # sends of one album while Telegram answers 500s or nothing at all
 TROUBLE_DELAY = 1.0  # seconds before the second try; doubled each time
