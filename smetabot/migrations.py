@@ -295,3 +295,11 @@ CREATE TABLE core_join_requests (
     PRIMARY KEY (channel_id, telegram_user_id)
 );
 """))
+MIGRATIONS.append(("0009_publication_announced", """
+-- When the contractor was told a publication is out (and its buttons message posted): a
+-- restart between "published" and that message tells it then. Publications before this
+-- migration were told.
+ALTER TABLE core_publications ADD COLUMN announced_at TEXT;
+UPDATE core_publications SET announced_at = created_at WHERE status <> 'rendering'
+    AND status <> 'publishing';
+"""))

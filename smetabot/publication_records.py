@@ -215,3 +215,10 @@ class PublicationRecords:
             f"SELECT {_PUBLICATION_COLUMNS} FROM core_publications WHERE status IN (?, ?) "
             "ORDER BY id", UNFINISHED)
         return [_publication(row) for row in rows]
+
+    async def unannounced_publications(self) -> list[Publication]:
+        """Publications out in their channel whose contractor a crash kept from being told."""
+        rows = await self.db.fetchall(
+            f"SELECT {_PUBLICATION_COLUMNS} FROM core_publications WHERE status = ? "
+            "AND announced_at IS NULL ORDER BY id", (PublicationStatus.PUBLISHED,))
+        return [_publication(row) for row in rows]

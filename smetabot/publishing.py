@@ -338,6 +338,12 @@ class Publishing:
         for publication in await self.records.unfinished_publications():
             self.spawn(self._publish_job(publication.id, resumed=True),
                        f"publication {publication.id}")
+        for publication in await self.records.unannounced_publications():
+            channel = await self.channels.get(publication.channel_id)
+            assert channel is not None  # channel rows are archived, never deleted
+            self.spawn(self._announce(publication, channel, publication.message_ids,
+                                      len(publication.message_ids)),
+                       f"announce {publication.id}")
 
     async def _publish_job(self, publication_id: int, resumed: bool = False) -> None:
         """Render the pages, post them, record it; report every turn to the notifier."""
@@ -388,8 +394,15 @@ class Publishing:
         await self.analytics.record("publication_sent", publication.contractor_id,
                                     channel_id=channel.id, publication_id=publication_id,
                                     pages=len(ids))
+        await self._announce(publication, channel, ids, len(files))
+
+    async def _announce(self, publication: Publication, channel: ClientChannel,
+                        ids: list[int], pages: int) -> None:
+        """Tell the contractor the publication is out, and record that it was told (a stop
+        before this leaves it for the next start, which tells it then)."""
         link = post_link(channel.telegram_id, ids[0] if ids else None)
-        await self._tell("publication_done", publication, channel, link, len(files))
+        await self._tell("publication_done", publication, channel, link, pages)
+        await self.records.set_publication(publication.id, announced_at=_iso(_now()))
 
     async def render_pages(self, publication: Publication, progress: Progress,
                            on_page: Callable[[int, Path], None] | None = None) -> list[Path]:

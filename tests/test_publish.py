@@ -319,6 +319,45 @@ def test_flood_wait_while_publishing_waits_and_continues(tmp_path):
     run(scenario())
 
 
+def test_a_stop_between_the_last_album_and_the_notice_tells_it_at_the_next_start(
+        tmp_path, monkeypatch):
+    from smetabot.bot.publish import PublishingNotices
+    from smetabot.telegram.emulator import Emulator
+    told = PublishingNotices.publication_done
+
+    async def stopped_first(*_args):  # the app stops while it would tell
+        await asyncio.Event().wait()
+
+    async def scenario():
+        emulator = Emulator()
+        emulator.create_bot("smetabot", "SmetaBot")
+        monkeypatch.setattr(PublishingNotices, "publication_done", stopped_first)
+        async with sandbox_app(tmp_path, emulator) as app:
+            ivan, channel_id, _ = await contractor_with_channel(app)
+            sent = await choose_all_and_publish(app, ivan, SAMPLES / "smeta-remont-kvartiry.pdf")
+
+            async def published():
+                rows = await app.db.fetchall("SELECT status FROM core_publications")
+                return [r["status"] for r in rows] == ["published"]
+            while not await published():
+                await asyncio.sleep(0.05)
+        assert not [m for m in bot_messages(app, ivan, sent)
+                    if "✅ Документ опубликован" in (m["text"] or "")]
+        monkeypatch.setattr(PublishingNotices, "publication_done", told)
+        async with sandbox_app(tmp_path, emulator) as app:
+            [done] = await wait_text(app, ivan, "✅ Документ опубликован", after=sent)
+            assert "3 стр." in done["text"]
+            buttons = [p for p in emulator.channel(channel_id)["posts"]
+                       if not p["media"] and "✅ Согласовать" in labels(p)]
+            assert len(buttons) == 1
+        async with sandbox_app(tmp_path, emulator) as app:  # told once, not at every start
+            await asyncio.sleep(0.5)
+            assert len([m for m in bot_messages(app, ivan, sent)
+                        if "✅ Документ опубликован" in (m["text"] or "")]) == 1
+
+    run(scenario())
+
+
 def test_lost_admin_rights_get_a_clear_message_and_a_retry(tmp_path):
     async def scenario():
         async with sandbox_app(tmp_path) as app:
