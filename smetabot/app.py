@@ -152,7 +152,7 @@ class App:
             PublicationRecords(self.db), self.channels.records, self.billing, self.bot,
             lambda: self.runner, self.settings, self.paths.uploads,
             float(config["render.upload_ttl_hours"]), notices, self.spawn_job,
-            analytics=self.analytics, sleep=self.telegram.sleep)
+            analytics=self.analytics, sleep=self.telegram.sleep, user_clients=self.user_clients)
         self.views = ViewsPoller(
             self.db, self.user_clients, analytics_bot.ViewNotices(lambda: self.services),
             interval=setting(config, "views_interval", 300.0),

@@ -35,6 +35,13 @@ class ClientChannel:
     #: how clients get in: "approve" (join requests), "single_use" or "open"
     join_mode: str = "open"
 
+    @property
+    def publishable(self) -> bool:
+        """Pages can go out here now: by the bot, or, while a fresh session may not yet make
+        the bot an admin, by the contractor's own account (which made the link)."""
+        return self.status == ChannelStatus.READY or (
+            self.status == ChannelStatus.WAITING_ADMIN and bool(self.link))
+
 
 @dataclass(frozen=True)
 class Invite:
@@ -108,10 +115,12 @@ class Records:
         return found[0] if found else None
 
     async def ready(self, contractor_id: int) -> list[ClientChannel]:
-        """The contractor's channels the bot can post in, newest first."""
-        return await self._select("c.contractor_id = ? AND c.status = ?",
-                                  (contractor_id, ChannelStatus.READY),
-                                  "ORDER BY c.created_at DESC, c.id DESC")
+        """The contractor's channels pages can be published in, newest first."""
+        found = await self._select("c.contractor_id = ? AND c.status IN (?, ?)",
+                                   (contractor_id, ChannelStatus.READY,
+                                    ChannelStatus.WAITING_ADMIN),
+                                   "ORDER BY c.created_at DESC, c.id DESC")
+        return [channel for channel in found if channel.publishable]
 
     async def by_telegram_id(self, telegram_id: int) -> ClientChannel | None:
         found = await self._select("c.telegram_channel_id = ?", (telegram_id,))

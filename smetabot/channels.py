@@ -188,7 +188,11 @@ class Channels:
                         await self._tell("photo_refused", channel)
                     avatar.unlink()
                 if waiting_for_admin:
-                    return await self._wait_for_admin(channel)
+                    # Meanwhile the contractor's own account (the owner) makes the link and
+                    # posts the pages, so a new contractor is not stuck for a day.
+                    made = None if channel.link else await self._new_invite(channel,
+                                                                            client=client)
+                    return await self._wait_for_admin(channel, made)
             kind: dict[str, Any] = {}
             if channel.link:
                 link = channel.link
@@ -207,13 +211,25 @@ class Channels:
         except Exception as exc:  # the channel stays known; the loop tries again later
             raise await self._deferred(channel, exc) from exc
 
-    async def _wait_for_admin(self, channel: ClientChannel) -> ClientChannel:
+    async def _wait_for_admin(self, channel: ClientChannel,
+                              made: tuple[str, dict[str, Any]] | None) -> ClientChannel:
+        """``waiting_admin`` until the next try; ``made``: the link the contractor's account
+        just made (the first time), recorded with the channel."""
         when = _later(self.retry_seconds)
+        link, kind = made if made else (None, {})
         if channel.status == ChannelStatus.CREATING:
-            waiting = await self.records.counted(channel, ChannelStatus.WAITING_ADMIN, next_retry_at=when)
+            waiting = await self.records.counted(channel, ChannelStatus.WAITING_ADMIN,
+                                                 next_retry_at=when, link=link,
+                                                 link_name=self._link_name(channel), **kind)
         else:
+            if link:
+                await self.records.add_invite(channel.id, link, self._link_name(channel),
+                                              **kind)
             await self.records.update(channel.id, next_retry_at=when)
             waiting = await self.records.get(channel.id)
+        if link:
+            await self.analytics.record("link_created", channel.contractor_id,
+                                        channel_id=channel.id)
         self._wake.set()
         return waiting
 
@@ -292,7 +308,8 @@ class Channels:
         finally:
             self._busy.discard(channel.id)
         if done.status == ChannelStatus.READY:
-            await self._tell("ready", done)
+            # a channel already in use from the contractor's account: its bot took over
+            await self._tell("promoted" if channel.link else "ready", done)
         elif channel.status == ChannelStatus.CREATING:
             await self._tell("waiting_admin", done)
 
@@ -311,14 +328,15 @@ class Channels:
             name = name[:-1]
         return name
 
-    async def _new_invite(self, channel: ClientChannel,
-                          mode: str | None = None) -> tuple[str, dict[str, Any]]:
-        """A new link in the channel's join mode (or ``mode``): the link, and what kind it is
-        (``member_limit``, ``request_needed``) as the records keep it."""
+    async def _new_invite(self, channel: ClientChannel, mode: str | None = None,
+                          client: Client | None = None) -> tuple[str, dict[str, Any]]:
+        """A new link in the channel's join mode (or ``mode``), made by ``client`` (the bot if
+        not given): the link, and what kind it is (``member_limit``, ``request_needed``) as
+        the records keep it."""
         mode = mode or channel.join_mode
         kind: dict[str, Any] = {"member_limit": 1 if mode == "single_use" else None,
                                 "request_needed": mode == "approve"}
-        invite = await self.bot.create_chat_invite_link(
+        invite = await (client or self.bot).create_chat_invite_link(
             channel.telegram_id, name=self._link_name(channel),
             member_limit=kind["member_limit"],
             creates_join_request=True if kind["request_needed"] else None)
@@ -328,7 +346,8 @@ class Channels:
         """One more invite link for the channel, named after it, in its join mode (or
         ``mode``: "single_use" for a link one person can use)."""
         try:
-            link, kind = await self._new_invite(channel, mode)
+            async with self.user_clients.admin_of(channel, self.bot) as admin:
+                link, kind = await self._new_invite(channel, mode, admin)
         except tg.RPCError as exc:
             raise telegram_error(exc) from exc
         await self.records.add_invite(channel.id, link, self._link_name(channel), **kind)
@@ -409,7 +428,8 @@ class Channels:
         if invite is None:
             return
         try:
-            await self.bot.revoke_chat_invite_link(channel.telegram_id, invite.link)
+            async with self.user_clients.admin_of(channel, self.bot) as admin:
+                await admin.revoke_chat_invite_link(channel.telegram_id, invite.link)
         except tg.InviteHashExpired:
             pass  # already revoked in Telegram
         except tg.RPCError as exc:
@@ -423,11 +443,15 @@ class Channels:
         The Telegram channel stays, so the client can still read what was published.
         """
         invites = await self.records.invites(channel.id)
-        for invite in invites:
-            try:
-                await self.bot.revoke_chat_invite_link(channel.telegram_id, invite.link)
-            except tg.RPCError as exc:  # the bot may have lost its rights: archive anyway
-                log.info("could not revoke %s while archiving: %s", invite.link, exc)
+        try:
+            async with self.user_clients.admin_of(channel, self.bot) as admin:
+                for invite in invites:
+                    try:
+                        await admin.revoke_chat_invite_link(channel.telegram_id, invite.link)
+                    except tg.RPCError as exc:  # the bot may have lost its rights: archive
+                        log.info("could not revoke %s while archiving: %s", invite.link, exc)
+        except SmetaBotError as exc:  # the contractor's account is gone: archive anyway
+            log.info("could not revoke the links of channel %s: %s", channel.id, exc)
         await self.records.archive(channel.id, [i.id for i in invites])
         await self.analytics.record("channel_archived", channel.contractor_id,
                                     channel_id=channel.id)

@@ -14,6 +14,7 @@ crash between sending and recording never posts a page twice.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import hashlib
 import io
@@ -50,7 +51,8 @@ from smetabot.render.detect import Sniffed
 from smetabot.render.jobs import JobRunner
 from smetabot.render.pipeline import RenderSettings
 from smetabot.render.renderer import Renderer
-from smetabot.statuses import ChannelStatus, PublicationStatus, UploadStatus
+from smetabot.statuses import PublicationStatus, UploadStatus
+from smetabot.userclients import UserClients
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +119,10 @@ class Publishing:
                  bot: Client, runner: Callable[[], JobRunner], settings: RenderSettings,
                  uploads_dir: Path, upload_ttl_hours: float, notifier: Notifier,
                  spawn: Spawn, analytics: Analytics | None = None,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+                 user_clients: UserClients | None = None) -> None:
+        #: the contractors' accounts, which post in a channel whose bot is not an admin yet
+        self.user_clients = user_clients
         #: waits out Telegram's flood waits (on the emulator's clock in the sandbox)
         self.sleep = sleep
         self.analytics = analytics or Analytics(None)
@@ -286,7 +291,7 @@ class Publishing:
         """The contractor's channel ``channel_row_id`` if pages can be published there now."""
         channel = await self.channels.get(channel_row_id)
         if channel is None or channel.contractor_id != contractor_id or \
-                channel.status != ChannelStatus.READY:
+                not channel.publishable:
             return None
         return channel
 
@@ -358,17 +363,21 @@ class Publishing:
         async def progress(done: int, total: int) -> None:
             await self._tell("publication_progress", publication, done, total)
 
-        uploads = PageUploads(self, publication) if self.parallel_uploads else None
+        uploads = None
         try:
-            files = await self.render_pages(publication, progress,
-                                            uploads.start if uploads else None)
-            await self.analytics.record("publication_rendered", publication.contractor_id,
-                                        channel_id=channel.id, publication_id=publication_id,
-                                        pages=len(files))
-            await self.records.set_publication(publication_id,
-                                               status=PublicationStatus.PUBLISHING)
-            await self._tell("publication_sending", publication, channel)
-            ids = await self.send_pages(publication, channel.telegram_id, files, uploads)
+            async with self.admin_of(channel) as sender:
+                uploads = PageUploads(self, publication, sender) if self.parallel_uploads \
+                    else None
+                files = await self.render_pages(publication, progress,
+                                                uploads.start if uploads else None)
+                await self.analytics.record("publication_rendered", publication.contractor_id,
+                                            channel_id=channel.id,
+                                            publication_id=publication_id, pages=len(files))
+                await self.records.set_publication(publication_id,
+                                                   status=PublicationStatus.PUBLISHING)
+                await self._tell("publication_sending", publication, channel)
+                ids = await self.send_pages(publication, channel.telegram_id, files, uploads,
+                                            sender)
         except (tg.ChatAdminRequired, tg.ChannelPrivate, tg.ChatWriteForbidden) as exc:
             log.info("publication %s blocked: %s", publication_id, exc)
             await self.records.set_publication(publication_id, status=PublicationStatus.BLOCKED,
@@ -440,13 +449,22 @@ class Publishing:
             [target for _, target in missing], text, on_done, owner=publication.contractor_id)
         return targets
 
+    def admin_of(self, channel: ClientChannel) -> contextlib.AbstractAsyncContextManager[Client]:
+        """The client that posts in ``channel``: its bot, or the contractor's own account
+        while the bot may not be made an admin yet."""
+        if self.user_clients is None or channel.bot_is_admin:
+            return contextlib.nullcontext(self.bot)
+        return self.user_clients.admin_of(channel, self.bot)
+
     async def send_pages(self, publication: Publication, chat_id: int, files: list[Path],
-                         uploads: PageUploads | None = None) -> list[int]:
+                         uploads: PageUploads | None = None,
+                         sender: Client | None = None) -> list[int]:
         """Post the pages as protected documents, albums of ten, in page order, resuming
         after the albums already recorded as sent; returns all message ids known. With
         ``uploads`` the pages are those it uploaded (each album posted once its ten are up);
-        without, each album's files are uploaded one after another, then posted."""
-        bot = self.bot
+        without, each album's files are uploaded one after another, then posted. ``sender``
+        posts them (the bot if not given)."""
+        bot = sender or self.bot
         peer = await bot.resolve_peer(chat_id)
         message_ids = list(publication.message_ids)
         albums = [list(range(at, min(at + ALBUM, len(files)))) for at in range(0, len(files),
@@ -525,7 +543,8 @@ class Publishing:
         channel = await self.channels.get(publication.channel_id)
         assert channel is not None
         if publication.message_ids:
-            await self.bot.delete_messages(channel.telegram_id, publication.message_ids)
+            async with self.admin_of(channel) as admin:
+                await admin.delete_messages(channel.telegram_id, publication.message_ids)
 
     async def withdraw(self, contractor_id: int, publication_id: int) -> Publication | None:
         """Delete the publication's posts from the channel and keep its record (withdrawn);
@@ -611,12 +630,13 @@ class Publishing:
             assert channel is not None
             mark = texts.t("card.replaced_mark", old.lang, title=new.name,
                            code=new.tracking_code)
-            for first in old.message_ids[::ALBUM]:  # the album captions
-                try:
-                    await self.bot.edit_message_caption(channel.telegram_id, first, mark)
-                except tg.RPCError as again:
-                    log.info("could not mark post %s as replaced: %s", first, again)
-                    outcome = "left"
+            async with self.admin_of(channel) as admin:
+                for first in old.message_ids[::ALBUM]:  # the album captions
+                    try:
+                        await admin.edit_message_caption(channel.telegram_id, first, mark)
+                    except tg.RPCError as again:
+                        log.info("could not mark post %s as replaced: %s", first, again)
+                        outcome = "left"
         await self.records.set_publication(old_id, status=PublicationStatus.REPLACED,
                                            finished_at=_iso(_now()))
         return outcome
@@ -660,9 +680,11 @@ class PageUploads:
     documents are made and posted in page order by :meth:`Publishing.send_pages`, with the
     stored random_ids, once the pages are rendered (as before)."""
 
-    def __init__(self, publishing: Publishing, publication: Publication) -> None:
+    def __init__(self, publishing: Publishing, publication: Publication,
+                 client: Client | None = None) -> None:
         self.publishing = publishing
         self.publication = publication
+        self.client = client or publishing.bot  # who will post them: files are its own
         self.tasks: dict[int, asyncio.Task] = {}
         self.documents: dict[int, asyncio.Task] = {}
         # pages of albums already posted (before a restart) are not uploaded again
@@ -692,12 +714,12 @@ class PageUploads:
         uploaded_file, uploaded_thumb = await self.tasks[index]
         name = page_file_name(self.publication, index)
         return await self.publishing.patiently(self.publication, lambda: make_document(
-            self.publishing.bot, peer, uploaded_file, uploaded_thumb, name))
+            self.client, peer, uploaded_file, uploaded_thumb, name))
 
     async def _upload(self, path: Path) -> tuple[Any, Any]:
         publishing = self.publishing
         return await publishing.patiently(self.publication, lambda: upload_page_files(
-            publishing.bot, path, publishing._parts_in_flight))
+            self.client, path, publishing._parts_in_flight))
 
     async def close(self) -> None:
         """Stop what is still going up (a failure, a stop) and wait for it to end."""

@@ -285,6 +285,34 @@ TEXTS: dict[str, dict[str, str]] = {
              "there or make a link yet. I will try again every {every} (the restriction is "
              "usually lifted within a day) and tell you when the channel is ready."),
     },
+    "newch.owner_posts": {
+        RU: ("Канал «{title}» создан и защищён от пересылки. Telegram пока не разрешает недавно "
+             "подключённому аккаунту назначать администраторов (обычно до суток), поэтому бот "
+             "ещё не администратор. Чтобы вам не ждать, до тех пор страницы публикуются от "
+             "вашего аккаунта: канал уже можно выбирать при публикации.\n\n"
+             "Ссылка-приглашение для клиента:\n{link}\n\n"
+             "Я пробую сделать бота администратором каждые {every} и напишу, когда получится."),
+        EN: ("The channel “{title}” is created and protected from forwarding. Telegram does not "
+             "yet let a freshly connected account appoint admins (usually for up to a day), so "
+             "the bot is not an admin yet. So that you need not wait, until then pages are "
+             "published from your own account: you can already choose this channel when "
+             "publishing.\n\nInvite link for the client:\n{link}\n\n"
+             "I try to make the bot an admin every {every} and will tell you when it works."),
+    },
+    "newch.owner_requests": {
+        RU: ("\n\nЗаявки на вступление до тех пор приходят не мне, а вам: одобряйте их в "
+             "Telegram, в канале → «Заявки на вступление»."),
+        EN: ("\n\nUntil then, join requests come to you rather than to me: approve them in "
+             "Telegram, in the channel → “Join requests”."),
+    },
+    "newch.promoted": {
+        RU: ("✅ Бот стал администратором канала «{title}»: дальше страницы публикует он, и о "
+             "клиентах, их вступлениях и заявках сообщает тоже он. Ссылка для клиента прежняя:"
+             "\n{link}"),
+        EN: ("✅ The bot is now an admin of “{title}”: from now on it publishes the pages and "
+             "tells you of clients joining and asking to join. The client's link is the same:"
+             "\n{link}"),
+    },
     "newch.photo_refused": {
         RU: ("🖼 Картинку для «{title}» не удалось поставить аватаром (нужно фото JPEG или PNG "
              "не меньше 160 px). Канал работает и без неё; аватар можно сменить в настройках "

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pyrogram import Client
 from pyrogram import errors as tg_errors
 
+from smetabot.channel_records import ClientChannel
 from smetabot.contractors import Contractors
 from smetabot.errors import NotConnected, SessionRevoked
 from smetabot.telegram.connect import Telegram
@@ -66,6 +67,20 @@ class UserClients:
         finally:
             entry.users -= 1
             entry.last_used = time.monotonic()
+
+    @contextlib.asynccontextmanager
+    async def admin_of(self, channel: ClientChannel, bot: Client) -> AsyncIterator[Client]:
+        """Who acts as the channel's admin: the bot once it is one; until then (a freshly
+        connected account may not appoint admins, FRESH_CHANGE_ADMINS_FORBIDDEN, for up to a
+        day) the contractor's own account, which owns the channel."""
+        if channel.bot_is_admin:
+            yield bot
+            return
+        async with self.use(channel.contractor_id) as client:
+            if channel.access_hash is not None:  # user clients keep peers in memory only
+                await client.storage.update_peers(
+                    [(channel.telegram_id, channel.access_hash, "channel", None)])
+            yield client
 
     async def _start(self, contractor_id: int) -> Client:
         session = self.vault.load(contractor_id)

@@ -245,10 +245,12 @@ def test_fresh_session_waits_for_admin_rights_and_retries_on_schedule(tmp_path):
             assert "Канал «Офис» создан и защищён от пересылки" in waiting["text"]
             [channel] = emu.channels()
             assert channel["noforwards"] and channel["admins"] == []
-            assert channel["invite_links"] == []
+            # the link is the contractor's own account's meanwhile
+            assert [i["admin_id"] for i in channel["invite_links"]] == [ivan]
             assert (await row(app, "Офис"))["status"] == "waiting_admin"
             assert await channels_created(app, ivan) == 1  # the channel exists: it counts
-            ready = await bot_says(app, ivan, "✅ Канал «Офис» готов", after=waiting["id"])
+            ready = await bot_says(app, ivan, "✅ Бот стал администратором канала «Офис»",
+                                   after=waiting["id"])
             assert labels(ready)[0] == "📤 Поделиться ссылкой"
             assert emu.channel(channel["id"])["admins"][0]["rights"] == BOT_RIGHTS
             assert emu.calls.count("channels.EditAdmin") == 3
@@ -268,7 +270,8 @@ def test_fresh_session_retry_survives_a_restart(tmp_path):
             assert "каждые 1 ч" in waiting["text"]
             assert (await row(app, "Склад"))["next_retry_at"] is not None
         async with sandbox_app(tmp_path, emulator) as app:
-            await bot_says(app, ivan, "✅ Канал «Склад» готов", after=waiting["id"])
+            await bot_says(app, ivan, "✅ Бот стал администратором канала «Склад»",
+                           after=waiting["id"])
             [channel] = emulator.channels()
             assert channel["admins"][0]["user_id"] == emulator.bot.id
             record = await row(app, "Склад")
@@ -411,5 +414,52 @@ def test_card_makes_and_revokes_links_and_archives_the_channel(tmp_path):
             answer = await emu.user_press(ivan, card["id"], "🔗 Новая ссылка")
             assert answer == {"text": "Этого канала больше нет в списке.", "alert": True,
                               "url": None}
+
+    run(scenario())
+
+
+def test_a_fresh_session_publishes_from_the_contractors_account_until_the_bot_is_admin(
+        tmp_path):
+    from tests.test_publish import up_to_the_channel_choice, wait_text
+    from tests.helpers import SAMPLES
+
+    async def publish(app, uid):
+        sent, choice = await up_to_the_channel_choice(app, uid, SAMPLES / "smeta-remont-kvartiry.pdf")
+        await press(app, uid, choice["id"], "📢 Офис")
+        return (await wait_text(app, uid, "✅ Документ опубликован", after=sent))[0]
+
+    async def scenario():
+        async with sandbox_app(tmp_path, channels_admin_retry_seconds="0.3",
+                               channels_join="approve") as app:
+            emu, ivan = app.emulator, connected(app)
+            # Telegram keeps refusing a fresh session the right to appoint admins
+            emu.inject_error("channels.EditAdmin", 406, "FRESH_CHANGE_ADMINS_FORBIDDEN",
+                             times=10_000)
+            waiting = await create(app, ivan, "Офис", expect="пока не разрешает")
+            [channel] = emu.channels()
+            [invite] = channel["invite_links"]  # made by the contractor's own account
+            assert invite["request_needed"] and invite["link"] in waiting["text"]
+            assert "публикуются от вашего аккаунта" in waiting["text"]
+            assert "одобряйте их в Telegram" in waiting["text"]
+            assert labels(waiting)[0] == "📤 Поделиться ссылкой"
+            assert channel["admins"] == []
+
+            done = await publish(app, ivan)
+            assert "3 стр." in done["text"]
+            posts = [p for p in emu.channel(channel["id"])["posts"] if p["media"]]
+            assert len(posts) == 3 and all(p["protected"] for p in posts)
+            assert (await row(app, "Офис"))["status"] == "waiting_admin"
+
+            emu.injected.pop("channels.EditAdmin")  # a day on: Telegram allows it
+            promoted = await bot_says(app, ivan, "Бот стал администратором канала «Офис»",
+                                      after=done["id"])
+            assert invite["link"] in promoted["text"]
+            assert emu.channel(channel["id"])["admins"][0]["user_id"] == emu.bot.id
+            assert (await row(app, "Офис"))["status"] == "ready"
+            await publish(app, ivan)  # now by the bot, with the client's buttons under it
+            posts = emu.channel(channel["id"])["posts"]
+            assert len([p for p in posts if p["media"]]) == 6
+            assert [p for p in posts if not p["media"] and "✅ Согласовать" in labels(p)]
+            assert await channels_created(app, ivan) == 1
 
     run(scenario())

@@ -84,9 +84,9 @@ async def post_buttons(svc: Services, publication: Publication, channel: ClientC
             await _edit(svc, channel, old_post, texts.t(
                 "approve.replaced_post", lang, title=old.name,
                 version=await records.version(old_id), code=old.tracking_code), None)
-    if not await records.enabled(publication.contractor_id) or \
+    if not channel.bot_is_admin or not await records.enabled(publication.contractor_id) or \
             await records.post_of(publication.id) is not None:
-        return
+        return  # (only a bot's post can carry the buttons)
     text = texts.t("approve.post", lang, title=publication.name,
                    version=await records.version(publication.id), code=publication.tracking_code)
     try:

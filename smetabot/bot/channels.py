@@ -161,6 +161,16 @@ async def announce(svc: Services, event: str, channel: ClientChannel,
     if event == "ready":
         text = texts.t("newch.ready", lang, title=channel.title, link=channel.link)
         markup = link_keyboard(lang, channel)
+    elif event == "promoted":
+        text = texts.t("newch.promoted", lang, title=channel.title, link=channel.link)
+        markup = link_keyboard(lang, channel)
+    elif event == "waiting_admin" and channel.link:  # the contractor's account posts meanwhile
+        every = duration(int(svc.channels.retry_seconds), lang)
+        text = texts.t("newch.owner_posts", lang, title=channel.title, link=channel.link,
+                       every=every)
+        if channel.join_mode == "approve":
+            text += texts.t("newch.owner_requests", lang)
+        markup = link_keyboard(lang, channel)
     elif event == "waiting_admin":
         every = duration(int(svc.channels.retry_seconds), lang)
         text = texts.t("newch.waiting_admin", lang, title=channel.title, every=every)

@@ -351,15 +351,18 @@ class Emulator(Server):
                               "usage": i.usage, "usage_limit": i.usage_limit,
                               "expire_date": i.expire_date, "request_needed": i.request_needed}
                              for i in ch.invites.values()],
-            "posts": [self._post(m) for m in ch.messages.values() if m.action is None],
+            "posts": [self._post(m, ch) for m in ch.messages.values() if m.action is None],
             "join_requests": [{"user_id": uid, "link": ch.invites[h].link, "date": date}
                               for uid, (h, date) in ch.join_requests.items()],
         }
 
-    def _post(self, msg: Msg) -> dict[str, Any]:
+    def _post(self, msg: Msg, channel: Channel) -> dict[str, Any]:
         entry = self._chat_entry(msg)
+        # a protected channel protects every post, whoever sent it (the per-message flag is
+        # the bots' own: https://core.telegram.org/method/messages.toggleNoForwards)
+        protected = msg.noforwards or channel.noforwards
         return {"id": msg.id, "date": msg.date, "text": entry["text"],
-                "caption": entry["caption"], "media": entry["media"], "protected": msg.noforwards,
+                "caption": entry["caption"], "media": entry["media"], "protected": protected,
                 "grouped_id": msg.grouped_id, "views": msg.views, "edited": entry["edited"],
                 "buttons": entry["buttons"],
                 "edit_date": msg.edit_date}

@@ -140,7 +140,7 @@ def send_message(call: Call, q):
         raise bad_request("MESSAGE_EMPTY")
     check_text(call.emu, q.message, caption=False)
     content = {"text": q.message, "entities": list(q.entities or []),
-               "reply_markup": q.reply_markup, "noforwards": bool(q.noforwards)}
+               "reply_markup": q.reply_markup, "noforwards": own_noforwards(call, q.noforwards)}
     msg, update, users, chats = send(call, q.peer, content, q.random_id)
     return answer(call, [(q.random_id, msg, update)], users, chats)
 
@@ -190,7 +190,13 @@ def stored_media(call: Call, media) -> StoredFile:
 def media_content(call: Call, media, caption: str, entities, noforwards) -> dict[str, Any]:
     check_text(call.emu, caption or "", caption=True)
     return {"media": stored_media(call, media), "text": caption or "",
-            "entities": list(entities or []), "noforwards": bool(noforwards)}
+            "entities": list(entities or []), "noforwards": own_noforwards(call, noforwards)}
+
+
+def own_noforwards(call: Call, noforwards) -> bool:
+    """The per-message noforwards flag is "only for bots": a user's is ignored
+    (https://core.telegram.org/method/messages.sendMessage, flag noforwards)."""
+    return bool(noforwards) and call.me.is_bot
 
 
 @handler("messages.SendMedia")
