@@ -17,6 +17,7 @@ from typing import Any
 
 from aiohttp import web
 from pyrogram import Client
+from pyrogram.handlers import ConnectHandler
 from pyrogram.storage.storage import UpdateState
 
 from smetabot import __version__, maintenance
@@ -80,6 +81,13 @@ class BotState:
         if not self.updates:
             return
         await bot.storage.set_update_state([UpdateState(*row) for row in self.updates])
+        await self.recover(bot)
+
+    @staticmethod
+    async def recover(bot: Client) -> None:
+        """updates.getDifference from the bot's own state (0: its messages, presses, joins;
+        the per-channel states kurigram keeps from chat_member updates have no pts to ask
+        with)."""
         try:
             messages, others = await bot.recover_gaps(0)
         except Exception:
@@ -240,6 +248,9 @@ class App:
                         "people who exist and have a public username)", ", ".join(unresolved))
         await self._bot_state.restore_peers(self.bot)
         await self._bot_state.catch_up(self.bot)
+        # After a dropped connection kurigram's session starts again by itself; what Telegram
+        # sent meanwhile is not pushed again, it is fetched (core.telegram.org/api/updates).
+        self.bot.add_handler(ConnectHandler(self._bot_reconnected))
         await self._bot_state.save(self.vault, self.bot)
         await self.router.register_commands(self.bot)
 
@@ -270,6 +281,14 @@ class App:
                 await self.publishing.sweep()
             except Exception:
                 log.exception("housekeeping round failed")
+
+    async def _bot_reconnected(self, bot: Client, session: Any) -> None:
+        """The bot's session is up again after its connection dropped: catch up, in the
+        background (the session is still finishing its start)."""
+        if getattr(session, "is_media", False):
+            return
+        log.info("the bot's connection is back: catching up on missed updates")
+        self.spawn_job(BotState.recover(bot), "catch up")
 
     def spawn_job(self, coro: Any, name: str) -> asyncio.Task | None:
         """Run a background job (preview, publication); its failure is logged, and a stop

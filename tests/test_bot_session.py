@@ -67,3 +67,31 @@ def test_a_message_sent_while_the_bot_was_stopped_is_answered_after_it_starts(tm
             assert len(answer) == 1 and "/menu" in answer[0]["text"]  # /help, answered once
 
     run(scenario())
+
+
+def test_what_happened_while_the_bots_connection_was_down_is_handled_once_it_is_back(
+        tmp_path):
+    from tests.test_publish import contractor_with_channel
+
+    async def scenario():
+        async with sandbox_app(tmp_path) as app:
+            emulator = app.emulator
+            ivan, channel_id, _ = await contractor_with_channel(app)
+            link = emulator.channel(channel_id)["invite_links"][0]["link"]
+            anna = emulator.create_user("Анна", language_code="ru")
+            await say(app, anna, "/start")
+            emulator.disconnect(app.bot)  # the server's network drops; serve keeps running
+            sent = await emulator.user_send_text(anna, "/help")
+            petr = emulator.create_user("Пётр", language_code="ru")
+            await emulator.user_join(petr, link)
+            await emulator.settle()
+            assert not [m for m in emulator.user_chat(anna, sent) if m["from"] == "bot"]
+            emulator.reconnect(app.bot)
+            answer = await emulator.wait_until(lambda: [
+                m for m in emulator.user_chat(anna, sent) if m["from"] == "bot"], timeout=30)
+            assert len(answer) == 1 and "/menu" in answer[0]["text"]  # /help, answered once
+            await emulator.wait_until(lambda: [
+                m for m in emulator.user_chat(ivan) if "Пётр" in (m["text"] or "")
+                and "присоединился" in (m["text"] or "")], timeout=30)
+
+    run(scenario())

@@ -12,7 +12,8 @@ import pytest
 from PIL import Image
 
 from smetabot.telegram.emulator import Emulator, TelegramError
-from tests.helpers import labels, press, run, sandbox_app, say
+from tests.helpers import SAMPLES, labels, press, run, sandbox_app, say
+from tests.test_publish import up_to_the_channel_choice, wait_text
 
 PRO = '{"pro": {"title": "Pro", "channels": 30, "publications": 500}}'
 BOT_RIGHTS = ["delete_messages", "edit_messages", "invite_users", "post_messages"]
@@ -420,11 +421,9 @@ def test_card_makes_and_revokes_links_and_archives_the_channel(tmp_path):
 
 def test_a_fresh_session_publishes_from_the_contractors_account_until_the_bot_is_admin(
         tmp_path):
-    from tests.test_publish import up_to_the_channel_choice, wait_text
-    from tests.helpers import SAMPLES
-
     async def publish(app, uid):
-        sent, choice = await up_to_the_channel_choice(app, uid, SAMPLES / "smeta-remont-kvartiry.pdf")
+        sent, choice = await up_to_the_channel_choice(app, uid,
+                                                      SAMPLES / "smeta-remont-kvartiry.pdf")
         await press(app, uid, choice["id"], "📢 Офис")
         return (await wait_text(app, uid, "✅ Документ опубликован", after=sent))[0]
 

@@ -118,6 +118,7 @@ class Server:
         self.sessions: set[EmulatorSession] = set()
         self.callback_waiters: dict[int, tuple[int, asyncio.Future]] = {}
         self.injected: dict[str, list[TelegramError]] = {}
+        self._restarts: set[asyncio.Task] = set()  # sessions starting again (reconnect)
         self.calls: list[str] = []  # every function called, in order
         self._calls_made = 0  # orders sessions by their last call (``_connected``)
         self.refused: list[str] = []  # functions refused as not implemented
@@ -393,10 +394,16 @@ class Server:
             session.cut = True
 
     def reconnect(self, client: pyrogram.Client) -> None:
-        """Restore ``client``'s connection. Updates it missed are not resent: the client
-        catches up with updates.getDifference (kurigram: recover_gaps)."""
+        """Restore ``client``'s connection. Its sessions start again, as kurigram's do once
+        their pings fail (Session.ping_worker → restart → start, which calls the client's
+        ConnectHandler: pyrogram/session/session.py). Updates it missed are not resent: the
+        client catches up with updates.getDifference (kurigram: recover_gaps)."""
+        loop = asyncio.get_running_loop()
         for session in self._sessions_of(client):
             session.cut = False
+            task = loop.create_task(session.restart(), name=f"restart {client.name}")
+            self._restarts.add(task)
+            task.add_done_callback(self._restarts.discard)
 
     def _sessions_of(self, client: pyrogram.Client) -> list[EmulatorSession]:
         sessions = [s for s in self.sessions if s.client is client]

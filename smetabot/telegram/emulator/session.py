@@ -62,6 +62,13 @@ class EmulatorSession:
     async def start(self) -> None:
         self.is_started.set()
         self.emulator._session_started(self)
+        # A started session tells the client's ConnectHandler, each (re)start
+        # (pyrogram/session/session.py, Session.start).
+        if callable(self.client.connect_handler):
+            try:
+                await self.client.connect_handler(self.client, self)
+            except Exception:
+                log.exception("%s: the connect handler failed", self.client.name)
 
     async def stop(self) -> None:
         self.emulator._session_stopped(self)
