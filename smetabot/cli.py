@@ -498,7 +498,7 @@ def doctor(
                 checks.append(maintenance.Check("Telegram", False, "not checked: "
                                                 + ", ".join(missing) + " not set"))
             else:
-                checks.append(asyncio.run(maintenance.check_telegram(cfg, timeout)))
+                checks.extend(asyncio.run(maintenance.check_telegram(cfg, timeout)))
     except errors.SmetaBotError as exc:
         fail(exc)
     for check in checks:

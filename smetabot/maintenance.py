@@ -434,9 +434,11 @@ def telegram_failure(exc: BaseException, *, proxy: str = "", timeout: float | No
             f"({type(exc).__name__}: a firewall or filter in the way?); {advice}")
 
 
-async def check_telegram(cfg: Config, timeout: float = 30.0, client: Any = None) -> Check:
-    """Log the bot in to Telegram (``doctor --online``) and say whether it worked and why not.
-    ``client`` replaces the real one (tests: a client attached to the emulator)."""
+async def check_telegram(cfg: Config, timeout: float = 30.0,
+                         client: Any = None) -> list[Check]:
+    """Log the bot in to Telegram (``doctor --online``) and say whether it worked and why not,
+    then how far this machine's clock is from Telegram's. ``client`` replaces the real one
+    (tests: a client attached to the emulator)."""
     from pyrogram import Client
 
     with tempfile.TemporaryDirectory(prefix="smetabot-doctor-") as workdir:
@@ -448,14 +450,34 @@ async def check_telegram(cfg: Config, timeout: float = 30.0, client: Any = None)
         try:
             await asyncio.wait_for(client.start(), timeout)
             me = await asyncio.wait_for(client.get_me(), timeout)
+            # kurigram keeps Telegram's time from the msg_ids of what Telegram sends
+            skew = client.server_time - time.time()
         except Exception as exc:  # noqa: BLE001 - every failure becomes the doctor's sentence
-            return Check("Telegram", False, telegram_failure(
-                exc, proxy=cfg["telegram.proxy"], timeout=timeout))
+            return [Check("Telegram", False, telegram_failure(
+                exc, proxy=cfg["telegram.proxy"], timeout=timeout))]
         finally:
             if client.is_connected:
                 with contextlib.suppress(Exception):
                     await client.stop()
-    return Check("Telegram", True, f"the bot @{me.username} logs in")
+    return [Check("Telegram", True, f"the bot @{me.username} logs in"), clock_check(skew)]
+
+
+def clock_check(skew: float) -> Check:
+    """The doctor's line on this machine's clock, ``skew`` seconds behind Telegram's (negative:
+    ahead). Logins compare Telegram's expiries with Telegram's time, so only a large skew
+    matters: the WebApp's signed data would look dated in the future or too old."""
+    from smetabot.initdata import MAX_CLOCK_SKEW
+
+    seconds = round(abs(skew))
+    if seconds < 2:
+        return Check("clock", True, "this machine's clock agrees with Telegram's")
+    where = "behind" if skew > 0 else "ahead of"
+    said = f"this machine's clock is {seconds} s {where} Telegram's"
+    if seconds <= MAX_CLOCK_SKEW:
+        return Check("clock", True, said)
+    return Check("clock", False, f"{said}: logins through the WebApp may be refused as "
+                                 "dated in the future or too old; let the system keep time "
+                                 "(timedatectl set-ntp true, or chrony)")
 
 
 async def resolve_admin_usernames(cfg: Config, bot: Any) -> list[str]:

@@ -263,12 +263,8 @@ def test_a_user_the_bot_never_talked_to_is_connected_and_told_where_to_go(tmp_pa
     run(scenario())
 
 
-# The product reads Telegram's time from kurigram (Client.server_time, which a real session sets
-# from the msg_id of every message Telegram sends). The emulator's session does not set it yet,
-# so its clock offset does not reach the client: this passes once it does (strict: then the
-# marker must go).
-@pytest.mark.xfail(strict=True, reason="the emulator's session does not yet sync the client's "
-                   "server time as kurigram's Session does (Client._set_server_time)")
+# The product reads Telegram's time from kurigram (Client.server_time, which a session sets from
+# the msg_id of the messages Telegram sends; the emulator's session does so too).
 @pytest.mark.parametrize("skew", [-300, 300], ids=["telegram-behind", "telegram-ahead"])
 def test_qr_expiry_follows_telegrams_clock_not_the_hosts(tmp_path, skew):
     async def scenario():

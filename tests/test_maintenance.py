@@ -141,12 +141,35 @@ def test_a_token_telegram_rejects_is_told_apart_from_no_route(tmp_path):
                                         workdir=str(tmp_path)))
         return await check_telegram(cfg, 10, client=client)
 
-    rejected = run(check(token.split(":")[0] + ":" + "B" * 35))
+    [rejected] = run(check(token.split(":")[0] + ":" + "B" * 35))
     assert not rejected.ok
     assert rejected.detail == ("Telegram rejected the bot token (ACCESS_TOKEN_INVALID): check "
                                "telegram.bot_token against @BotFather (/mybots → API Token)")
-    accepted = run(check(token))
+    accepted, clock = run(check(token))
     assert accepted.ok and accepted.detail == "the bot @smetabot logs in"
+    assert clock.ok and clock.detail == "this machine's clock agrees with Telegram's"
+
+
+@pytest.mark.parametrize("skew,ok,words", [
+    (90, True, "this machine's clock is 90 s behind Telegram's"),
+    (-900, False, ("this machine's clock is 900 s ahead of Telegram's: logins through the "
+                  "WebApp may be refused")),
+])
+def test_doctor_online_says_how_far_the_clock_is_from_telegrams(tmp_path, skew, ok, words):
+    from pyrogram import Client
+
+    from smetabot import config as config_mod
+    from smetabot.maintenance import check_telegram
+    from smetabot.telegram.emulator import Emulator
+
+    emulator = Emulator()
+    token = emulator.create_bot("smetabot", "SmetaBot")
+    emulator.advance_time(skew)  # Telegram's clock is this far from the machine's
+    cfg = config_mod.load(write_config(tmp_path), env={})
+    client = emulator.attach(Client("doctor", bot_token=token, in_memory=True,
+                                    workdir=str(tmp_path)))
+    _, clock = run(check_telegram(cfg, 10, client=client))
+    assert clock.ok is ok and clock.detail.startswith(words)
 
 
 @pytest.mark.parametrize("exc,words", [

@@ -108,6 +108,7 @@ class EmulatorSession:
             failure = error
         else:
             failure = None
+        self._sync_clock()
         if failure is not None:
             raise_as_pyrogram(failure, type(inner))
         if isinstance(answer, bool):
@@ -115,6 +116,11 @@ class EmulatorSession:
         if isinstance(answer, list):
             return [roundtrip(item) if isinstance(item, TLObject) else item for item in answer]
         return roundtrip(answer)
+
+    def _sync_clock(self) -> None:
+        """Telegram's packets carry msg_ids made of its time, from which kurigram keeps its
+        server time offset (pyrogram/session/session.py handle_packet → _set_server_time)."""
+        self.client._set_server_time(int(self.emulator.time() * 2**32))
 
     def push(self, updates: TLObject) -> None:
         """Deliver an Updates object to the client, as a real session does for a push."""
