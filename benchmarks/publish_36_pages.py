@@ -11,10 +11,11 @@ With ``--uplink 10mbit --latency 50ms`` the emulated Telegram takes 50 ms per ca
 file parts at 10 Mbit/s shared (a small office's uplink); the run then publishes with today's
 way (all pages rendered, then every file uploaded one after another) and the new one (each page
 uploaded, parts in parallel, as soon as it is rendered), alternating, ``--runs`` times each,
-and prints both medians.
+and prints both medians. ``--png-levels 3,6`` instead compares zlib levels of the page PNGs
+(``render.png_level``), each the new way, alternating: smaller pages against longer encoding.
 
     .venv/bin/python benchmarks/publish_36_pages.py [PDF] [--uplink 10mbit] [--latency 50ms]
-        [--runs 3] [--only parallel|sequential]
+        [--runs 3] [--only parallel|sequential] [--png-levels 3,6]
 """
 
 from __future__ import annotations
@@ -73,11 +74,13 @@ def first_pages(src: Path, count: int, target: Path) -> Path:
     return target
 
 
-async def run(src: Path, *, parallel: bool, latency: float, uplink: float | None) -> dict:
+async def run(src: Path, *, parallel: bool, latency: float, uplink: float | None,
+              png_level: int | None = None) -> dict:
     """One publication of the 36-page estimate; its timings."""
+    env = {} if png_level is None else {"SMETABOT_RENDER_PNG_LEVEL": str(png_level)}
     with tempfile.TemporaryDirectory(prefix="smetabot-bench-") as folder:
         pdf = first_pages(src, 36, Path(folder) / "smeta-36.pdf")
-        app = App(config.load(None, env={}), Path(folder) / "data", host="127.0.0.1", port=0,
+        app = App(config.load(None, env=env), Path(folder) / "data", host="127.0.0.1", port=0,
                   sandbox=True, secret_key=SECRET, emulator=_telegram(latency, uplink))
         app.publishing.parallel_uploads = parallel
         await app.start()
@@ -176,15 +179,20 @@ async def main() -> None:
     parser.add_argument("--runs", type=int, default=1, help="runs of each way (median)")
     parser.add_argument("--only", choices=("parallel", "sequential"),
                         help="measure one way only")
+    parser.add_argument("--png-levels", type=lambda text: [int(v) for v in text.split(",")],
+                        help="compare these render.png_level values (the new way each)")
     args = parser.parse_args()
-    ways = [("sequential", False), ("parallel", True)]
+    ways: list[tuple[str, bool, int | None]] = [("sequential", False, None),
+                                                ("parallel", True, None)]
     if args.only:
         ways = [way for way in ways if way[0] == args.only]
-    results: dict[str, list[dict]] = {name: [] for name, _ in ways}
+    if args.png_levels:
+        ways = [(f"png level {level}", True, level) for level in args.png_levels]
+    results: dict[str, list[dict]] = {name: [] for name, _, _ in ways}
     for _ in range(args.runs):
-        for name, parallel in ways:
+        for name, parallel, level in ways:
             results[name].append(await run(args.pdf, parallel=parallel, latency=args.latency,
-                                           uplink=args.uplink))
+                                           uplink=args.uplink, png_level=level))
     workers = next(iter(results.values()))[0]["workers"]
     link = f"{args.uplink * 8 / 1e6:g} Mbit/s" if args.uplink else "unlimited uplink"
     print(f"36-page estimate, 300 DPI, {workers} render workers, {link}, "
@@ -192,7 +200,7 @@ async def main() -> None:
     labels = {"sequential": "today's way (render all, then upload file after file)",
               "parallel": "new way (upload each page as rendered, parts in parallel)"}
     for name, runs in results.items():
-        report(labels[name], runs, args.uplink)
+        report(labels.get(name, f"new way, {name}"), runs, args.uplink)
 
 
 if __name__ == "__main__":

@@ -83,7 +83,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "page_timeout": Key(float, 60.0),
         "office_timeout": Key(float, 120.0),
         "soffice": Key(str, ""),
-        "png_level": Key(int, 3),
+        "png_level": Key(int, 6),
         "worker_memory_mb": Key(int, 2048),
         "upload_ttl_hours": Key(int, 24),
         "max_cells": Key(int, 2_000_000),

@@ -22,7 +22,7 @@ class RenderSettings:
     page_timeout: float = 60.0
     office_timeout: float = 120.0
     soffice: str = ""
-    png_level: int = 3
+    png_level: int = 6
     worker_memory_mb: int = 2048
     preview_width: int = 320
     paper: str = "A4"  # for spreadsheets that name no paper size

@@ -3,7 +3,10 @@
 The text is repeated in a staggered grid over the whole page, so no crop of a readable piece of
 the page escapes it, and it is drawn with low opacity so the figures underneath stay legible.
 Its edges are crisp (no anti-aliasing): at 300 DPI that looks the same, and soft edges doubled
-the size of a losslessly encoded page (every edge pixel a new shade of grey).
+the size of a losslessly encoded page (every edge pixel a new shade of grey). The copies sit on
+a lattice with a horizontal period of whole pixels, so each row of the mask repeats itself
+every few hundred pixels: PNG's deflate then stores a row's later copies as references to its
+first (a watermarked page 12% smaller, measured on 36 estimate pages).
 The font ships inside the package (DejaVu Sans Bold, Cyrillic included): the binary does not
 depend on the fonts of the machine.
 """
@@ -48,25 +51,33 @@ def watermark_mask(width: int, height: int, dpi: float, text: str,
         font_px = max(8, int(font_px * width * 0.45 / length))
         font = _font(font_px)
         length = font.getlength(text)
-    # Draw horizontal staggered rows on a canvas that covers the page at any rotation, then
-    # rotate it once: rows stay evenly spaced and no band of the page is left clean.
-    side = math.ceil(math.hypot(width, height)) + 2 * font_px
-    canvas = Image.new("L", (side, side), 0)
-    draw = ImageDraw.Draw(canvas)
+    # One copy, rotated once, pasted on a lattice: consecutive copies along a line of text are
+    # ``spacing`` apart, the lines ~0.22 × spacing apart (about as dense as rows 3.2 fonts
+    # apart), and the lattice holds the horizontal vector (period, 0) in whole pixels.
+    _, _, right, bottom = font.getbbox(text)
+    copy = Image.new("L", (right + 2, bottom + 2), 0)
+    draw = ImageDraw.Draw(copy)
     draw.fontmode = "1"  # crisp glyphs: see the module docstring
-    step_x = length + font_px * 2.5
-    step_y = font_px * 3.2
-    fill = round(255 * opacity)
-    for row in range(math.ceil(side / step_y) + 1):
-        shift = (step_x / 2) * (row % 2)
-        x = -step_x + shift
-        while x < side:
-            draw.text((x, row * step_y), text, font=font, fill=fill)
-            x += step_x
-    rotated = canvas.rotate(ANGLE, resample=Image.Resampling.NEAREST)
-    left = (side - width) // 2
-    top = (side - height) // 2
-    return rotated.crop((left, top, left + width, top + height))
+    draw.text((0, 0), text, font=font, fill=round(255 * opacity))
+    copy = copy.rotate(ANGLE, resample=Image.Resampling.NEAREST, expand=True)
+    ink = copy.point(lambda value: 255 if value else 0)
+    spacing = length + font_px * 2.5
+    angle = math.radians(ANGLE)
+    rise = round(spacing * math.sin(angle))  # from one copy to the next along its line:
+    half = round(spacing * math.cos(angle)) // 2  # (period + half, -rise)
+    period = round(spacing * math.cos(angle)) - half
+    mask = Image.new("L", (width, height), 0)
+    lines = math.ceil((height + copy.height) / rise) + 1
+    for line in range(-lines, lines + 1):
+        top = -line * rise
+        if top > height or top + copy.height < 0:
+            continue
+        left = line * half
+        left -= math.ceil((left + copy.width) / period) * period  # the first copy in view
+        while left < width:
+            mask.paste(copy, (left, top), ink)
+            left += period
+    return mask
 
 
 def apply_watermark(image: Image.Image, text: str, dpi: float,
