@@ -84,6 +84,16 @@ class Approvals:
             "SELECT message_id FROM approvals_posts WHERE publication_id = ?", (publication_id,))
         return row["message_id"] if row else None
 
+    async def unpost(self, publication_id: int) -> int | None:
+        """Forget the buttons message of a publication nobody approved yet (the contractor
+        took the buttons away); its message id, or None when there is none to take away."""
+        async with self.db.transaction() as tx:
+            cursor = await tx.execute(
+                "DELETE FROM approvals_posts WHERE publication_id = ? AND approved_by IS NULL "
+                "RETURNING message_id", (publication_id,))
+            row = await cursor.fetchone()
+        return row[0] if row else None
+
     async def posted(self, publication_id: int, message_id: int) -> None:
         await self.db.execute(
             "INSERT OR REPLACE INTO approvals_posts (publication_id, message_id) VALUES (?, ?)",

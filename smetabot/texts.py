@@ -946,3 +946,16 @@ TEXTS.update({
         RU: "Готово: в «{title}» теперь вход: {mode}. Прежние ссылки отозваны. Новая ссылка:\n{link}",
         EN: "Done: joining “{title}”: {mode}. The old links are revoked. The new link:\n{link}"},
 })
+
+
+# The «Согласовать» buttons switched per publication, from the channel card.
+TEXTS.update({
+    "approve.btn.remove": {RU: "🔕 {n}. Убрать кнопки «Согласовать»",
+                           EN: "🔕 {n}. Remove the “Approve” buttons"},
+    "approve.btn.add": {RU: "🔔 {n}. Добавить кнопки «Согласовать»",
+                        EN: "🔔 {n}. Add the “Approve” buttons"},
+    "approve.removed": {RU: "Кнопки «Согласовать» под «{title}» убраны из канала.",
+                        EN: "The “Approve” buttons under “{title}” are gone from the channel."},
+    "approve.added": {RU: "Под «{title}» в канале появились кнопки «Согласовать».",
+                      EN: "The “Approve” buttons are now under “{title}” in the channel."},
+})

@@ -281,3 +281,34 @@ def test_the_buttons_can_be_switched_off_in_the_cabinet(tmp_path):
             assert "ждёт согласования" not in card["text"]
 
     run(scenario())
+
+
+def test_the_buttons_can_be_taken_away_and_put_back_for_one_publication(tmp_path):
+    async def scenario():
+        async with sandbox_app(tmp_path) as app:
+            emu = app.emulator
+            ivan, petr, row, pub = await published(app)
+            code = pub["tracking_code"]
+            card = await open_card(app, ivan, "Квартира на Ленина")
+            assert "ждёт согласования" in card["text"]
+            answer = await emu.user_press(ivan, card["id"], "🔕 1. Убрать кнопки «Согласовать»")
+            assert answer["alert"] and "убраны из канала" in answer["text"]
+            assert [p for p in emu.channel(row["tg"])["posts"] if not p["media"]] == []
+            card = await emu.wait_until(lambda: next(
+                (m for m in emu.user_chat(ivan) if m["id"] == card["id"]
+                 and "🔔 1. Добавить кнопки «Согласовать»" in labels(m)), None))
+            assert "ждёт согласования" not in card["text"]
+            answer = await emu.user_press(ivan, card["id"], "🔔 1. Добавить кнопки «Согласовать»")
+            assert answer["alert"] and "появились кнопки" in answer["text"]
+            post = buttons_post(app, row["tg"], code)
+            assert labels(post) == ["✅ Согласовать", "💬 Задать вопрос"]
+            # the client approves through the buttons put back; then there is nothing to switch
+            await emu.user_press_in_channel(petr, row["tg"], post["id"], "✅ Согласовать")
+            post = buttons_post(app, row["tg"], code)
+            await emu.user_press_in_channel(petr, row["tg"], post["id"], labels(post)[0])
+            await emu.wait_until(lambda: [m for m in emu.user_chat(ivan)
+                                          if "согласовал" in (m["text"] or "")])
+            card = await open_card(app, ivan, "Квартира на Ленина")
+            assert not [label for label in labels(card) if "«Согласовать»" in label]
+
+    run(scenario())

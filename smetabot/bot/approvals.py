@@ -71,9 +71,11 @@ async def _edit(svc: Services, channel: ClientChannel, message_id: int, text: st
         log.info("approval message %s not edited: %s", message_id, exc.ID)
 
 
-async def post_buttons(svc: Services, publication: Publication, channel: ClientChannel) -> None:
+async def post_buttons(svc: Services, publication: Publication, channel: ClientChannel,
+                       asked: bool = False) -> None:
     """The buttons message under a just-published publication (once; not when the contractor
-    switched it off); a publication it replaces loses its buttons and says so."""
+    switched them off, unless ``asked`` for this one); a publication it replaces loses its
+    buttons and says so."""
     records = store(svc)
     lang = publication.lang
     old_id = await records.replaced_by(publication.id)
@@ -84,8 +86,8 @@ async def post_buttons(svc: Services, publication: Publication, channel: ClientC
             await _edit(svc, channel, old_post, texts.t(
                 "approve.replaced_post", lang, title=old.name,
                 version=await records.version(old_id), code=old.tracking_code), None)
-    if not channel.bot_is_admin or not await records.enabled(publication.contractor_id) or \
-            await records.post_of(publication.id) is not None:
+    if not channel.bot_is_admin or await records.post_of(publication.id) is not None or \
+            not (asked or await records.enabled(publication.contractor_id)):
         return  # (only a bot's post can carry the buttons)
     text = texts.t("approve.post", lang, title=publication.name,
                    version=await records.version(publication.id), code=publication.tracking_code)
@@ -205,6 +207,47 @@ async def card_lines(ctx: Ctx, publication: Publication) -> list[str]:
             await records.post_of(publication.id) is not None:
         return [ctx.t("approve.card_waiting")]
     return []
+
+
+def card_buttons(ctx: Ctx, number: int, publication: Publication, channel: ClientChannel,
+                 posted: bool, approved: bool) -> list[list[InlineKeyboardButton]]:
+    """The card's switch of one live publication's buttons: take them away (nobody approved
+    yet) or put them under it (the bot can post)."""
+    if approved or publication.status != PublicationStatus.PUBLISHED:
+        return []
+    if posted:
+        return [[InlineKeyboardButton(ctx.t("approve.btn.remove", n=number),
+                                      callback_data=f"card:ao:{publication.id}")]]
+    if channel.bot_is_admin:
+        return [[InlineKeyboardButton(ctx.t("approve.btn.add", n=number),
+                                      callback_data=f"card:an:{publication.id}")]]
+    return []
+
+
+async def card_state(ctx: Ctx, publication: Publication) -> tuple[bool, bool]:
+    """(the publication has its buttons message, it was approved)."""
+    records = store(ctx.svc)
+    return (await records.post_of(publication.id) is not None,
+            await records.approval(publication.id) is not None)
+
+
+async def switch_for(svc: Services, publication: Publication, channel: ClientChannel,
+                     on: bool) -> bool:
+    """Put the buttons under this publication, or take them away; whether anything changed
+    (Telegram may refuse: then nothing did, and the record says what is in the channel)."""
+    records = store(svc)
+    if on:
+        await post_buttons(svc, publication, channel, asked=True)
+        return await records.post_of(publication.id) is not None
+    message_id = await records.post_of(publication.id)
+    if message_id is None or await records.approval(publication.id) is not None:
+        return False
+    try:
+        await svc.bot.delete_messages(channel.telegram_id, message_id)
+    except tg.RPCError as exc:
+        log.info("approval message %s not deleted: %s", message_id, exc.ID)
+        return False
+    return await records.unpost(publication.id) is not None
 
 
 # -- questions ---------------------------------------------------------------------------------

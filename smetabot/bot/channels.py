@@ -380,6 +380,8 @@ async def publications_view(ctx: Ctx, channel: ClientChannel,
                                               callback_data=f"card:R:{publication.id}")])
             rows.append([InlineKeyboardButton(ctx.t("card.btn.withdraw", n=number),
                                               callback_data=f"card:W:{publication.id}")])
+            rows.extend(approvals.card_buttons(ctx, number, publication, channel,
+                                               *await approvals.card_state(ctx, publication)))
     nav = []
     if page > 0:
         nav.append(InlineKeyboardButton(ctx.t("card.btn.prev"),
@@ -425,7 +427,7 @@ async def on_card(ctx: Ctx, data: str) -> None:
         if action == "rs" and numbers:
             await _restore(ctx, numbers[0])
             return
-        if action in ("R", "W", "Wy", "no") and numbers:
+        if action in ("R", "W", "Wy", "no", "ao", "an") and numbers:
             await _publication_action(ctx, action, numbers[0])
             return
         channel = await ctx.svc.channels.get(numbers[0]) if numbers else None
@@ -462,11 +464,19 @@ async def _publication_action(ctx: Ctx, action: str, publication_id: int) -> Non
     publishing = ctx.svc.publishing
     publication = await publishing.live_publication(ctx.user_id, publication_id)
     channel = await ctx.svc.channels.get(publication.channel_id) if publication else None
-    if publication is None or channel is None or channel.status != ChannelStatus.READY or (
+    if publication is None or channel is None or not channel.publishable or (
             action != "R" and publication.replaced_by is not None):
         await ctx.answer(ctx.t("card.stale"))
         return
-    if action == "W":
+    if action in ("ao", "an"):  # this publication's «Согласовать» buttons: off or on
+        on = action == "an"
+        if not await approvals.switch_for(ctx.svc, publication, channel, on):
+            await ctx.answer(ctx.t("card.stale"))
+            return
+        await ctx.answer(ctx.t("approve.added" if on else "approve.removed",
+                               title=publication.name), show_alert=True)
+        await _edit(ctx, *await _card_view(ctx, channel))
+    elif action == "W":
         await ctx.answer()
         await send(ctx.client, ctx.user_id, ctx.t(
             "card.withdraw_confirm", title=publication.name, pages=ranges(publication.pages),
