@@ -147,9 +147,12 @@ def test_fresh_login_refused_admin_rights_is_reported_with_the_products_fallback
     assert code == 0, out  # the product works around it: nothing it cannot work without failed
     marks = rows(out)
     assert marks["Bot made admin"] == "!"
-    assert marks["Page published"] == "–" and marks["Invite link"] == "–"
+    # the next steps walk the product's fallback: the user account links and posts
+    assert marks["Invite link"] == marks["Page published"] == marks["Duplicate send"] == "✓"
     assert "FRESH_CHANGE_ADMINS_FORBIDDEN" in out
-    assert "retries on its own" in out and "--contractor ID" in out
+    assert "from the contractor's own account" in out and "--contractor ID" in out
+    assert "protected document, with a thumbnail" in out
+    assert out.count("account: the fallback)") == 2  # the link and the page
     assert refusals.text_for("specific:fresh_admin_wait", "en") in out
     assert emu.channels_by_id == {}
 
