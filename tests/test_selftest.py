@@ -151,7 +151,6 @@ def test_fresh_login_refused_admin_rights_is_reported_with_the_products_fallback
     assert marks["Invite link"] == marks["Page published"] == marks["Duplicate send"] == "✓"
     assert "FRESH_CHANGE_ADMINS_FORBIDDEN" in out
     assert "from the contractor's own account" in out and "--contractor ID" in out
-    assert "protected document, with a thumbnail" in out
     assert out.count("account: the fallback)") == 2  # the link and the page
     assert refusals.text_for("specific:fresh_admin_wait", "en") in out
     assert emu.channels_by_id == {}
