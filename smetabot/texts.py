@@ -375,8 +375,11 @@ TEXTS: dict[str, dict[str, str]] = {
              "Publications: {publications}\n\nInvite link: {link}"),
     },
     "mych.status.ready": {RU: "готов", EN: "ready"},
-    "mych.status.waiting_admin": {RU: "ждёт, когда Telegram разрешит сделать бота администратором",
-                                  EN: "waiting for Telegram to allow making the bot an admin"},
+    "mych.status.waiting_admin": {
+        RU: ("ждёт, когда Telegram разрешит сделать бота администратором; пока страницы "
+             "публикуются от вашего аккаунта"),
+        EN: ("waiting for Telegram to allow making the bot an admin; meanwhile pages are "
+             "published from your account")},
     "mych.status.creating": {RU: "настраивается", EN: "being set up"},
     "mych.no_members": {RU: "пока никого", EN: "nobody yet"},
     "mych.no_link": {RU: "нет действующей — нажмите «🔗 Новая ссылка»",
