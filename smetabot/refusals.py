@@ -234,10 +234,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     # -- publishing ------------------------------------------------------------------------
     "specific:file_reference_expired": (
-        ("Telegram потерял ссылку на загруженную страницу. Бот загрузил её заново; если отказ "
-        "повторится, нажмите «Повторить»."),
-        ("Telegram lost track of an uploaded page. The bot uploaded it again; if it is refused "
-        "again, press “Retry”."),
+        ("Telegram потерял загруженные страницы и не принял их и после повторной загрузки. "
+        "Ничего не опубликовано. Нажмите «Повторить» — бот загрузит страницы ещё раз."),
+        ("Telegram lost the uploaded pages and refused them again after a second upload. "
+        "Nothing was posted. Press “Retry” and the bot will upload the pages once more."),
     ),
     UNKNOWN: (
         "Telegram не выполнил действие ({error}). Попробуйте ещё раз через несколько минут.",

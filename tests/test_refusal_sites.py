@@ -40,6 +40,47 @@ async def wait_for(emu: Emulator, uid: int, words: tuple[str, ...], after: int) 
          any(w in (m["text"] or "") for w in words)), None), timeout=60)
 
 
+FILE_REFERENCE = "specific:file_reference_expired"
+
+
+async def up_to_the_channel_choice(app, uid: int, pages: str) -> dict:
+    """The contractor sends the sample PDF, picks ``pages``, keeps the watermark; the message
+    asking for the channel."""
+    emu = app.emulator
+    await app.db.execute("DELETE FROM billing_usage_counters")  # a plan's monthly limit
+    sent = await emu.user_send_document(
+        uid, "smeta.pdf", (SAMPLES / "smeta-remont-kvartiry.pdf").read_bytes(),
+        "application/pdf")
+    await wait_for(emu, uid, ("Какие страницы",), sent)
+    typed = await emu.user_send_text(uid, pages)
+    picker = await wait_for(emu, uid, ("Выбрано",), typed)
+    await emu.user_press(uid, picker["id"], "Далее ➡️")
+    question = await wait_for(emu, uid, ("Водяной знак",), picker["id"])
+    await emu.user_press(uid, question["id"], "✅ Оставить")
+    return await wait_for(emu, uid, ("В какой канал",), question["id"])
+
+
+async def contractor_with_a_channel(app, title: str = "Квартира") -> int:
+    """A connected contractor who has made the channel ``title``; their user id."""
+    emu = app.emulator
+    ivan = emu.create_user("Иван", language_code="ru")
+    app.vault.save(ivan, emu.session_string(ivan))
+    await say(app, ivan, "🆕 Новый канал")
+    await say(app, ivan, title)
+    sent = await emu.user_send_text(ivan, "Пропустить")
+    await wait_for(emu, ivan, ("✅",), sent)
+    return ivan
+
+
+def channel_of(emu: Emulator, title: str) -> dict:
+    return next(emu.channel(c["id"]) for c in emu.channels() if c["title"] == title)
+
+
+def pages_posted(emu: Emulator, title: str = "Квартира") -> int:
+    """How many page posts the channel has (not the approval card under them)."""
+    return len([post for post in channel_of(emu, title)["posts"] if post["media"]])
+
+
 @pytest.mark.parametrize("method,pages", [("messages.sendMedia", "1"),
                                           ("messages.sendMultiMedia", "1-3")])
 def test_every_refusal_of_a_send_is_answered_as_the_table_says(tmp_path, method, pages):
@@ -50,28 +91,15 @@ def test_every_refusal_of_a_send_is_answered_as_the_table_says(tmp_path, method,
 
     async def scenario():
         async with sandbox_app(tmp_path, emu) as app:
-            ivan = emu.create_user("Иван", language_code="ru")
-            app.vault.save(ivan, emu.session_string(ivan))
-            await say(app, ivan, "🆕 Новый канал")
-            await say(app, ivan, "Квартира")
-            sent = await emu.user_send_text(ivan, "Пропустить")
-            await wait_for(emu, ivan, ("✅",), sent)
+            ivan = await contractor_with_a_channel(app)
             for row in rows:
-                await app.db.execute("DELETE FROM billing_usage_counters")  # a plan's limit
                 error = concrete(row["error"])
                 code = 500 if row["code"] == "500" else int(row["code"])
-                sent = await emu.user_send_document(
-                    ivan, "smeta.pdf", (SAMPLES / "smeta-remont-kvartiry.pdf").read_bytes(),
-                    "application/pdf")
-                picker = await wait_for(emu, ivan, ("Какие страницы",), sent)
-                typed = await emu.user_send_text(ivan, pages)
-                picker = await wait_for(emu, ivan, ("Выбрано",), typed)
-                await emu.user_press(ivan, picker["id"], "Далее ➡️")
-                question = await wait_for(emu, ivan, ("Водяной знак",), picker["id"])
-                await emu.user_press(ivan, question["id"], "✅ Оставить")
-                choice = await wait_for(emu, ivan, ("В какой канал",), question["id"])
-                # Telegram refuses the send (a 5xx every time it is asked; others once).
-                emu.inject_error(emulated(method), code, error, times=10 if code == 500 else 1)
+                choice = await up_to_the_channel_choice(app, ivan, pages)
+                # Telegram refuses the send (a 5xx every time it is asked; a lost file
+                # reference twice, as the pages are uploaded again once; others once).
+                times = 10 if code == 500 else 2 if row["answer"] == FILE_REFERENCE else 1
+                emu.inject_error(emulated(method), code, error, times=times)
                 await emu.user_press(ivan, choice["id"], "📢 Квартира")
                 told = await wait_for(emu, ivan, ("✅ Документ опубликован", "❌", "⚠️"),
                                       choice["id"])
@@ -104,3 +132,49 @@ def test_every_refusal_of_a_send_is_answered_as_the_table_says(tmp_path, method,
                 assert done["status"] == "published", error
 
     run(scenario(), timeout=600)
+
+
+@pytest.mark.parametrize("method,pages", [("messages.SendMedia", "1"),
+                                          ("messages.SendMultiMedia", "1-3")])
+def test_a_lost_file_reference_uploads_the_pages_again_once_then_asks_for_the_retry(
+        tmp_path, method, pages):
+    emu = Emulator(fake_clock=True)
+    emu.create_bot("smetabot", "SmetaBot")
+    count = len(range(1, 4)) if pages == "1-3" else 1
+
+    async def scenario():
+        async with sandbox_app(tmp_path, emu) as app:
+            ivan = await contractor_with_a_channel(app)
+            # Once: the pages go up again and are posted, each once.
+            choice = await up_to_the_channel_choice(app, ivan, pages)
+            uploads = emu.calls.count("messages.UploadMedia")
+            emu.inject_error(method, 400, "FILE_REFERENCE_EXPIRED")
+            await emu.user_press(ivan, choice["id"], "📢 Квартира")
+            told = await wait_for(emu, ivan, ("✅ Документ опубликован", "❌"), choice["id"])
+            assert "✅ Документ опубликован" in told["text"], told["text"]
+            assert pages_posted(emu) == count
+            assert emu.calls.count("messages.UploadMedia") - uploads == 2 * count
+            first = await app.db.fetchone(
+                "SELECT status, message_ids FROM core_publications ORDER BY id DESC LIMIT 1")
+            assert first["status"] == "published"
+
+            # Twice: a clear sentence and the retry button; nothing posted meanwhile.
+            choice = await up_to_the_channel_choice(app, ivan, pages)
+            emu.inject_error(method, 400, "FILE_REFERENCE_EXPIRED", times=2)
+            await emu.user_press(ivan, choice["id"], "📢 Квартира")
+            told = await wait_for(emu, ivan, ("✅ Документ опубликован", "❌"), choice["id"])
+            assert told["text"] == "❌ " + refusals.text_for(FILE_REFERENCE, "ru"), told["text"]
+            assert "на нашей стороне" not in told["text"]
+            assert [b["text"] for row in told["buttons"] for b in row] == ["🔁 Повторить"]
+            assert pages_posted(emu) == count
+            failed = await app.db.fetchone(
+                "SELECT id, status FROM core_publications ORDER BY id DESC LIMIT 1")
+            assert failed["status"] == "failed"
+            await emu.user_press(ivan, told["id"], "🔁 Повторить")
+            await wait_for(emu, ivan, ("✅ Документ опубликован",), told["id"] - 1)
+            assert pages_posted(emu) == 2 * count
+            done = await app.db.fetchone(
+                "SELECT status FROM core_publications WHERE id = ?", (failed["id"],))
+            assert done["status"] == "published"
+
+    run(scenario(), timeout=300)
