@@ -6,9 +6,7 @@ ends in a saved session)."""
 
 from __future__ import annotations
 
-import csv
 import itertools
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
@@ -16,39 +14,19 @@ import pytest
 
 from smetabot import login, refusals
 from smetabot.telegram.emulator import Emulator
-from smetabot.telegram.emulator.session import EmulatorSession
 from tests.helpers import run, sandbox_app
+from tests.refusal_sites import (
+    CATCH_ALL,
+    WAIT,
+    inject,
+    over,
+    reachable,
+    retries_at_once,  # noqa: F401  (a fixture, used below)
+)
 
-TABLE = Path(__file__).resolve().parent / "data" / "telegram_errors.tsv"
-CATCH_ALL = ("на нашей стороне", "on our side", "Не удалось подключить", "Could not connect",
-             "Traceback")
 PASSWORD = "секрет-42"
 _phones = itertools.count(79250000001)
-
-
-def reachable(method: str) -> list[dict[str, str]]:
-    with TABLE.open(encoding="utf-8") as handle:
-        rows = csv.DictReader((line for line in handle if not line.startswith("#")),
-                              delimiter="\t")
-        return [row for row in rows if row["method"] == method and row["reachable"] == "yes"]
-
-
-def emulated(method: str) -> str:
-    namespace, _, name = method.partition(".")
-    return f"{namespace}.{name[0].upper()}{name[1:]}"
-
-
-@pytest.fixture(autouse=True)
-def retries_at_once(monkeypatch):
-    """kurigram retries a 5xx ten times, a real second apart, before it raises TimeoutError;
-    the emulator's sessions retry at once here, so the 5xx rows take no time."""
-    invoke = EmulatorSession.invoke
-
-    async def quick(self, *args, **kwargs):
-        kwargs["retry_delay"] = 0
-        return await invoke(self, *args, **kwargs)
-
-    monkeypatch.setattr(EmulatorSession, "invoke", quick)
+pytestmark = pytest.mark.usefixtures("retries_at_once")
 
 
 def init_data_for(app, user_id: int) -> str:
@@ -63,16 +41,6 @@ async def api(app, path: str, init_data: str, body: dict) -> tuple[int, dict]:
         return r.status, await r.json()
 
 
-def inject(emu: Emulator, method: str, row: dict[str, str]) -> str:
-    """Telegram refuses the next call of ``method`` as ``row`` says (a 500-class error every
-    time kurigram asks, so it gives up); the error's ID as kurigram spells it."""
-    error = row["error"].replace("%d", "30")
-    code = int(row["code"])
-    emu.inject_error(emulated(method), code, error, times=10 if code == 500 else 1)
-    return "TIMEOUT" if row["error"] == "5XX" else refusals.normalize_error(
-        row["error"]).replace("_%d", "_X")
-
-
 #: kinds the login API words itself (the form asks again), as it does for a code typed wrong
 OWN_WORDS = {"specific:code_invalid": "code_invalid", "specific:code_expired": "code_expired",
              "specific:password_invalid": "password_invalid"}
@@ -80,7 +48,7 @@ OWN_WORDS = {"specific:code_invalid": "code_invalid", "specific:code_expired": "
 
 def expected_words(row: dict[str, str], lang: str, ident: str) -> str:
     if row["answer"] == "group:flood":  # the login API's own words for a flood: how long
-        return login.message("flood", lang, wait=login.wait_words(30, lang))
+        return login.message("flood", lang, wait=login.wait_words(WAIT, lang))
     if row["answer"] == "group:telegram_trouble":  # nothing retries a login: start again
         return refusals.text_for("specific:login_restart", lang)
     if row["answer"] in OWN_WORDS:  # a wrong code or password: the form's own words
@@ -165,8 +133,7 @@ def test_every_refusal_of_a_login_call_is_answered_on_the_page(tmp_path):
                 await before(person, method)
                 ident = inject(emu, method, row)
                 answer = await refused_at(person, method)
-                emu.injected.pop(emulated(method), None)
-                emu.flood_until.clear()  # Telegram's wait is over for the next person
+                over(emu, method)  # and Telegram's wait is over for the next person
                 where = (method, row["error"], lang, answer)
                 text = answer.get("message", "")
                 assert not any(phrase in text for phrase in CATCH_ALL), where
@@ -193,8 +160,7 @@ def test_refusals_the_login_works_around_still_end_in_a_saved_session(tmp_path):
                 inject(emu, "account.getPassword", row)
                 # the hint is not read, the password is still asked for
                 assert (await person.phone_code())["status"] == "password_needed", row
-                emu.injected.pop("account.GetPassword", None)
-                emu.flood_until.clear()
+                over(emu, "account.getPassword")
                 done = await person.post("/api/login/password", {"password": PASSWORD})
                 assert done["status"] == "authorized", (row, done)
                 assert app.vault.exists(person.id)
@@ -207,8 +173,7 @@ def test_refusals_the_login_works_around_still_end_in_a_saved_session(tmp_path):
                 inject(emu, "auth.logOut", row)
                 assert (await person.phone_start())["status"] == "waiting"
                 done = await person.phone_code()
-                emu.injected.pop("auth.LogOut", None)
-                emu.flood_until.clear()
+                over(emu, "auth.logOut")
                 assert done["status"] == "authorized", (row, done)
                 assert app.vault.load(person.id) != old  # the new session is the one kept
 

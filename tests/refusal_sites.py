@@ -1,0 +1,80 @@
+"""What the tests that inject Telegram's refusals at their call sites share (the
+test_refusal_sites*.py files): the table's reachable rows, injecting one, and what a person
+must (and must never) read about it."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from smetabot import refusals
+from smetabot.telegram.emulator import Emulator
+from smetabot.telegram.emulator.session import EmulatorSession
+
+TABLE = Path(__file__).resolve().parent / "data" / "telegram_errors.tsv"
+#: what nobody may read about a Telegram refusal
+CATCH_ALL = ("на нашей стороне", "on our side", "Не удалось подключить", "Could not connect",
+             "Traceback")
+WAIT = 30  # the seconds of every injected flood wait (over kurigram's 10 s sleep threshold)
+
+
+def reachable(method: str) -> list[dict[str, str]]:
+    """The table's rows for ``method`` marked as reachable from our calls."""
+    with TABLE.open(encoding="utf-8") as handle:
+        rows = csv.DictReader((line for line in handle if not line.startswith("#")),
+                              delimiter="\t")
+        return [row for row in rows if row["method"] == method and row["reachable"] == "yes"]
+
+
+def emulated(method: str) -> str:
+    """messages.sendMedia → messages.SendMedia, as the emulator names functions."""
+    namespace, _, name = method.partition(".")
+    return f"{namespace}.{name[0].upper()}{name[1:]}"
+
+
+def inject(emu: Emulator, method: str, row: dict[str, str], times: int = 1) -> str:
+    """Telegram refuses the next ``times`` calls of ``method`` as ``row`` says (a 500-class
+    error every time kurigram asks, so that it gives up); the error's ID as kurigram and
+    refusals.py spell it."""
+    error = row["error"].replace("%d", str(WAIT))
+    code = int(row["code"])
+    emu.inject_error(emulated(method), code, error, times=10 if code == 500 else times)
+    return "TIMEOUT" if code == 500 else refusals.normalize_error(row["error"]).replace(
+        "_%d", "_X")
+
+
+def over(emu: Emulator, method: str) -> None:
+    """Forget what is left of an injection, and any flood wait it started."""
+    emu.injected.pop(emulated(method), None)
+    emu.flood_until.clear()
+
+
+def assert_answered(row: dict[str, str], text: str, lang: str, ident: str,
+                    own: dict[str, str] | None = None) -> None:
+    """``text`` gives the answer the table names for ``row``: the kind's words (for a flood,
+    at least how long to wait), or the call site's ``own`` words for that kind."""
+    where = (row["method"], row["error"], lang, text)
+    assert text, where
+    assert not any(phrase in text for phrase in CATCH_ALL), where
+    kind = row["answer"]
+    if own and kind in own:
+        assert own[kind] in text, where
+    elif kind == "group:flood":
+        assert refusals.wait_words(WAIT, lang) in text, where
+    else:
+        assert refusals.text_for(kind, lang, error=ident) in text, where
+
+
+@pytest.fixture
+def retries_at_once(monkeypatch):
+    """kurigram retries a 5xx ten times, a real second apart, before it raises TimeoutError;
+    the emulator's sessions retry at once here, so the 5xx rows take no time."""
+    invoke = EmulatorSession.invoke
+
+    async def quick(self, *args, **kwargs):
+        kwargs["retry_delay"] = 0
+        return await invoke(self, *args, **kwargs)
+
+    monkeypatch.setattr(EmulatorSession, "invoke", quick)
