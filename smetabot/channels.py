@@ -30,6 +30,7 @@ from pyrogram import Client, enums
 from pyrogram import errors as tg
 from pyrogram.types import ChatPrivileges
 
+from smetabot import refusals
 from smetabot.analytics import Analytics
 from smetabot.billing import Billing, iso, utcnow
 from smetabot.channel_records import ClientChannel, Invite, JoinRequest, Member, Records
@@ -53,6 +54,8 @@ BOT_RIGHTS = ChatPrivileges(can_manage_chat=False, can_post_messages=True,
                             can_invite_users=True)
 #: failed attempts (other than waiting for admin rights) before the setup is given up
 MAX_ATTEMPTS = 10
+#: refusals of the avatar itself (refusals.py's kinds): the channel goes on without it
+AVATAR_REFUSED = ("specific:avatar_refused", "group:file_refused")
 INVITE_NAME_LIMIT = 32  # Telegram's limit on an invite link's name
 #: how clients get in: join requests the contractor answers, single-use links, open links
 JOIN_MODES = ("approve", "single_use", "open")
@@ -142,12 +145,15 @@ class Channels:
                 peer = await client.resolve_peer(chat.id)
         except asyncio.CancelledError:
             raise  # shutting down: the next boot reports the row
-        except (tg.RPCError, AccountError) as exc:
-            # Telegram refused, so nothing exists there: forget the row.
+        except (tg.RPCError, AccountError, TimeoutError) as exc:
+            # Telegram refused (or kept failing: a 500 kurigram gave up on), so nothing
+            # exists there: forget the row.
             self._avatar(row_id).unlink(missing_ok=True)
             await self.records.delete(row_id)
             if isinstance(exc, tg.RPCError):
                 raise telegram_error(exc) from exc
+            if isinstance(exc, TimeoutError):
+                raise TelegramRefused(exc, "channels.CreateChannel") from exc
             raise
         except Exception:
             await self.records.update(row_id, status=ChannelStatus.FAILED, last_error="create failed")
@@ -184,8 +190,12 @@ class Channels:
                     try:
                         await client.set_chat_photo(chat_id, photo=str(avatar))
                     except tg.BadRequest as exc:  # the photo is optional: the channel is not
-                        log.info("channel %s: photo refused (%s)", row_id, exc.ID)
-                        await self._tell("photo_refused", channel)
+                        kind = refusals.kind_of(exc)
+                        if kind in AVATAR_REFUSED:
+                            log.info("channel %s: photo refused (%s)", row_id, exc.ID)
+                            await self._tell("photo_refused", channel)
+                        elif not refusals.is_harmless(kind):  # the photo was set already
+                            raise  # not about the picture (the channel is gone, say)
                     avatar.unlink()
                 if waiting_for_admin:
                     return await self._wait_for_admin(channel)
@@ -221,6 +231,8 @@ class Channels:
         ref = uuid.uuid4().hex[:8]
         if isinstance(exc, tg.RPCError):
             cause: SmetaBotError | None = telegram_error(exc, resumes=True)
+        elif isinstance(exc, TimeoutError):  # a 500 kurigram gave up on: Telegram's trouble
+            cause = TelegramRefused(exc)
         else:
             cause = exc if isinstance(exc, SmetaBotError) else None
         if cause is None:
@@ -229,7 +241,9 @@ class Channels:
             log.info("setup of channel %s deferred: %s", channel.id, exc)
         delay = cause.seconds if isinstance(cause, FloodWaitError) else self.retry_seconds
         attempts = channel.attempts + 1
-        if attempts >= MAX_ATTEMPTS:
+        # a channel the contractor deleted or left will not come back: no more attempts
+        gone = isinstance(exc, tg.RPCError) and refusals.kind_of(exc) == "group:gone"
+        if attempts >= MAX_ATTEMPTS or gone:
             await self.records.update(channel.id, status=ChannelStatus.FAILED, next_retry_at=None,
                                       attempts=attempts, last_error=repr(exc)[:500])
         else:
