@@ -52,10 +52,10 @@ TEXTS: dict[str, tuple[str, str]] = {
         "again; if it is refused again, send the document once more (saved as PDF, say)."),
     ),
     "group:telegram_trouble": (
-        ("У Telegram сейчас сбой, он не выполнил действие. Бот повторит попытку сам через "
-        "несколько минут; ничего не будет отправлено дважды."),
-        ("Telegram is having trouble and did not do this. The bot will try again by itself in "
-        "a few minutes; nothing will be sent twice."),
+        ("У Telegram сейчас сбой: он не выполнил действие, хотя бот попробовал несколько раз. "
+        "Обычно это проходит за несколько минут; ничего не будет отправлено дважды."),
+        ("Telegram is having trouble: it did not do this, though the bot tried a few times. "
+        "It usually passes within minutes; nothing will be sent twice."),
     ),
     "group:request_refused": (
         ("Telegram отклонил сообщение бота в таком виде. Действие не выполнено; попробуйте ещё "
