@@ -46,8 +46,11 @@ def inject(emu: Emulator, method: str, row: dict[str, str], times: int = 1) -> s
 
 
 def over(emu: Emulator, method: str) -> None:
-    """Forget what is left of an injection, and any flood wait it started."""
-    emu.injected.pop(emulated(method), None)
+    """Check the product did make the call refused, then forget what is left of the
+    injection (a 5xx kurigram stopped asking about) and any flood wait it started."""
+    left = emu.injected.pop(emulated(method), [])
+    assert len(left) < 10 and not (left and left[0].code != 500), \
+        f"{method} was not called: the scenario does not reach its call site"
     emu.flood_until.clear()
 
 
