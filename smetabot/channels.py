@@ -61,10 +61,11 @@ INVITE_NAME_LIMIT = 32  # Telegram's limit on an invite link's name
 JOIN_MODES = ("approve", "single_use", "open")
 
 
-def telegram_error(exc: tg.RPCError, method: str | None = None,
+def telegram_error(exc: tg.RPCError | TimeoutError, method: str | None = None,
                    resumes: bool = False) -> SmetaBotError:
-    """A Telegram refusal in words for the contractor (``refusals.py`` has the words);
-    ``resumes``: the work carries on by itself after a flood wait."""
+    """A Telegram refusal (or a 500 kurigram gave up on: TimeoutError) in words for the
+    contractor (``refusals.py`` has the words); ``resumes``: the work carries on by itself
+    after a flood wait."""
     if isinstance(exc, (tg.FloodWait, tg.FloodPremiumWait)):
         return FloodWaitError(int(exc.value or 1), exc, resumes=resumes)
     return TelegramRefused(exc, method)
@@ -150,10 +151,8 @@ class Channels:
             # exists there: forget the row.
             self._avatar(row_id).unlink(missing_ok=True)
             await self.records.delete(row_id)
-            if isinstance(exc, tg.RPCError):
+            if isinstance(exc, (tg.RPCError, TimeoutError)):
                 raise telegram_error(exc) from exc
-            if isinstance(exc, TimeoutError):
-                raise TelegramRefused(exc, "channels.CreateChannel") from exc
             raise
         except Exception:
             await self.records.update(row_id, status=ChannelStatus.FAILED, last_error="create failed")
@@ -232,7 +231,7 @@ class Channels:
         if isinstance(exc, tg.RPCError):
             cause: SmetaBotError | None = telegram_error(exc, resumes=True)
         elif isinstance(exc, TimeoutError):  # a 500 kurigram gave up on: Telegram's trouble
-            cause = TelegramRefused(exc)
+            cause = telegram_error(exc)
         else:
             cause = exc if isinstance(exc, SmetaBotError) else None
         if cause is None:
@@ -343,7 +342,7 @@ class Channels:
         ``mode``: "single_use" for a link one person can use)."""
         try:
             link, kind = await self._new_invite(channel, mode)
-        except tg.RPCError as exc:
+        except (tg.RPCError, TimeoutError) as exc:
             raise telegram_error(exc) from exc
         await self.records.add_invite(channel.id, link, self._link_name(channel), **kind)
         await self.analytics.record("link_created", channel.contractor_id, channel_id=channel.id)
@@ -399,7 +398,7 @@ class Channels:
             # Answered elsewhere (an admin in Telegram), or withdrawn: nothing left to decide.
             await self.records.decide_request(channel.id, user_id, "gone", was=status)
             return None
-        except tg.RPCError as exc:  # not decided: the buttons still work
+        except (tg.RPCError, TimeoutError) as exc:  # not decided: the buttons still work
             await self.records.decide_request(channel.id, user_id, "pending", was=status)
             raise telegram_error(exc) from exc
         return request
@@ -426,7 +425,7 @@ class Channels:
             await self.bot.revoke_chat_invite_link(channel.telegram_id, invite.link)
         except tg.InviteHashExpired:
             pass  # already revoked in Telegram
-        except tg.RPCError as exc:
+        except (tg.RPCError, TimeoutError) as exc:
             raise telegram_error(exc) from exc
         await self.records.revoke_invites(channel.id, [invite.id])
         await self.analytics.record("link_revoked", channel.contractor_id, channel_id=channel.id)
@@ -440,7 +439,7 @@ class Channels:
         for invite in invites:
             try:
                 await self.bot.revoke_chat_invite_link(channel.telegram_id, invite.link)
-            except tg.RPCError as exc:  # the bot may have lost its rights: archive anyway
+            except (tg.RPCError, TimeoutError) as exc:  # rights lost? archive anyway
                 log.info("could not revoke %s while archiving: %s", invite.link, exc)
         await self.records.archive(channel.id, [i.id for i in invites])
         await self.analytics.record("channel_archived", channel.contractor_id,
@@ -486,7 +485,7 @@ class Channels:
         except (tg.ChatAdminRequired, tg.RightForbidden):
             # The bot is admin with invite rights, not ban rights: the owner removes them.
             await self._owner_bans(channel, user_id)
-        except tg.RPCError as exc:
+        except (tg.RPCError, TimeoutError) as exc:
             raise telegram_error(exc) from exc
         await self.records.member(channel.id, user_id, member.name, member.username, None,
                                   joined=False)
@@ -511,7 +510,7 @@ class Channels:
                             channel.telegram_id, filter=enums.ChatMembersFilter.RECENT):
                         pass
                     await _ban_unban(client, channel.telegram_id, user_id)
-        except tg.RPCError as exc:
+        except (tg.RPCError, TimeoutError) as exc:
             raise telegram_error(exc) from exc
 
     async def archived(self, contractor_id: int) -> list[ClientChannel]:
@@ -527,7 +526,7 @@ class Channels:
             raise LimitReached(decision)
         try:
             link, kind = await self._new_invite(channel)
-        except tg.RPCError as exc:
+        except (tg.RPCError, TimeoutError) as exc:
             raise telegram_error(exc) from exc
         if await self.records.restore(channel.id):
             await self.records.add_invite(channel.id, link, self._link_name(channel), **kind)

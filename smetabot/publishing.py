@@ -548,7 +548,9 @@ class Publishing:
             return None
         try:
             await self._delete_posts(publication)
-        except tg.RPCError as exc:
+        except (tg.MessageIdInvalid, tg.MsgIdInvalid):
+            pass  # deleted already (in the Telegram app): withdrawn all the same
+        except (tg.RPCError, TimeoutError) as exc:
             raise telegram_error(exc) from exc
         await self.records.set_publication(publication_id, status=PublicationStatus.WITHDRAWN,
                                            finished_at=_iso(_now()))
