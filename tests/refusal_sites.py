@@ -17,7 +17,9 @@ TABLE = Path(__file__).resolve().parent / "data" / "telegram_errors.tsv"
 #: what nobody may read about a Telegram refusal
 CATCH_ALL = ("на нашей стороне", "on our side", "Не удалось подключить", "Could not connect",
              "Traceback")
-WAIT = 30  # the seconds of every injected flood wait (over kurigram's 10 s sleep threshold)
+#: the seconds of every injected flood wait: over what kurigram sleeps through by itself
+#: (10 s; 60 s in get_chat_members)
+WAIT = 120
 
 
 def reachable(method: str) -> list[dict[str, str]]:
