@@ -346,6 +346,10 @@ BY_METHOD: dict[tuple[str, str], str] = {
         "PHOTO_CROP_SIZE_SMALL", "PHOTO_EXT_INVALID", "PHOTO_FILE_MISSING", "PHOTO_INVALID",
         "IMAGE_PROCESS_FAILED", "FILE_PARTS_INVALID", "STICKER_MIME_INVALID",
         "FILE_REFERENCE_INVALID")},
+    # the bot put out of the channel it posts pages to (the contractor removed it; the
+    # publication waits for its rights, as for CHAT_ADMIN_REQUIRED)
+    **{(m, "CHANNEL_PRIVATE"): "specific:bot_not_admin" for m in (
+        "messages.sendmedia", "messages.sendmultimedia", "messages.uploadmedia")},
     # the bot without rights in a channel it posts to, or makes links for
     **{(m, "CHAT_WRITE_FORBIDDEN"): "specific:bot_not_admin" for m in (
         "messages.sendmedia", "messages.sendmultimedia", "messages.uploadmedia",
