@@ -36,13 +36,15 @@ def emulated(method: str) -> str:
     return f"{namespace}.{name[0].upper()}{name[1:]}"
 
 
-def inject(emu: Emulator, method: str, row: dict[str, str], times: int = 1) -> str:
-    """Telegram refuses the next ``times`` calls of ``method`` as ``row`` says (a 500-class
-    error every time kurigram asks, so that it gives up); the error's ID as kurigram and
-    refusals.py spell it."""
+def inject(emu: Emulator, method: str, row: dict[str, str], times: int | None = None) -> str:
+    """Telegram refuses the next ``times`` calls of ``method`` as ``row`` says (by default
+    once; a 500-class error every time kurigram asks, so that it gives up); the error's ID as
+    kurigram and refusals.py spell it."""
     error = row["error"].replace("%d", str(WAIT))
     code = int(row["code"])
-    emu.inject_error(emulated(method), code, error, times=10 if code == 500 else times)
+    if times is None:
+        times = 10 if code == 500 else 1
+    emu.inject_error(emulated(method), code, error, times=times)
     return "TIMEOUT" if code == 500 else refusals.normalize_error(row["error"]).replace(
         "_%d", "_X")
 
