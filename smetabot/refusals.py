@@ -360,6 +360,9 @@ BY_METHOD: dict[tuple[str, str], str] = {
     **{("upload.getfile", e): _G["file_refused"] for e in (
         "FILE_REFERENCE_EXPIRED", "FILE_REFERENCE_EMPTY", "FILE_REFERENCE_INVALID")},
     ("messages.setbotcallbackanswer", "MESSAGE_TOO_LONG"): _G["request_refused"],
+    # kurigram retries a 500 with the same random_id and raises TimeoutError: only the pages'
+    # own sends (publishing.send_once) see Telegram's "already sent"
+    ("messages.sendmessage", "RANDOM_ID_DUPLICATE"): _G["telegram_trouble"],
     ("messages.editmessage", "MESSAGE_EDIT_TIME_EXPIRED"): "specific:message_gone",
     # the bot's own username not resolving is the operator's setup, not a vanished chat
     **{("contacts.resolveusername", e): _G["operator"] for e in (
