@@ -54,7 +54,8 @@ def over(emu: Emulator, method: str) -> None:
     injection (a 5xx kurigram stopped asking about) and any flood wait it started."""
     left = emu.injected.pop(emulated(method), [])
     assert len(left) < 10 and not (left and left[0].code != 500), \
-        f"{method} was not called: the scenario does not reach its call site"
+        f"{method} was not called ({left[0]}): the scenario does not reach its call site " \
+        f"(the last calls: {emu.calls[-8:]})"
     emu.flood_until.clear()
 
 
