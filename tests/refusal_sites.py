@@ -12,6 +12,7 @@ import pytest
 from smetabot import refusals
 from smetabot.telegram.emulator import Emulator
 from smetabot.telegram.emulator.session import EmulatorSession
+from tests.helpers import SAMPLES
 
 TABLE = Path(__file__).resolve().parent / "data" / "telegram_errors.tsv"
 #: what nobody may read about a Telegram refusal
@@ -86,3 +87,26 @@ def retries_at_once(monkeypatch):
         return await invoke(self, *args, **kwargs)
 
     monkeypatch.setattr(EmulatorSession, "invoke", quick)
+
+
+async def wait_for(emu: Emulator, uid: int, words: str, after: int) -> dict:
+    return await emu.wait_until(lambda: next(
+        (m for m in emu.user_chat(uid, after) if m["from"] == "bot" and
+         words in (m["text"] or "")), None), timeout=120)
+
+
+async def publish(app, uid: int, title: str) -> None:
+    """The contractor ``uid`` publishes page 1 of the sample estimate into ``title``."""
+    emu = app.emulator
+    await app.db.execute("DELETE FROM billing_usage_counters")  # a plan's monthly limit
+    sent = await emu.user_send_document(
+        uid, "smeta.pdf", (SAMPLES / "smeta-remont-kvartiry.pdf").read_bytes(),
+        "application/pdf")
+    await wait_for(emu, uid, "Какие страницы", sent)
+    picker = await wait_for(emu, uid, "Выбрано", await emu.user_send_text(uid, "1"))
+    await emu.user_press(uid, picker["id"], "Далее ➡️")
+    question = await wait_for(emu, uid, "Водяной знак", picker["id"])
+    await emu.user_press(uid, question["id"], "✅ Оставить")
+    choice = await wait_for(emu, uid, "В какой канал", question["id"])
+    await emu.user_press(uid, choice["id"], f"📢 {title}")
+    await wait_for(emu, uid, "✅ Документ опубликован", choice["id"])

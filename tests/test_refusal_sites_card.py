@@ -15,12 +15,13 @@ import itertools
 import pytest
 
 from smetabot.telegram.emulator import Emulator
-from tests.helpers import SAMPLES, run, sandbox_app, say
+from tests.helpers import run, sandbox_app, say
 from tests.refusal_sites import (
     CATCH_ALL,
     assert_answered,
     inject,
     over,
+    publish,
     reachable,
     retries_at_once,  # noqa: F401  (a fixture, used below)
 )
@@ -185,7 +186,7 @@ def test_every_refusal_behind_a_card_button_is_answered_as_the_table_says(tmp_pa
                 assert [i.id for i in left] == [i.id for i in invites], row
 
             # 🗑 Снять с публикации → Да, снять
-            await publish(app, ivan)
+            await publish(app, ivan.id, TITLE)
             rows = reachable("channels.deleteMessages")
             assert len(rows) >= 5
             for row in rows:
@@ -200,33 +201,10 @@ def test_every_refusal_behind_a_card_button_is_answered_as_the_table_says(tmp_pa
                     "SELECT id, status FROM core_publications ORDER BY id DESC LIMIT 1")
                 if row["answer"] == "specific:message_gone":  # deleted already: withdrawn
                     assert publication["status"] == "withdrawn", row
-                    await publish(app, ivan)
+                    await publish(app, ivan.id, TITLE)
                     continue
                 assert not any(phrase in text for phrase in CATCH_ALL), (row, text)
                 assert_answered(row, text, "ru", ident)
                 assert publication["status"] == "published", row
 
     run(scenario(), timeout=300)
-
-
-async def wait_for(emu: Emulator, uid: int, words: str, after: int) -> dict:
-    return await emu.wait_until(lambda: next(
-        (m for m in emu.user_chat(uid, after) if m["from"] == "bot" and
-         words in (m["text"] or "")), None), timeout=120)
-
-
-async def publish(app, ivan: Contractor) -> None:
-    """The contractor publishes page 1 of the sample estimate into «Квартира»."""
-    emu, uid = app.emulator, ivan.id
-    await app.db.execute("DELETE FROM billing_usage_counters")  # a plan's monthly limit
-    sent = await emu.user_send_document(
-        uid, "smeta.pdf", (SAMPLES / "smeta-remont-kvartiry.pdf").read_bytes(),
-        "application/pdf")
-    await wait_for(emu, uid, "Какие страницы", sent)
-    picker = await wait_for(emu, uid, "Выбрано", await emu.user_send_text(uid, "1"))
-    await emu.user_press(uid, picker["id"], "Далее ➡️")
-    question = await wait_for(emu, uid, "Водяной знак", picker["id"])
-    await emu.user_press(uid, question["id"], "✅ Оставить")
-    choice = await wait_for(emu, uid, "В какой канал", question["id"])
-    await emu.user_press(uid, choice["id"], f"📢 {TITLE}")
-    await wait_for(emu, uid, "✅ Документ опубликован", choice["id"])
