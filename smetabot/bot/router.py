@@ -141,7 +141,12 @@ class Router:
         for lang, code in ((texts.EN, ""), (texts.RU, "ru")):
             commands = [BotCommand(name, texts.t(f"cmd.{name}", lang))
                         for name in ("start", "menu", "cancel", "help")]
-            await client.set_bot_commands(commands, language_code=code)
+            try:
+                await client.set_bot_commands(commands, language_code=code)
+            except (tg.RPCError, TimeoutError) as exc:  # a convenience: /start works without
+                log.warning("the bot's command list (%s) was not set: Telegram answered %s; "
+                            "the commands work all the same", code or "default",
+                            refusals.error_id(exc))
 
     async def _context(self, client: Client, user: Any) -> Ctx:
         lang = texts.lang_of(user.language_code)
