@@ -5,7 +5,12 @@ the "our side" catch-all), and the publication is left in a state the retry butt
 
 from __future__ import annotations
 
+import io
+import random
+
+import pymupdf
 import pytest
+from PIL import Image
 
 from smetabot import refusals
 from smetabot.telegram.emulator import Emulator
@@ -31,13 +36,25 @@ async def wait_for(emu: Emulator, uid: int, words: tuple[str, ...], after: int) 
 FILE_REFERENCE = "specific:file_reference_expired"
 
 
-async def up_to_the_channel_choice(app, uid: int, pages: str) -> dict:
-    """The contractor sends the sample PDF, picks ``pages``, keeps the watermark; the message
-    asking for the channel."""
+def noisy_pdf() -> bytes:
+    """A one-page PDF whose page, rendered at 300 DPI, is a PNG over 10 MB (a photo-like
+    scan): it goes up to Telegram with upload.saveBigFilePart."""
+    out = io.BytesIO()
+    Image.frombytes("RGB", (2480, 3508), random.Random(7).randbytes(2480 * 3508 * 3)).save(
+        out, "JPEG", quality=90)
+    document = pymupdf.open()
+    page = document.new_page(width=595, height=842)
+    page.insert_image(page.rect, stream=out.getvalue())
+    return document.tobytes()
+
+
+async def up_to_the_channel_choice(app, uid: int, pages: str, pdf: bytes | None = None) -> dict:
+    """The contractor sends the sample PDF (or ``pdf``), picks ``pages``, keeps the watermark;
+    the message asking for the channel."""
     emu = app.emulator
     await app.db.execute("DELETE FROM billing_usage_counters")  # a plan's monthly limit
     sent = await emu.user_send_document(
-        uid, "smeta.pdf", (SAMPLES / "smeta-remont-kvartiry.pdf").read_bytes(),
+        uid, "smeta.pdf", pdf or (SAMPLES / "smeta-remont-kvartiry.pdf").read_bytes(),
         "application/pdf")
     await wait_for(emu, uid, ("Какие страницы",), sent)
     typed = await emu.user_send_text(uid, pages)
@@ -72,7 +89,8 @@ def pages_posted(emu: Emulator, title: str = "Квартира") -> int:
 #: the publishing calls, with the pages published while each is refused: one page goes as one
 #: post (sendMedia), several as an album of documents made first (uploadMedia, sendMultiMedia)
 PUBLISHING = [("messages.sendMedia", "1"), ("messages.sendMultiMedia", "1-3"),
-              ("messages.uploadMedia", "1-3"), ("upload.saveFilePart", "1")]
+              ("messages.uploadMedia", "1-3"), ("upload.saveFilePart", "1"),
+              ("upload.saveBigFilePart", "1")]
 #: what the bot answers a publication the bot may not post to any more: it waits for its
 #: rights back, with the retry button
 BLOCKED = "⚠️ Бот не может публиковать"
@@ -86,11 +104,13 @@ def test_every_refusal_of_a_publishing_call_is_answered_as_the_table_says(
     rows = reachable(method)
     assert len(rows) >= 4, "the table lost its rows for this method"
 
+    pdf = noisy_pdf() if method == "upload.saveBigFilePart" else None
+
     async def scenario():
         async with sandbox_app(tmp_path, emu) as app:
             ivan = await contractor_with_a_channel(app)
             for row in rows:
-                choice = await up_to_the_channel_choice(app, ivan, pages)
+                choice = await up_to_the_channel_choice(app, ivan, pages, pdf)
                 posted = pages_posted(emu)
                 # Telegram refuses the call: a 5xx every time it is asked, through every
                 # bounded retry; a lost file reference twice, as the pages go up again once;
