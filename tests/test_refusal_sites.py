@@ -1,12 +1,18 @@
 """Every refusal Telegram documents for the publishing calls, injected where the product makes
 the call: the contractor reads the answer tests/data/telegram_errors.tsv promises for it (never
 the "our side" catch-all), and the publication is left in a state the retry button can finish.
+
+The other methods' refusals are injected at their call sites in the test_refusal_sites_*.py
+files; ``SITES`` below says which, and a test checks every method with reachable refusals in
+the table has its file.
 """
 
 from __future__ import annotations
 
+import csv
 import io
 import random
+from pathlib import Path
 
 import pymupdf
 import pytest
@@ -17,6 +23,7 @@ from smetabot.telegram.emulator import Emulator
 from tests.helpers import SAMPLES, run, sandbox_app, say
 from tests.refusal_sites import (
     CATCH_ALL,
+    TABLE,
     assert_answered,
     emulated,
     inject,
@@ -214,3 +221,45 @@ def test_a_lost_file_reference_uploads_the_pages_again_once_then_asks_for_the_re
             assert done["status"] == "published"
 
     run(scenario(), timeout=300)
+
+
+#: where each method with reachable refusals has them injected at its call site
+SITES = {
+    "test_refusal_sites.py": ["messages.sendMedia", "messages.sendMultiMedia",
+                              "messages.uploadMedia", "upload.saveFilePart",
+                              "upload.saveBigFilePart"],
+    "test_refusal_sites_login.py": ["auth.sendCode", "auth.signIn", "account.getPassword",
+                                    "auth.checkPassword", "auth.exportLoginToken",
+                                    "auth.importLoginToken", "users.getFullUser",
+                                    "auth.logOut"],
+    "test_refusal_sites_channels.py": ["channels.createChannel", "messages.toggleNoForwards",
+                                       "contacts.resolveUsername", "channels.getParticipant",
+                                       "channels.editAdmin", "channels.editPhoto",
+                                       "messages.exportChatInvite"],
+    "test_refusal_sites_card.py": ["messages.hideChatJoinRequest", "channels.editBanned",
+                                   "channels.getParticipants",
+                                   "messages.editExportedChatInvite",
+                                   "channels.deleteMessages"],
+    "test_refusal_sites_bot.py": ["messages.sendMessage", "messages.editMessage",
+                                  "messages.setBotCallbackAnswer", "upload.getFile"],
+    "test_refusal_sites_views.py": ["messages.getMessagesViews"],
+    "test_refusal_sites_startup.py": ["bots.setBotCommands", "users.getUsers",
+                                      "bots.setBotMenuButton", "updates.getDifference"],
+    "test_refusal_sites_selftest.py": ["auth.importBotAuthorization", "updates.getState",
+                                       "bots.getBotCommands", "channels.getChannels",
+                                       "channels.getMessages", "channels.deleteChannel"],
+}
+
+
+def test_every_method_with_reachable_refusals_has_them_injected_at_its_call_site():
+    with TABLE.open(encoding="utf-8") as handle:
+        rows = csv.DictReader((line for line in handle if not line.startswith("#")),
+                              delimiter="\t")
+        methods = {row["method"] for row in rows if row["reachable"] == "yes"}
+    covered = [method for names in SITES.values() for method in names]
+    assert sorted(covered) == sorted(methods), "a method without (or with two) call-site tests"
+    here = Path(__file__).resolve().parent
+    for file_name, names in SITES.items():
+        text = (here / file_name).read_text(encoding="utf-8")
+        for method in names:
+            assert f'"{method}"' in text, (file_name, method)
