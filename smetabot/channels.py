@@ -30,6 +30,7 @@ from pyrogram import Client, enums
 from pyrogram import errors as tg
 from pyrogram.types import ChatPrivileges
 
+from smetabot import refusals
 from smetabot.analytics import Analytics
 from smetabot.billing import Billing, iso, utcnow
 from smetabot.channel_records import ClientChannel, Invite, JoinRequest, Member, Records
@@ -53,15 +54,18 @@ BOT_RIGHTS = ChatPrivileges(can_manage_chat=False, can_post_messages=True,
                             can_invite_users=True)
 #: failed attempts (other than waiting for admin rights) before the setup is given up
 MAX_ATTEMPTS = 10
+#: refusals of the avatar itself (refusals.py's kinds): the channel goes on without it
+AVATAR_REFUSED = ("specific:avatar_refused", "group:file_refused")
 INVITE_NAME_LIMIT = 32  # Telegram's limit on an invite link's name
 #: how clients get in: join requests the contractor answers, single-use links, open links
 JOIN_MODES = ("approve", "single_use", "open")
 
 
-def telegram_error(exc: tg.RPCError, method: str | None = None,
+def telegram_error(exc: tg.RPCError | TimeoutError, method: str | None = None,
                    resumes: bool = False) -> SmetaBotError:
-    """A Telegram refusal in words for the contractor (``refusals.py`` has the words);
-    ``resumes``: the work carries on by itself after a flood wait."""
+    """A Telegram refusal (or a 500 kurigram gave up on: TimeoutError) in words for the
+    contractor (``refusals.py`` has the words); ``resumes``: the work carries on by itself
+    after a flood wait."""
     if isinstance(exc, (tg.FloodWait, tg.FloodPremiumWait)):
         return FloodWaitError(int(exc.value or 1), exc, resumes=resumes)
     return TelegramRefused(exc, method)
@@ -142,11 +146,12 @@ class Channels:
                 peer = await client.resolve_peer(chat.id)
         except asyncio.CancelledError:
             raise  # shutting down: the next boot reports the row
-        except (tg.RPCError, AccountError) as exc:
-            # Telegram refused, so nothing exists there: forget the row.
+        except (tg.RPCError, AccountError, TimeoutError) as exc:
+            # Telegram refused (or kept failing: a 500 kurigram gave up on), so nothing
+            # exists there: forget the row.
             self._avatar(row_id).unlink(missing_ok=True)
             await self.records.delete(row_id)
-            if isinstance(exc, tg.RPCError):
+            if isinstance(exc, (tg.RPCError, TimeoutError)):
                 raise telegram_error(exc) from exc
             raise
         except Exception:
@@ -184,8 +189,12 @@ class Channels:
                     try:
                         await client.set_chat_photo(chat_id, photo=str(avatar))
                     except tg.BadRequest as exc:  # the photo is optional: the channel is not
-                        log.info("channel %s: photo refused (%s)", row_id, exc.ID)
-                        await self._tell("photo_refused", channel)
+                        kind = refusals.kind_of(exc)
+                        if kind in AVATAR_REFUSED:
+                            log.info("channel %s: photo refused (%s)", row_id, exc.ID)
+                            await self._tell("photo_refused", channel)
+                        elif not refusals.is_harmless(kind):  # the photo was set already
+                            raise  # not about the picture (the channel is gone, say)
                     avatar.unlink()
                 if waiting_for_admin:
                     # Meanwhile the contractor's own account (the owner) makes the link and
@@ -237,6 +246,8 @@ class Channels:
         ref = uuid.uuid4().hex[:8]
         if isinstance(exc, tg.RPCError):
             cause: SmetaBotError | None = telegram_error(exc, resumes=True)
+        elif isinstance(exc, TimeoutError):  # a 500 kurigram gave up on: Telegram's trouble
+            cause = telegram_error(exc)
         else:
             cause = exc if isinstance(exc, SmetaBotError) else None
         if cause is None:
@@ -245,7 +256,9 @@ class Channels:
             log.info("setup of channel %s deferred: %s", channel.id, exc)
         delay = cause.seconds if isinstance(cause, FloodWaitError) else self.retry_seconds
         attempts = channel.attempts + 1
-        if attempts >= MAX_ATTEMPTS:
+        # a channel the contractor deleted or left will not come back: no more attempts
+        gone = isinstance(exc, tg.RPCError) and refusals.kind_of(exc) == "group:gone"
+        if attempts >= MAX_ATTEMPTS or gone:
             await self.records.update(channel.id, status=ChannelStatus.FAILED, next_retry_at=None,
                                       attempts=attempts, last_error=repr(exc)[:500])
         else:
@@ -348,7 +361,7 @@ class Channels:
         try:
             async with self.user_clients.admin_of(channel, self.bot) as admin:
                 link, kind = await self._new_invite(channel, mode, admin)
-        except tg.RPCError as exc:
+        except (tg.RPCError, TimeoutError) as exc:
             raise telegram_error(exc) from exc
         await self.records.add_invite(channel.id, link, self._link_name(channel), **kind)
         await self.analytics.record("link_created", channel.contractor_id, channel_id=channel.id)
@@ -404,7 +417,7 @@ class Channels:
             # Answered elsewhere (an admin in Telegram), or withdrawn: nothing left to decide.
             await self.records.decide_request(channel.id, user_id, "gone", was=status)
             return None
-        except tg.RPCError as exc:  # not decided: the buttons still work
+        except (tg.RPCError, TimeoutError) as exc:  # not decided: the buttons still work
             await self.records.decide_request(channel.id, user_id, "pending", was=status)
             raise telegram_error(exc) from exc
         return request
@@ -432,7 +445,7 @@ class Channels:
                 await admin.revoke_chat_invite_link(channel.telegram_id, invite.link)
         except tg.InviteHashExpired:
             pass  # already revoked in Telegram
-        except tg.RPCError as exc:
+        except (tg.RPCError, TimeoutError) as exc:
             raise telegram_error(exc) from exc
         await self.records.revoke_invites(channel.id, [invite.id])
         await self.analytics.record("link_revoked", channel.contractor_id, channel_id=channel.id)
@@ -448,7 +461,7 @@ class Channels:
                 for invite in invites:
                     try:
                         await admin.revoke_chat_invite_link(channel.telegram_id, invite.link)
-                    except tg.RPCError as exc:  # the bot may have lost its rights: archive
+                    except (tg.RPCError, TimeoutError) as exc:  # rights lost? archive anyway
                         log.info("could not revoke %s while archiving: %s", invite.link, exc)
         except SmetaBotError as exc:  # the contractor's account is gone: archive anyway
             log.info("could not revoke the links of channel %s: %s", channel.id, exc)
@@ -496,7 +509,7 @@ class Channels:
         except (tg.ChatAdminRequired, tg.RightForbidden):
             # The bot is admin with invite rights, not ban rights: the owner removes them.
             await self._owner_bans(channel, user_id)
-        except tg.RPCError as exc:
+        except (tg.RPCError, TimeoutError) as exc:
             raise telegram_error(exc) from exc
         await self.records.member(channel.id, user_id, member.name, member.username, None,
                                   joined=False)
@@ -521,7 +534,7 @@ class Channels:
                             channel.telegram_id, filter=enums.ChatMembersFilter.RECENT):
                         pass
                     await _ban_unban(client, channel.telegram_id, user_id)
-        except tg.RPCError as exc:
+        except (tg.RPCError, TimeoutError) as exc:
             raise telegram_error(exc) from exc
 
     async def archived(self, contractor_id: int) -> list[ClientChannel]:
@@ -537,7 +550,7 @@ class Channels:
             raise LimitReached(decision)
         try:
             link, kind = await self._new_invite(channel)
-        except tg.RPCError as exc:
+        except (tg.RPCError, TimeoutError) as exc:
             raise telegram_error(exc) from exc
         if await self.records.restore(channel.id):
             await self.records.add_invite(channel.id, link, self._link_name(channel), **kind)

@@ -228,7 +228,7 @@ class LoginService:
                     token = await self._migrate(attempt, token)
             except tg.SessionPasswordNeeded:
                 return await self._need_password(attempt)
-            except tg.RPCError as exc:
+            except (tg.RPCError, TimeoutError) as exc:
                 return self._refused(attempt, exc, "auth.ExportLoginToken")
             if isinstance(token, raw.types.auth.LoginTokenSuccess):
                 return await self._authorized(attempt)
@@ -262,7 +262,7 @@ class LoginService:
                     result = await self._migrate(attempt, result)
             except tg.SessionPasswordNeeded:
                 return await self._need_password(attempt)
-            except tg.RPCError as exc:
+            except (tg.RPCError, TimeoutError) as exc:
                 return self._refused(attempt, exc, "auth.ExportLoginToken")
             if isinstance(result, raw.types.auth.LoginTokenSuccess):
                 return await self._authorized(attempt)
@@ -309,7 +309,7 @@ class LoginService:
                 return _error("failed", lang)
             try:
                 sent = await self._send_code(attempt.client, number)
-            except tg.RPCError as exc:
+            except (tg.RPCError, TimeoutError) as exc:
                 await self._cancel(user_id)
                 return self._refused(attempt, exc, "auth.SendCode")
             if isinstance(sent, raw.types.auth.SentCodeSuccess):
@@ -379,7 +379,7 @@ class LoginService:
                 return _error("code_invalid", lang)
             except tg.PhoneCodeExpired:
                 return {"status": EXPIRED, "message": message("code_expired", lang)}
-            except tg.RPCError as exc:
+            except (tg.RPCError, TimeoutError) as exc:
                 return self._refused(attempt, exc, "auth.SignIn")
             if not isinstance(signed, raw.types.auth.Authorization):
                 await self._cancel(user_id)  # sign-up required: no account with this number
@@ -422,7 +422,7 @@ class LoginService:
                 await attempt.client.check_password(password)
             except tg.PasswordHashInvalid:
                 return _error("password_invalid", lang)
-            except tg.RPCError as exc:
+            except (tg.RPCError, TimeoutError) as exc:
                 return self._refused(attempt, exc, "auth.CheckPassword")
             return await self._authorized(attempt)
 
@@ -456,7 +456,13 @@ class LoginService:
 
     async def _authorized(self, attempt: Attempt) -> dict[str, Any]:
         client, lang = attempt.client, attempt.lang
-        me = await client.get_me()
+        try:
+            me = await client.get_me()
+        except (tg.RPCError, TimeoutError) as exc:  # signed in, but unknown: start again
+            with contextlib.suppress(Exception):
+                await client.invoke(raw.functions.auth.LogOut())
+            await self._cancel(attempt.user_id)
+            return self._refused(attempt, exc, "users.GetFullUser")
         if me.id != attempt.user_id and not self.allow_other_account:
             # Someone else's account (a QR shown to the wrong person is classic phishing): its
             # new session must not stay alive anywhere.
@@ -511,6 +517,11 @@ class LoginService:
             return _error("code_unavailable", lang)
         log.info("login of %s: Telegram refused %s with %s", attempt.user_id, method,
                  refusals.error_id(exc))
+        if refusals.kind_of(exc, method) == "group:telegram_trouble":
+            # a 500 (AUTH_RESTART among them, hidden by kurigram's retries): nothing retries
+            # a login by itself, the person starts it again
+            return {"status": ERROR, "message": refusals.text_for("specific:login_restart",
+                                                                   lang)}
         return {"status": ERROR, "message": refusals.explain(exc, lang, method)}
 
     async def cancel(self, user_id: int) -> None:

@@ -33,7 +33,7 @@ from PIL import Image
 from pyrogram import Client, raw, utils
 from pyrogram import errors as tg
 
-from smetabot import errors, texts
+from smetabot import errors, refusals, texts
 from smetabot.analytics import Analytics
 from smetabot.billing import Billing
 from smetabot.channel_records import ClientChannel
@@ -474,20 +474,32 @@ class Publishing:
                 continue
             random_ids = [publication.random_ids[i] for i in album]
             caption = album_caption(publication, album[0], album[-1])
-            if uploads is not None:
-                for index in range(album[0], len(files)):  # each once, whoever started it
-                    uploads.start(index, files[index])
-                uploads.make_documents(list(range(album[0], len(files))), peer)
-                medias = await all_of([uploads.media(index, peer) for index in album])
-                post = functools.partial(post_album, bot, peer, medias, random_ids, caption)
-            else:
-                post = functools.partial(
-                    send_album, bot, peer, [files[i] for i in album], random_ids, caption,
-                    [page_file_name(publication, i) for i in album])
-            try:
-                sent = await self.patiently(publication, post)
-            except tg.RandomIdDuplicate:
-                sent = []  # sent before a crash: Telegram remembers, we do not repost
+            for again in (False, True):
+                if uploads is not None:
+                    if again:
+                        await uploads.forget(album)
+                    for index in range(album[0], len(files)):  # each once, whoever started it
+                        uploads.start(index, files[index])
+                    uploads.make_documents(list(range(album[0], len(files))), peer)
+                    medias = await all_of([uploads.media(index, peer) for index in album])
+                    post = functools.partial(post_album, bot, peer, medias, random_ids, caption)
+                else:  # uploads the album's pages anew at every call
+                    post = functools.partial(
+                        send_album, bot, peer, [files[i] for i in album], random_ids, caption,
+                        [page_file_name(publication, i) for i in album])
+                try:
+                    sent = await self.patiently(publication, post)
+                except tg.RandomIdDuplicate:
+                    sent = []  # sent before a crash: Telegram remembers, we do not repost
+                except tg.RPCError as exc:
+                    # Telegram no longer knows the uploaded pages (nothing was posted): they
+                    # go up once more; refused again, the contractor's retry button is next.
+                    if again or refusals.kind_of(exc) != FILE_REFERENCE:
+                        raise
+                    log.info("publication %s: %s, uploading album %s again", publication.id,
+                             refusals.error_id(exc), number + 1)
+                    continue
+                break
             message_ids.extend(sent)
             await self.records.set_publication(publication.id, sent_albums=number + 1,
                                                message_ids=message_ids)
@@ -555,7 +567,9 @@ class Publishing:
             return None
         try:
             await self._delete_posts(publication)
-        except tg.RPCError as exc:
+        except (tg.MessageIdInvalid, tg.MsgIdInvalid):
+            pass  # deleted already (in the Telegram app): withdrawn all the same
+        except (tg.RPCError, TimeoutError) as exc:
             raise telegram_error(exc) from exc
         await self.records.set_publication(publication_id, status=PublicationStatus.WITHDRAWN,
                                            finished_at=_iso(_now()))
@@ -662,6 +676,7 @@ def _unless_stopping(exc: BaseException) -> None:
         raise asyncio.CancelledError() from exc
 
 
+FILE_REFERENCE = "specific:file_reference_expired"  # refusals.py's kind: upload again
 TROUBLE_RETRIES = 4  # sends of one album while Telegram answers 500s or nothing at all
 TROUBLE_DELAY = 1.0  # seconds before the second try; doubled each time
 PART_SIZE = 512 * 1024  # the largest file part Telegram takes (core.telegram.org/api/files)
@@ -720,6 +735,15 @@ class PageUploads:
         publishing = self.publishing
         return await publishing.patiently(self.publication, lambda: upload_page_files(
             self.client, path, publishing._parts_in_flight))
+
+    async def forget(self, indices: list[int]) -> None:
+        """Drop what pages ``indices`` uploaded (Telegram lost it), so they go up again."""
+        dropped = [task for index in indices for task in (self.tasks.pop(index, None),
+                                                          self.documents.pop(index, None))
+                   if task is not None]
+        for task in dropped:
+            task.cancel()
+        await asyncio.gather(*dropped, return_exceptions=True)
 
     async def close(self) -> None:
         """Stop what is still going up (a failure, a stop) and wait for it to end."""

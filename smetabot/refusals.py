@@ -52,10 +52,10 @@ TEXTS: dict[str, tuple[str, str]] = {
         "again; if it is refused again, send the document once more (saved as PDF, say)."),
     ),
     "group:telegram_trouble": (
-        ("У Telegram сейчас сбой, он не выполнил действие. Бот повторит попытку сам через "
-        "несколько минут; ничего не будет отправлено дважды."),
-        ("Telegram is having trouble and did not do this. The bot will try again by itself in "
-        "a few minutes; nothing will be sent twice."),
+        ("У Telegram сейчас сбой: он не выполнил действие, хотя бот попробовал несколько раз. "
+        "Обычно это проходит за несколько минут; ничего не будет отправлено дважды."),
+        ("Telegram is having trouble: it did not do this, though the bot tried a few times. "
+        "It usually passes within minutes; nothing will be sent twice."),
     ),
     "group:request_refused": (
         ("Telegram отклонил сообщение бота в таком виде. Действие не выполнено; попробуйте ещё "
@@ -234,10 +234,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     # -- publishing ------------------------------------------------------------------------
     "specific:file_reference_expired": (
-        ("Telegram потерял ссылку на загруженную страницу. Бот загрузил её заново; если отказ "
-        "повторится, нажмите «Повторить»."),
-        ("Telegram lost track of an uploaded page. The bot uploaded it again; if it is refused "
-        "again, press “Retry”."),
+        ("Telegram потерял загруженные страницы и не принял их и после повторной загрузки. "
+        "Ничего не опубликовано. Нажмите «Повторить» — бот загрузит страницы ещё раз."),
+        ("Telegram lost the uploaded pages and refused them again after a second upload. "
+        "Nothing was posted. Press “Retry” and the bot will upload the pages once more."),
     ),
     UNKNOWN: (
         "Telegram не выполнил действие ({error}). Попробуйте ещё раз через несколько минут.",
@@ -346,6 +346,10 @@ BY_METHOD: dict[tuple[str, str], str] = {
         "PHOTO_CROP_SIZE_SMALL", "PHOTO_EXT_INVALID", "PHOTO_FILE_MISSING", "PHOTO_INVALID",
         "IMAGE_PROCESS_FAILED", "FILE_PARTS_INVALID", "STICKER_MIME_INVALID",
         "FILE_REFERENCE_INVALID")},
+    # the bot put out of the channel it posts pages to (the contractor removed it; the
+    # publication waits for its rights, as for CHAT_ADMIN_REQUIRED)
+    **{(m, "CHANNEL_PRIVATE"): "specific:bot_not_admin" for m in (
+        "messages.sendmedia", "messages.sendmultimedia", "messages.uploadmedia")},
     # the bot without rights in a channel it posts to, or makes links for
     **{(m, "CHAT_WRITE_FORBIDDEN"): "specific:bot_not_admin" for m in (
         "messages.sendmedia", "messages.sendmultimedia", "messages.uploadmedia",
@@ -356,6 +360,9 @@ BY_METHOD: dict[tuple[str, str], str] = {
     **{("upload.getfile", e): _G["file_refused"] for e in (
         "FILE_REFERENCE_EXPIRED", "FILE_REFERENCE_EMPTY", "FILE_REFERENCE_INVALID")},
     ("messages.setbotcallbackanswer", "MESSAGE_TOO_LONG"): _G["request_refused"],
+    # kurigram retries a 500 with the same random_id and raises TimeoutError: only the pages'
+    # own sends (publishing.send_once) see Telegram's "already sent"
+    ("messages.sendmessage", "RANDOM_ID_DUPLICATE"): _G["telegram_trouble"],
     ("messages.editmessage", "MESSAGE_EDIT_TIME_EXPIRED"): "specific:message_gone",
     # the bot's own username not resolving is the operator's setup, not a vanished chat
     **{("contacts.resolveusername", e): _G["operator"] for e in (

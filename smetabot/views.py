@@ -31,6 +31,7 @@ from typing import Any
 from pyrogram import errors as tg
 from pyrogram import raw, utils
 
+from smetabot import refusals
 from smetabot.db import Database
 from smetabot.errors import NotConnected, SessionRevoked
 
@@ -185,6 +186,9 @@ class ViewsPoller:
                                   "contractor_id = ?", (until, contractor_id))
         except (SessionRevoked, NotConnected):
             await self._session_lost(contractor_id, state)
+        except (tg.RPCError, TimeoutError) as exc:  # Telegram's trouble: read again later
+            log.info("views of contractor %s: Telegram refused (%s); read again later",
+                     contractor_id, refusals.error_id(exc))
         finally:
             if made:
                 await self.db.execute(
@@ -223,7 +227,7 @@ class ViewsPoller:
                      type(exc).__name__)
             await self._stop(rows, "channel_gone")
             return 1
-        except tg.MessageIdInvalid:
+        except (tg.MessageIdInvalid, tg.MsgIdInvalid):
             log.info("the posts of %s are gone from channel %s",
                      [row["publication_id"] for row in rows], telegram_id)
             await self._stop(rows, "messages_gone")

@@ -139,6 +139,9 @@ async def create(ctx: Ctx, title: str, photo: bytes | None) -> ClientChannel | N
     except SetupDeferred as exc:
         reason = (exc.cause.message(ctx.lang) if exc.cause is not None
                   else ctx.t("newch.our_fault", ref=exc.ref))
+        if exc.channel.status == ChannelStatus.FAILED:  # given up: nothing more will happen
+            await send(ctx.client, ctx.user_id, "❌ " + reason)
+            return
         await send(ctx.client, ctx.user_id, ctx.t("newch.deferred", title=title, reason=reason))
         return
     except (NotConnected, SessionRevoked) as exc:

@@ -52,8 +52,8 @@ async def offer_login_menu_button(ctx: Ctx) -> None:
     try:
         await ctx.client.set_chat_menu_button(ctx.user_id, MenuButtonWebApp(
             ctx.t("btn.connect_short"), WebAppInfo(url=login_url(ctx))))
-    except RPCError as exc:  # a convenience: the inline button does the same
-        log.info("menu button for %s not set: %s", ctx.user_id, exc.ID)
+    except (RPCError, TimeoutError) as exc:  # a convenience: the inline button does the same
+        log.info("menu button for %s not set: %r", ctx.user_id, exc)
 
 
 async def client_answer(ctx: Ctx) -> bool:
@@ -167,5 +167,5 @@ async def reset_menu_button(client: Client, user_id: int) -> None:
     """Once connected, the menu button lists the commands again."""
     try:
         await client.set_chat_menu_button(user_id, MenuButtonCommands())
-    except RPCError as exc:
-        log.info("menu button for %s not reset: %s", user_id, exc.ID)
+    except (RPCError, TimeoutError) as exc:
+        log.info("menu button for %s not reset: %r", user_id, exc)

@@ -8,6 +8,7 @@ with a reference id and answered with a short apology in the user's language.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -19,7 +20,8 @@ from pyrogram import errors as tg
 from pyrogram.handlers import CallbackQueryHandler, MessageHandler
 from pyrogram.types import BotCommand, CallbackQuery, Message
 
-from smetabot import texts
+from smetabot import refusals, texts
+from smetabot.channels import telegram_error
 from smetabot.contractors import Contractor
 from smetabot.conversations import State
 from smetabot.services import Services
@@ -125,6 +127,7 @@ class Router:
         #: how a wizard continues after another it opened has finished (see ``Ctx.resume``)
         self.continuations: dict[str, Callable[[Ctx, dict[str, Any], Any], Awaitable[None]]] = {}
         self._locks: dict[int, asyncio.Lock] = {}
+        self._later: set[asyncio.Task] = set()  # refusals told once a flood wait is over
 
     def install(self, client: Client) -> None:
         """Attach the router's handlers to the bot client."""
@@ -138,7 +141,12 @@ class Router:
         for lang, code in ((texts.EN, ""), (texts.RU, "ru")):
             commands = [BotCommand(name, texts.t(f"cmd.{name}", lang))
                         for name in ("start", "menu", "cancel", "help")]
-            await client.set_bot_commands(commands, language_code=code)
+            try:
+                await client.set_bot_commands(commands, language_code=code)
+            except (tg.RPCError, TimeoutError) as exc:  # a convenience: /start works without
+                log.warning("the bot's command list (%s) was not set: Telegram answered %s; "
+                            "the commands work all the same", code or "default",
+                            refusals.error_id(exc))
 
     async def _context(self, client: Client, user: Any) -> Ctx:
         lang = texts.lang_of(user.language_code)
@@ -221,6 +229,8 @@ class Router:
     async def _guard(self, ctx: Ctx, handler: Handler) -> None:
         try:
             await handler(ctx)
+        except (tg.RPCError, TimeoutError) as exc:  # Telegram said no: in its words, not ours
+            await self._refused(ctx, exc)
         except Exception:  # one bad update must not stop the bot; the user hears about it
             ref = uuid.uuid4().hex[:8]
             log.exception("update from %s failed (reference %s)", ctx.user_id, ref)
@@ -230,3 +240,37 @@ class Router:
                 await ctx.reply(ctx.t("error", ref=ref))
             except Exception:
                 log.exception("could not tell %s about reference %s", ctx.user_id, ref)
+
+    async def _refused(self, ctx: Ctx, exc: BaseException) -> None:
+        """A call of the handler Telegram refused (or a 500 kurigram gave up on): the user reads
+        what refusals.py says of it, unless it needs no word or cannot reach them."""
+        kind = refusals.kind_of(exc)
+        log.info("update from %s: Telegram refused %s with %s", ctx.user_id,
+                 refusals.method_of(exc) or "a call", refusals.error_id(exc))
+        if refusals.is_harmless(kind) or kind == "specific:bot_blocked":
+            return  # done already, or the bot may not write to them
+        text = "❌ " + telegram_error(exc).message(ctx.lang)
+        try:
+            if ctx.callback is not None:
+                with contextlib.suppress(tg.RPCError, TimeoutError):
+                    await ctx.answer()
+            await ctx.reply(text)
+        except tg.FloodWait as again:
+            # the bot may not write for a while: it says so once it may
+            task = asyncio.get_running_loop().create_task(
+                self._tell_later(ctx.client, ctx.user_id, float(again.value or 1), text))
+            self._later.add(task)
+            task.add_done_callback(self._told_later)
+        except (tg.RPCError, TimeoutError) as again:
+            log.info("could not tell %s of the refusal: %s", ctx.user_id,
+                     refusals.error_id(again))
+
+    async def _tell_later(self, client: Client, user_id: int, seconds: float,
+                          text: str) -> None:
+        await self.svc.telegram.sleep(seconds)
+        await client.send_message(user_id, text)
+
+    def _told_later(self, task: asyncio.Task) -> None:
+        self._later.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("could not tell about a refusal later: %r", task.exception())
