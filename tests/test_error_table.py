@@ -75,7 +75,7 @@ BOUND = {"answer": "answer_callback_query", "edit_text": "edit_message_text",
          "edit_reply_markup": "edit_message_reply_markup",
          "reply": "send_message", "reply_text": "send_message", "download": "download_media"}
 
-CLIENT_RECEIVER = re.compile(r"(^|\.)(client|bot|_client)$")
+CLIENT_RECEIVER = re.compile(r"(^|\.)(client|bot|_client|admin)$")
 OBJECT_RECEIVER = re.compile(r"(^|\.)(callback|message|msg|query)(\.message)?$")
 RAW_CALL = re.compile(r"raw\.functions\.([a-z]+)\.([A-Z]\w*)")
 

@@ -46,8 +46,9 @@ def own_words(title: str, lang: str) -> dict[str, str]:
     """Kinds the channel wizard words itself (its own notices for the same situations)."""
     return {"specific:avatar_refused": texts.t("newch.photo_refused", lang, title=title),
             "group:file_refused": texts.t("newch.photo_refused", lang, title=title),
-            "specific:fresh_admin_wait": texts.t("newch.waiting_admin", lang, title=title,
-                                                 every="").split("{every}")[0][:120]}
+            # the channel is worked from the contractor's own account meanwhile
+            "specific:fresh_admin_wait": texts.t("newch.owner_posts", lang, title=title,
+                                                 link="", every="")[:120]}
 
 
 def finished(emu: Emulator, uid: int, after: int, title: str) -> list[dict] | None:
