@@ -146,7 +146,6 @@ TEXTS: dict[str, dict[str, str]] = {
     "publish.previews_ready": {RU: "📄 «{file}»: {total} стр.", EN: "📄 “{file}”: {total} pages."},
     "publish.wait_previews": {RU: "Подождите, готовлю превью страниц…",
                               EN: "Please wait, preparing the page previews…"},
-    "publish.page": {RU: "стр. {number}", EN: "page {number}"},
     "publish.page_word": {RU: "стр.", EN: "page"},
     "publish.left": {RU: "Осталось {left} из {limit} публикаций в этом месяце.",
                      EN: "{left} of {limit} publications left this month."},
@@ -917,4 +916,14 @@ TEXTS.update({
     "join.mode_set": {
         RU: "Готово: в «{title}» теперь вход: {mode}. Прежние ссылки отозваны. Новая ссылка:\n{link}",
         EN: "Done: joining “{title}”: {mode}. The old links are revoked. The new link:\n{link}"},
+})
+
+# Contact sheets: the pages of a document to choose from, a number tapped shows that page larger.
+TEXTS.update({
+    "publish.sheet": {
+        RU: "🗂 «{file}»: стр. {pages} из {total}. Нажмите номер — покажу страницу крупнее.",
+        EN: "🗂 “{file}”: pages {pages} of {total}. Tap a number to see that page larger."},
+    "publish.page_view": {RU: "🔍 «{file}», стр. {number} из {total}",
+                          EN: "🔍 “{file}”, page {number} of {total}"},
+    "publish.page_view_wait": {RU: "Открываю стр. {number}…", EN: "Opening page {number}…"},
 })
