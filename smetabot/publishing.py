@@ -246,6 +246,7 @@ class Publishing:
         sheet_list = json.dumps(list(prepared.sheets or []), ensure_ascii=False)
         await self.records.set_upload(upload.id, pages=total, pdf_path=str(prepared.pdf),
                                       sheets=sheet_list)
+        upload.pages, upload.pdf_path = total, str(prepared.pdf)  # as the notifier reads it
         done_sheets = min(upload.previews_sent, total) // SHEET_PAGES
         if sheets and done_sheets * SHEET_PAGES < total:
 
