@@ -98,7 +98,7 @@ def compose(cells: list[tuple[int, Image.Image]]) -> Image.Image:
 def jpeg(image: Image.Image, quality: int = 85) -> bytes:
     """``image`` as JPEG bytes (grey stays grey: a third of the bytes)."""
     out = io.BytesIO()
-    image.save(out, "JPEG", quality=quality, optimize=True)
+    image.save(out, "JPEG", quality=quality)
     return out.getvalue()
 
 
