@@ -81,10 +81,14 @@ def test_pdf_published_as_watermarked_protected_pages(tmp_path, corpus):
             assert labels(sheets[0]) == [str(n) for n in range(1, 21)]
             assert labels(sheets[4]) == [str(n) for n in range(81, 91)]
             assert all(m["id"] < picker["id"] for m in sheets)  # all there before the picker
-            # 90 pages: nothing is chosen for the contractor, and the picker shows 25 at a time.
+            # 90 pages: nothing is chosen for the contractor, and the picker shows 20 at a
+            # time, four across as the sheets; every screen of it is a button.
             assert "Выбрано: ничего — 0 из 90" in picker["text"]
-            assert labels(picker)[:3] == ["1", "2", "3"] and "26" not in labels(picker)
-            assert "26–50" in labels(picker)
+            assert labels(picker)[:3] == ["1", "2", "3"] and "21" not in labels(picker)
+            assert picker["buttons"][0] == [{"text": str(n), "kind": "callback"}
+                                            for n in (1, 2, 3, 4)]
+            assert [[b["text"] for b in row] for row in picker["buttons"][5:7]] == [
+                ["· 1–20", "21–40", "41–60"], ["61–80", "81–90"]]
             # "Далее" with nothing chosen says so; then pick by toggles: 2 and 3.
             await app.emulator.user_press(ivan, picker["id"], "2")
             # the next button exists once the bot has edited the keyboard

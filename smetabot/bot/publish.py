@@ -39,8 +39,11 @@ from smetabot.statuses import ChannelStatus, UploadStatus
 log = logging.getLogger(__name__)
 
 FLOW = "publish"
-WINDOW = 25  # page toggles per keyboard screen: 5 rows of 5 read well on a phone
-PER_ROW = 5  # short labels ("12", "✓12") keep every number visible on a 390 px screen
+# Page toggles per keyboard screen, four across: the rows of a contact sheet, and wide enough
+# that "✓107" reads whole on a 390 px phone (five across cut "✓10" there).
+WINDOW = contact.SHEET_PAGES
+PER_ROW = contact.COLUMNS
+NAV_PER_ROW = 3  # "101–120" reads whole three across
 PRESELECT_UP_TO = 20  # longer documents start with nothing selected: the contractor chooses
 TITLE_LIMIT = 100
 PROGRESS_EVERY = 1.0  # seconds between edits of a status message
@@ -229,7 +232,7 @@ async def show_page(ctx: Ctx, upload_id: str, argument: str) -> None:
 
 def picker(ctx: Ctx, upload: Upload) -> tuple[str, InlineKeyboardMarkup]:
     """The page picker's text and keyboard for the current selection: numbers short enough
-    for a phone, a screen of 25 at a time."""
+    for a phone, a screen of 20 at a time (the pages of one contact sheet)."""
     assert ctx.state is not None
     selected = set(ctx.state.data.get("selected", []))
     total = upload.pages or 0
@@ -245,11 +248,11 @@ def picker(ctx: Ctx, upload: Upload) -> tuple[str, InlineKeyboardMarkup]:
             row = []
     if row:
         rows.append(row)
-    if total > WINDOW:
-        rows.append([InlineKeyboardButton(
+    if total > WINDOW:  # every screen of the picker, as the sheets are: "1–20", "21–40", …
+        nav = [InlineKeyboardButton(
             ("· " if start == offset else "") + f"{start + 1}–{min(start + WINDOW, total)}",
-            callback_data=_data(upload, "nav", start))
-            for start in range(0, total, WINDOW)][:8])
+            callback_data=_data(upload, "nav", start)) for start in range(0, total, WINDOW)]
+        rows.extend(nav[at:at + NAV_PER_ROW] for at in range(0, len(nav), NAV_PER_ROW))
     rows.append([InlineKeyboardButton(ctx.t("btn.pages_all"), callback_data=_data(upload, "all")),
                  InlineKeyboardButton(ctx.t("btn.pages_none"),
                                       callback_data=_data(upload, "none"))])
