@@ -926,4 +926,10 @@ TEXTS.update({
     "publish.page_view": {RU: "🔍 «{file}», стр. {number} из {total}",
                           EN: "🔍 “{file}”, page {number} of {total}"},
     "publish.page_view_wait": {RU: "Открываю стр. {number}…", EN: "Opening page {number}…"},
+    # «📢 Мои каналы» when every channel is in the archive
+    "mych.only_archived": {
+        RU: ("Действующих каналов нет, в архиве: {count}. Восстановите канал кнопкой «🗄 Архив» "
+             "или создайте новый: «🆕 Новый канал»."),
+        EN: ("No active channels; archived: {count}. Restore one with “🗄 Archive”, or create "
+             "a new one: “🆕 New channel”.")},
 })

@@ -187,7 +187,9 @@ async def _list_view(ctx: Ctx, page: int) -> tuple[str, InlineKeyboardMarkup | N
     archive_row = [InlineKeyboardButton(ctx.t("card.btn.archive_list", count=archived),
                                         callback_data="card:arch")] if archived else []
     if total == 0:
-        return ctx.t("mych.empty"), InlineKeyboardMarkup([archive_row]) if archived else None
+        if archived:  # "no channels yet, create your first" would be wrong: they are there
+            return ctx.t("mych.only_archived", count=archived), InlineKeyboardMarkup([archive_row])
+        return ctx.t("mych.empty"), None
     pages = (total + PAGE_SIZE - 1) // PAGE_SIZE
     if not channels and page > 0:  # the page emptied meanwhile (archived channels)
         return await _list_view(ctx, pages - 1)

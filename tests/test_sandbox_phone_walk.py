@@ -5,6 +5,9 @@ contact sheet and tap a page, pick pages, publish; then in «📢 Мои кан�
 with a new version, remove the client, archive the channel and restore it. Each step leaves a
 screenshot under test-artifacts/phone-walk/: look at them. At every step no button under a
 message has its text cut off.
+
+Named to run after test_sandbox_browser.py: the session's browser, once up, leaves Playwright's
+loop marked as running, and tests before these that call asyncio.run themselves would fail.
 """
 
 from __future__ import annotations
@@ -141,6 +144,8 @@ def test_a_contractor_works_the_whole_flow_on_a_phone(phone: Phone, tmp_path):
     login.get_by_role("button", name="Войти").click()
     expect(webapp).to_be_hidden()
     expect(ui.bot_message("Главное меню")).to_be_visible()
+    # The used code's notice goes: it no longer covers the top of the screen.
+    expect(notice).to_have_count(0)
     ui.shot("connected")
 
     # -- a new channel --
@@ -238,6 +243,7 @@ def test_a_contractor_works_the_whole_flow_on_a_phone(phone: Phone, tmp_path):
     expect(ui.bot_message("🗄 Канал «Кухня на Мира» перенесён в архив")).to_be_visible()
     ui.shot("archived")
     ui.tap("📢 Мои каналы")
+    expect(ui.bot_message("Действующих каналов нет, в архиве: 1")).to_be_visible()
     ui.tap("🗄 Архив (1)")
     ui.tap("♻️ Кухня на Мира")
     restored = ui.bot_message("восстановлен из архива")
