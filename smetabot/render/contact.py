@@ -25,8 +25,8 @@ SHEET_PAGES = 20  # pages per sheet
 COLUMNS = 4
 MAX_SIDE = 2560  # Telegram keeps photos at most this many pixels a side
 GAP = 24  # pixels around the sheet and between its cells
-LABEL = 64  # height of the band under each thumbnail that holds its number
-LABEL_FONT = 46
+LABEL = 64  # height of the band under each thumbnail that holds its number (at least)
+LABEL_SHARE = 0.16  # the number's size against its thumbnail's width: as readable on any sheet
 MAX_THUMB = 900  # a short document's thumbnails grow up to this many pixels a side
 BACKGROUND = 228  # light grey: white pages stand out from it
 VIEW_SIDE = 1280  # a page shown larger: pixels on its short side
@@ -69,11 +69,13 @@ def compose(cells: list[tuple[int, Image.Image]]) -> Image.Image:
         widths[at % columns] = max(widths[at % columns], image.width)
         heights[at // columns] = max(heights[at // columns], image.height)
     mode = "L" if all(image.mode == "L" for _n, image in cells) else "RGB"
+    size = max(40, min(120, int(max(widths) * LABEL_SHARE)))
+    band = max(LABEL, int(size * 1.35))
     width = sum(widths) + GAP * (columns + 1)
-    height = sum(heights) + (LABEL + GAP) * rows + GAP
+    height = sum(heights) + (band + GAP) * rows + GAP
     sheet = Image.new(mode, (width, height), BACKGROUND if mode == "L" else (BACKGROUND,) * 3)
     draw = ImageDraw.Draw(sheet)
-    font = _font(LABEL_FONT)
+    font = _font(size)
     black = 0 if mode == "L" else (0, 0, 0)
     edge = 150 if mode == "L" else (150, 150, 150)
     top = GAP
@@ -88,10 +90,12 @@ def compose(cells: list[tuple[int, Image.Image]]) -> Image.Image:
             y = top + (heights[row] - image.height) // 2
             sheet.paste(image.convert(mode), (x, y))
             draw.rectangle((x - 1, y - 1, x + image.width, y + image.height), outline=edge)
-            draw.text((left + widths[column] // 2, top + heights[row] + LABEL // 2), str(number),
+            draw.text((left + widths[column] // 2, top + heights[row] + band // 2), str(number),
                       fill=black, font=font, anchor="mm")
             left += widths[column] + GAP
-        top += heights[row] + LABEL + GAP
+        top += heights[row] + band + GAP
+    if max(sheet.size) > MAX_SIDE:  # large numbers under few pages: still a photo kept whole
+        sheet.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
     return sheet
 
 
