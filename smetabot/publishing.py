@@ -247,8 +247,8 @@ class Publishing:
         await self.records.set_upload(upload.id, pages=total, pdf_path=str(prepared.pdf),
                                       sheets=sheet_list)
         upload.pages, upload.pdf_path = total, str(prepared.pdf)  # as the notifier reads it
-        done_sheets = min(upload.previews_sent, total) // SHEET_PAGES
-        if sheets and done_sheets * SHEET_PAGES < total:
+        done_sheets = upload.previews_sent // SHEET_PAGES
+        if sheets and upload.previews_sent < total:
 
             async def on_sheet(sheet: dict) -> None:
                 await progress(sheet["pages"][-1], total)
