@@ -136,6 +136,7 @@ class Publishing:
         #: benchmark's comparison)
         self.parallel_uploads = True
         self._parts_in_flight = asyncio.Semaphore(PARTS_IN_FLIGHT)  # the office's one uplink
+        self._previewing: set[str] = set()  # uploads whose preview job runs in this process
 
     @property
     def runner(self) -> JobRunner:
@@ -175,7 +176,7 @@ class Publishing:
             upload.status_message_id = status_message_id
         await self.analytics.record("upload_received", contractor_id, kind=upload.kind,
                                     size=upload.size)
-        self.spawn(self._preview_job(upload.id, lang), f"preview {upload.id}")
+        self._start_previews(upload.id, lang)
         return upload
 
     async def create_upload(self, contractor_id: int, file_name: str, size: int,
@@ -201,8 +202,23 @@ class Publishing:
         """The upload ``upload_id``, or None (never existed, or expired and swept)."""
         return await self.records.upload(upload_id)
 
+    def _start_previews(self, upload_id: str, lang: str, resumed: bool = False) -> None:
+        """Start the preview job of an upload, unless this process runs it already: a
+        document received just as the app starts is both new and unfinished, and two jobs
+        would send its sheets twice."""
+        if upload_id in self._previewing:
+            return
+        self._previewing.add(upload_id)
+        self.spawn(self._preview_job(upload_id, lang, resumed), f"preview {upload_id}")
+
     async def _preview_job(self, upload_id: str, lang: str, resumed: bool = False) -> None:
         """Contact sheets of every page, handed to the notifier a sheet at a time."""
+        try:
+            await self._previews_of(upload_id, lang, resumed)
+        finally:
+            self._previewing.discard(upload_id)
+
+    async def _previews_of(self, upload_id: str, lang: str, resumed: bool) -> None:
         upload = await self.records.upload(upload_id)
         if upload is None:
             return
@@ -352,7 +368,7 @@ class Publishing:
             await self._tell("receipt_interrupted", receipt)
         for upload in await self.records.unfinished_uploads():
             lang = await language_of(upload.contractor_id)
-            self.spawn(self._preview_job(upload.id, lang, resumed=True), f"preview {upload.id}")
+            self._start_previews(upload.id, lang, resumed=True)
         for publication in await self.records.unfinished_publications():
             self.spawn(self._publish_job(publication.id, resumed=True),
                        f"publication {publication.id}")

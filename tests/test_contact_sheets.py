@@ -221,3 +221,31 @@ def test_a_restart_during_previews_sends_only_the_sheets_not_yet_sent(tmp_path):
                 "🗂 «big.pdf»: стр. 21–40 из 45", "🗂 «big.pdf»: стр. 41–45 из 45"]
 
     run(scenario())
+
+
+def test_one_preview_job_per_document_even_when_started_twice(tmp_path):
+    """A document received as the app starts is both new and unfinished: its previews are
+    started by the bot and by the start's resume. One job runs; each sheet comes once."""
+    async def scenario():
+        async with sandbox_app(tmp_path) as app:
+            emu = app.emulator
+            ivan, _, _ = await contractor_with_channel(app)
+            sent = await send_file(app, ivan, numbered_pdf(tmp_path / "big.pdf", 45))
+            await wait_text(app, ivan, "Какие страницы", after=sent)
+            await app.db.execute("UPDATE core_uploads SET status = 'previewing', "
+                                 "previews_sent = 0")
+            before = max(m["id"] for m in emu.user_chat(ivan))
+            await asyncio.gather(app.publishing.resume(app.contractors.language_of),
+                                 app.publishing.resume(app.contractors.language_of))
+            # Every preview job that started is awaited to its end.
+            await asyncio.gather(*[task for task in asyncio.all_tasks()
+                                   if task.get_name().startswith("preview ")])
+            await wait_text(app, ivan, "Какие страницы", after=before)
+            row = await app.db.fetchone("SELECT status FROM core_uploads")
+            assert row["status"] == "ready"
+            sheets = [m["caption"].split(". Нажмите")[0] for m in bot_messages(app, ivan, before)
+                      if m["media"]]
+            assert sheets == ["🗂 «big.pdf»: стр. 1–20 из 45", "🗂 «big.pdf»: стр. 21–40 из 45",
+                              "🗂 «big.pdf»: стр. 41–45 из 45"]
+
+    run(scenario())
