@@ -579,8 +579,14 @@ class PublishingNotices:
         if resumed:
             await self.svc.bot.send_message(upload.contractor_id, texts.t(
                 "publish.resumed_preview", lang, file=upload.file_name))
-        await self._upload_status(upload).show(
-            texts.t("publish.checking", lang, file=upload.file_name), force=True)
+        status = self._upload_status(upload)
+        await status.show(texts.t("publish.checking", lang, file=upload.file_name), force=True)
+        if status.message_id is not None and status.message_id != upload.status_message_id:
+            # A new status message (the first one was never recorded, or is gone): the one a
+            # next restart edits, so none is left frozen on "⏳ Открываю…".
+            upload.status_message_id = status.message_id
+            await self.svc.publishing.records.set_upload(upload.id,
+                                                         status_message_id=status.message_id)
         if await self.svc.publishing.renderer.waiting_for_workers():  # Redis: none up
             await self._upload_status(upload).show(
                 texts.t("publish.render_waiting", lang, file=upload.file_name), force=True)
