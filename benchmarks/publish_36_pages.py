@@ -3,7 +3,7 @@
 The whole appliance runs in this process on the Telegram emulator (real pyrogram clients, real
 render workers). A contractor sends a 36-page A4 estimate (the first 36 pages of a corpus PDF),
 keeps all pages and the default watermark, and publishes to a client channel; meanwhile another
-user sends /start every 50 ms. Prints the time from the document arriving to the first thumbnail
+user sends /start every 50 ms. Prints the time from the document arriving to the first preview
 and to "✅ Документ опубликован", the time from the contractor's confirmation (the channel
 pressed) to "✅ Документ опубликован", and the other user's answer times (p50/p99).
 
@@ -158,7 +158,7 @@ def report(name: str, runs: list[dict], uplink: float | None) -> None:
 
     confirms = ", ".join(f"{run['from_confirm']:.2f}" for run in runs)
     print(f"{name}: confirmation -> \"✅ Документ опубликован\" median "
-          f"{median('from_confirm'):.2f} s ({confirms}); first thumbnail "
+          f"{median('from_confirm'):.2f} s ({confirms}); first preview "
           f"{median('first_thumbnail'):.2f} s, published {median('published'):.2f} s after "
           f"the document arrived (picking pages included); another user: p50 "
           f"{median('p50') * 1000:.0f} ms, p99 {median('p99') * 1000:.0f} ms")

@@ -124,7 +124,8 @@ def render(
                                       help="Resolution of the PNGs (default 300)."),
     out: Path | None = typer.Option(None, "--out", help="Output folder "
                                        "(default: <file name>-pages)."),
-    previews: bool = typer.Option(False, "--previews", help="Also write ~320 px JPEG thumbnails."),
+    previews: bool = typer.Option(False, "--previews", help="Also write contact sheets "
+                                     "(up to 20 numbered pages per JPEG)."),
     config_file: Path | None = typer.Option(None, "--config", help="Config file "
                                                "(default: ./config.toml if present)."),
 ) -> None:
@@ -216,7 +217,8 @@ def render(
     summary = (f"Rendered {shown} of {result.total_pages} pages in {result.seconds:.1f} s: "
                f"{_human_size(result.bytes)} in {out_dir}/")
     if result.previews:
-        summary += f" ({len(result.previews)} previews)"
+        sheets = len(result.previews)
+        summary += f" ({sheets} contact sheet{'s' if sheets > 1 else ''})"
     if result.scaled:
         numbers = ", ".join(str(page["page"]) for page in result.scaled)
         lowest = min(page["dpi"] for page in result.scaled)

@@ -47,6 +47,7 @@ from smetabot.publication_records import (
     _publication,
     document_title,
 )
+from smetabot.render.contact import SHEET_PAGES
 from smetabot.render.detect import Sniffed
 from smetabot.render.jobs import JobRunner
 from smetabot.render.pipeline import RenderSettings
@@ -57,7 +58,6 @@ from smetabot.userclients import UserClients
 log = logging.getLogger(__name__)
 
 ALBUM = 10  # Telegram's limit of items per album
-PREVIEW_CHUNK = 5
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read off a photo of a page
 
 
@@ -95,7 +95,7 @@ class Notifier(Protocol):
 
     async def preview_started(self, upload: Upload, resumed: bool) -> None: ...
     async def preview_progress(self, upload: Upload, done: int, total: int) -> None: ...
-    async def previews(self, upload: Upload, items: list[dict]) -> None: ...
+    async def previews(self, upload: Upload, sheets: list[dict]) -> None: ...
     async def previews_ready(self, upload: Upload) -> None: ...
     async def preview_failed(self, upload: Upload, error: BaseException) -> None: ...
     async def publication_started(self, publication: Publication, resumed: bool) -> None: ...
@@ -141,6 +141,7 @@ class Publishing:
         #: benchmark's comparison)
         self.parallel_uploads = True
         self._parts_in_flight = asyncio.Semaphore(PARTS_IN_FLIGHT)  # the office's one uplink
+        self._previewing: set[str] = set()  # uploads whose preview job runs in this process
 
     @property
     def runner(self) -> JobRunner:
@@ -180,7 +181,7 @@ class Publishing:
             upload.status_message_id = status_message_id
         await self.analytics.record("upload_received", contractor_id, kind=upload.kind,
                                     size=upload.size)
-        self.spawn(self._preview_job(upload.id, lang), f"preview {upload.id}")
+        self._start_previews(upload.id, lang)
         return upload
 
     async def create_upload(self, contractor_id: int, file_name: str, size: int,
@@ -206,21 +207,36 @@ class Publishing:
         """The upload ``upload_id``, or None (never existed, or expired and swept)."""
         return await self.records.upload(upload_id)
 
+    def _start_previews(self, upload_id: str, lang: str, resumed: bool = False) -> None:
+        """Start the preview job of an upload, unless this process runs it already: a
+        document received just as the app starts is both new and unfinished, and two jobs
+        would send its sheets twice."""
+        if upload_id in self._previewing:
+            return
+        self._previewing.add(upload_id)
+        self.spawn(self._preview_job(upload_id, lang, resumed), f"preview {upload_id}")
+
     async def _preview_job(self, upload_id: str, lang: str, resumed: bool = False) -> None:
-        """Thumbnails of every page, handed to the notifier as they are ready."""
+        """Contact sheets of every page, handed to the notifier a sheet at a time."""
+        try:
+            await self._previews_of(upload_id, lang, resumed)
+        finally:
+            self._previewing.discard(upload_id)
+
+    async def _previews_of(self, upload_id: str, lang: str, resumed: bool) -> None:
         upload = await self.records.upload(upload_id)
         if upload is None:
             return
         await self._tell("preview_started", upload, resumed)
 
-        async def on_previews(items: list[dict]) -> None:
-            await self._tell("previews", upload, items)
+        async def on_sheets(sheets: list[dict]) -> None:
+            await self._tell("previews", upload, sheets)
 
         async def progress(done: int, total: int) -> None:
             await self._tell("preview_progress", upload, done, total)
 
         try:
-            upload = await self.make_previews(upload, on_previews, progress)
+            upload = await self.make_previews(upload, on_sheets, progress)
         except Exception as exc:  # noqa: BLE001  (any failure is reported to the contractor)
             _unless_stopping(exc)
             if isinstance(exc, errors.DocumentError):
@@ -233,11 +249,12 @@ class Publishing:
         await self.analytics.record("previews_made", upload.contractor_id, pages=upload.pages)
         await self._tell("previews_ready", upload)
 
-    async def make_previews(self, upload: Upload, on_previews: Callable[[list[dict]],
-                                                                         Awaitable[None]],
-                            progress: Progress) -> Upload:
-        """Convert (Office), validate, and render thumbnails of every page, handing them out
-        in order, a chunk at a time, as soon as they are ready."""
+    async def make_previews(self, upload: Upload, on_sheets: Callable[[list[dict]],
+                                                                       Awaitable[None]],
+                            progress: Progress, *, sheets: bool = True) -> Upload:
+        """Convert (Office), validate, and (with ``sheets``) make the contact sheets of every
+        page, handing them out in order as soon as each is ready. Sheets the contractor was
+        already sent (``previews_sent``, before a restart) are not made again."""
         renderer = self.renderer
         await self.records.set_upload(upload.id, status=UploadStatus.PREVIEWING, error=None)
         work = upload.folder / "work"
@@ -247,24 +264,41 @@ class Publishing:
         total = prepared.pages
         if total > renderer.settings.max_pages:
             raise errors.TooManyPages(pages=total, limit=renderer.settings.max_pages)
-        sheets = json.dumps(list(prepared.sheets or []), ensure_ascii=False)
+        sheet_list = json.dumps(list(prepared.sheets or []), ensure_ascii=False)
         await self.records.set_upload(upload.id, pages=total, pdf_path=str(prepared.pdf),
-                                      sheets=sheets)
-        done_pages = 0
+                                      sheets=sheet_list)
+        upload.pages, upload.pdf_path = total, str(prepared.pdf)  # as the notifier reads it
+        done_sheets = upload.previews_sent // SHEET_PAGES
+        if sheets and upload.previews_sent < total:
 
-        async def on_ready(batch: list[dict]) -> None:
-            nonlocal done_pages
-            done_pages += len(batch)
-            await progress(done_pages, total)
-            await on_previews(batch)
+            async def on_sheet(sheet: dict) -> None:
+                await progress(sheet["pages"][-1], total)
+                await on_sheets([sheet])
 
-        await renderer.previews(prepared.pdf, list(range(1, total + 1)),
-                                upload.folder / "previews", on_ready,
-                                owner=upload.contractor_id)
+            await renderer.contact_sheets(
+                prepared.pdf, list(range(done_sheets * SHEET_PAGES + 1, total + 1)),
+                upload.folder / "previews", on_sheet, owner=upload.contractor_id,
+                first_sheet=done_sheets + 1)
         await self.records.set_upload(upload.id, status=UploadStatus.READY)
         refreshed = await self.records.upload(upload.id)
         assert refreshed is not None
         return refreshed
+
+    async def page_view(self, contractor_id: int, upload_id: str, number: int) -> dict | None:
+        """Page ``number`` of the contractor's upload, larger (rendered once, then kept with
+        the upload): ``{"path", "photo", ...}``; None when the upload is gone, not theirs, or
+        not yet read."""
+        upload = await self.records.upload(upload_id)
+        if upload is None or upload.contractor_id != contractor_id or not upload.pdf_path or \
+                not 1 <= number <= (upload.pages or 0):
+            return None
+        folder = upload.folder / "views"
+        for suffix, photo in ((".jpg", True), (".png", False)):
+            kept = folder / f"view-{number:03d}{suffix}"
+            if kept.exists():
+                return {"page": number, "path": str(kept), "photo": photo}
+        return await self.renderer.page_view(Path(upload.pdf_path), number, folder,
+                                             owner=contractor_id)
 
     async def discard(self, upload_id: str) -> None:
         """Forget an upload that cannot be used (its file and row)."""
@@ -339,7 +373,7 @@ class Publishing:
             await self._tell("receipt_interrupted", receipt)
         for upload in await self.records.unfinished_uploads():
             lang = await language_of(upload.contractor_id)
-            self.spawn(self._preview_job(upload.id, lang, resumed=True), f"preview {upload.id}")
+            self._start_previews(upload.id, lang, resumed=True)
         for publication in await self.records.unfinished_publications():
             self.spawn(self._publish_job(publication.id, resumed=True),
                        f"publication {publication.id}")
@@ -597,7 +631,7 @@ class Publishing:
             return None
 
         try:
-            upload = await self.make_previews(upload, nothing, nothing)
+            upload = await self.make_previews(upload, nothing, nothing, sheets=False)
         except Exception as exc:  # noqa: BLE001  (told to the contractor)
             await self.discard(upload_id)
             await tell("failed", {"old": old, "error": exc})

@@ -146,7 +146,6 @@ TEXTS: dict[str, dict[str, str]] = {
     "publish.previews_ready": {RU: "📄 «{file}»: {total} стр.", EN: "📄 “{file}”: {total} pages."},
     "publish.wait_previews": {RU: "Подождите, готовлю превью страниц…",
                               EN: "Please wait, preparing the page previews…"},
-    "publish.page": {RU: "стр. {number}", EN: "page {number}"},
     "publish.page_word": {RU: "стр.", EN: "page"},
     "publish.left": {RU: "Осталось {left} из {limit} публикаций в этом месяце.",
                      EN: "{left} of {limit} publications left this month."},
@@ -961,4 +960,20 @@ TEXTS.update({
                         EN: "The “Approve” buttons under “{title}” are gone from the channel."},
     "approve.added": {RU: "Под «{title}» в канале появились кнопки «Согласовать».",
                       EN: "The “Approve” buttons are now under “{title}” in the channel."},
+})
+
+# Contact sheets: the pages of a document to choose from, a number tapped shows that page larger.
+TEXTS.update({
+    "publish.sheet": {
+        RU: "🗂 «{file}»: стр. {pages} из {total}. Нажмите номер — покажу страницу крупнее.",
+        EN: "🗂 “{file}”: pages {pages} of {total}. Tap a number to see that page larger."},
+    "publish.page_view": {RU: "🔍 «{file}», стр. {number} из {total}",
+                          EN: "🔍 “{file}”, page {number} of {total}"},
+    "publish.page_view_wait": {RU: "Открываю стр. {number}…", EN: "Opening page {number}…"},
+    # «📢 Мои каналы» when every channel is in the archive
+    "mych.only_archived": {
+        RU: ("Действующих каналов нет, в архиве: {count}. Восстановите канал кнопкой «🗄 Архив» "
+             "или создайте новый: «🆕 Новый канал»."),
+        EN: ("No active channels; archived: {count}. Restore one with “🗄 Archive”, or create "
+             "a new one: “🆕 New channel”.")},
 })

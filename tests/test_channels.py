@@ -411,7 +411,8 @@ def test_card_makes_and_revokes_links_and_archives_the_channel(tmp_path):
             assert all(i["revoked"] for i in emu.channels()[0]["invite_links"])
             assert (await app.billing.usage(ivan)).channels == 0
             [empty] = await say(app, ivan, "📢 Мои каналы")
-            assert "У вас пока нет каналов" in empty["text"]
+            assert "Действующих каналов нет, в архиве: 1" in empty["text"]
+            assert "пока нет каналов" not in empty["text"]
             answer = await emu.user_press(ivan, card["id"], "🔗 Новая ссылка")
             assert answer == {"text": "Этого канала больше нет в списке.", "alert": True,
                               "url": None}

@@ -40,6 +40,7 @@ KURIGRAM: dict[str, tuple[str, ...]] = {
     "send_message": ("messages.SendMessage",),
     "edit_message_text": ("messages.EditMessage",),
     "send_photo": ("messages.SendMedia", "upload.SaveFilePart", "upload.SaveBigFilePart"),
+    "send_document": ("messages.SendMedia", "upload.SaveFilePart", "upload.SaveBigFilePart"),
     "send_media_group": ("messages.UploadMedia", "messages.SendMultiMedia",
                          "upload.SaveFilePart", "upload.SaveBigFilePart"),
     "download_media": ("upload.GetFile",),

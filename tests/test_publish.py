@@ -68,13 +68,27 @@ def test_pdf_published_as_watermarked_protected_pages(tmp_path, corpus):
             sent = await send_file(app, ivan, corpus /
                                    "estimates_ru/treasury_223fz_formats_v16.2.pdf")
             [picker] = await wait_text(app, ivan, "Какие страницы", after=sent)
-            thumbs = [m for m in bot_messages(app, ivan, sent) if m["media"]]
-            assert len(thumbs) == 90
-            assert thumbs[0]["caption"] == "стр. 1" and thumbs[0]["media"]["kind"] == "photo"
-            # 90 pages: nothing is chosen for the contractor, and the picker shows 25 at a time.
+            # 90 pages come as five contact sheets (photos), not 90 thumbnails: each says
+            # which pages it holds, and has their numbers as buttons, four across.
+            sheets = [m for m in bot_messages(app, ivan, sent) if m["media"]]
+            assert [m["caption"] for m in sheets] == [
+                f"🗂 «treasury_223fz_formats_v16.2.pdf»: стр. {first}–{last} из 90. "
+                "Нажмите номер — покажу страницу крупнее."
+                for first, last in ((1, 20), (21, 40), (41, 60), (61, 80), (81, 90))]
+            assert {m["media"]["kind"] for m in sheets} == {"photo"}
+            assert sheets[0]["buttons"][0] == [{"text": str(n), "kind": "callback"}
+                                               for n in (1, 2, 3, 4)]
+            assert labels(sheets[0]) == [str(n) for n in range(1, 21)]
+            assert labels(sheets[4]) == [str(n) for n in range(81, 91)]
+            assert all(m["id"] < picker["id"] for m in sheets)  # all there before the picker
+            # 90 pages: nothing is chosen for the contractor, and the picker shows 20 at a
+            # time, four across as the sheets; every screen of it is a button.
             assert "Выбрано: ничего — 0 из 90" in picker["text"]
-            assert labels(picker)[:3] == ["1", "2", "3"] and "26" not in labels(picker)
-            assert "26–50" in labels(picker)
+            assert labels(picker)[:3] == ["1", "2", "3"] and "21" not in labels(picker)
+            assert picker["buttons"][0] == [{"text": str(n), "kind": "callback"}
+                                            for n in (1, 2, 3, 4)]
+            assert [[b["text"] for b in row] for row in picker["buttons"][5:7]] == [
+                ["· 1–20", "21–40", "41–60"], ["61–80", "81–90"]]
             # "Далее" with nothing chosen says so; then pick by toggles: 2 and 3.
             await app.emulator.user_press(ivan, picker["id"], "2")
             # the next button exists once the bot has edited the keyboard

@@ -265,8 +265,9 @@ def test_with_no_worker_up_the_bot_answers_and_says_rendering_waits(tmp_path, re
                 [ready] = await wait_text(app, ivan, "«smeta-remont-kvartiry.pdf»: 3 стр.",
                                           after=sent)
                 assert ready["id"] == waiting["id"]
-                thumbs = [m for m in app.emulator.user_chat(ivan, sent) if m["media"]]
-                assert [m["caption"] for m in thumbs] == ["стр. 1", "стр. 2", "стр. 3"]
+                [sheet] = [m for m in app.emulator.user_chat(ivan, sent) if m["media"]]
+                assert "«smeta-remont-kvartiry.pdf»: стр. 1–3 из 3" in sheet["caption"]
+                assert labels(sheet) == ["1", "2", "3"]
             finally:
                 await asyncio.to_thread(started.stop)
 

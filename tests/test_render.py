@@ -40,14 +40,16 @@ def test_pdf_pages_are_rendered_at_300_dpi_with_watermark(runner, corpus, settin
     result = render(runner, src, tmp_path / "out", work, settings, pages="1-4,9",
                              watermark="Иванов И.И.", previews=True)
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
-    assert names == [f"page-00{n}.png" for n in (1, 2, 3, 4, 9)] + \
-        [f"preview-00{n}.jpg" for n in (1, 2, 3, 4, 9)]
+    assert names == [f"page-00{n}.png" for n in (1, 2, 3, 4, 9)] + ["sheet-01.jpg"]
     assert result.total_pages == 90
     page = load_image(tmp_path / "out/page-009.png")
     assert page.size == (2481, 3508)  # A4 at 300 DPI
     assert round(page.info["dpi"][0]) == 300
-    preview = load_image(tmp_path / "out/preview-001.jpg")
-    assert 300 <= preview.width <= 340
+    # The contact sheet: the five pages in one grid of four across, in two rows.
+    sheet = load_image(tmp_path / "out/sheet-01.jpg")
+    assert sheet.format == "JPEG" and max(sheet.size) <= 2560
+    assert result.previews[0]["pages"] == [1, 2, 3, 4, 9]
+    assert 4 * 500 < sheet.width and sheet.height < sheet.width
     # Pages were spread over more than one worker process.
     assert len({item["worker"] for item in result.pages}) == 2
 
@@ -84,7 +86,8 @@ def test_cli_renders_xlsx_estimate_with_summary(corpus, tmp_path, own_temp):
                              "--previews", "--out", str(tmp_path / "x"))
     assert code == 0, err
     assert out.startswith("Rendered 2 of ")
-    assert "(2 previews)" in out
+    assert "(1 contact sheet)" in out
+    assert len(list((tmp_path / "x").glob("sheet-*.jpg"))) == 1
     assert len(list((tmp_path / "x").glob("page-*.png"))) == 2
     assert os.listdir(own_temp) == []
 

@@ -31,12 +31,12 @@ def test_another_contractors_first_preview_overtakes_a_long_job(runner, corpus, 
         asked = time.perf_counter()
         first: list[float] = []
 
-        async def on_ready(_batch: list[dict]) -> None:
+        async def on_sheet(_sheet: dict) -> None:
             first.append(time.perf_counter())
 
         mine = await renderer.prepare(small, tmp_path / "b", owner=2)
-        await renderer.previews(mine.pdf, [1, 2, 3, 4], tmp_path / "b/previews", on_ready,
-                                owner=2)
+        await renderer.contact_sheets(mine.pdf, [1, 2, 3, 4], tmp_path / "b/previews",
+                                      on_sheet, owner=2)
         await long_job
         return asked, first[0], len(numbers)
 

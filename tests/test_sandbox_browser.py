@@ -506,10 +506,11 @@ def test_the_whole_seed_flow_through_the_page(sandbox: SandboxPage, corpus: Path
     expect(ui.pane.locator(".msg.out .file").filter(has_text=estimate.name)).to_be_visible()
     picker = ui.bot_message("Какие страницы")
     expect(picker).to_contain_text("Выбрано: 1–3 — 3 из 3", timeout=90_000)
-    # The previews came as one album (a media group), each page under its number.
-    album = ui.pane.locator(".msg.in.album").last
-    expect(album.locator(".media-img")).to_have_count(3)
-    expect(album.locator(".media-caption")).to_have_text(["стр. 1", "стр. 2", "стр. 3"])
+    # The previews came as one contact sheet (a photo), its page numbers as buttons under it.
+    sheet = ui.pane.locator(".msg.in").filter(has_text=f"🗂 «{estimate.name}»").last
+    expect(sheet).to_contain_text("стр. 1–3 из 3")
+    expect(sheet.locator(".media-img")).to_have_count(1)
+    expect(sheet.locator(".inline-kb button")).to_have_text(["1", "2", "3"])
     ui.screenshot("flow-previews")
 
     # Every page number in the picker reads whole, also on a 390 px phone (no "1…" buttons).
@@ -522,7 +523,7 @@ def test_the_whole_seed_flow_through_the_page(sandbox: SandboxPage, corpus: Path
     expect(picker.get_by_role("button", name="2", exact=True)).to_be_visible()
     expect(picker.locator(".meta")).to_contain_text("изменено")
     ui.screenshot("flow-page-off")
-    ui.press("2")
+    picker.get_by_role("button", name="2", exact=True).click()  # the picker's, not the sheet's
     expect(picker).to_contain_text("Выбрано: 1–3 — 3 из 3")
     expect(picker.get_by_role("button", name="✓2")).to_be_visible()
     ui.send_text("1-3")

@@ -200,7 +200,9 @@ async def _list_view(ctx: Ctx, page: int) -> tuple[str, InlineKeyboardMarkup | N
     archive_row = [InlineKeyboardButton(ctx.t("card.btn.archive_list", count=archived),
                                         callback_data="card:arch")] if archived else []
     if total == 0:
-        return ctx.t("mych.empty"), InlineKeyboardMarkup([archive_row]) if archived else None
+        if archived:  # "no channels yet, create your first" would be wrong: they are there
+            return ctx.t("mych.only_archived", count=archived), InlineKeyboardMarkup([archive_row])
+        return ctx.t("mych.empty"), None
     pages = (total + PAGE_SIZE - 1) // PAGE_SIZE
     if not channels and page > 0:  # the page emptied meanwhile (archived channels)
         return await _list_view(ctx, pages - 1)
@@ -242,15 +244,15 @@ async def _card_view(ctx: Ctx, channel: ClientChannel,
     rows += charts
     rows.append([InlineKeyboardButton(ctx.t("card.btn.clients", count=len(members)),
                                       callback_data=f"card:m:{channel.id}")])
-    if admin:
-        row = [InlineKeyboardButton(ctx.t("btn.new_link"), callback_data=f"ch:n:{channel.id}")]
+    if admin:  # one a row: two across, a 390 px phone cut them to "🔗 Одноразов…"
+        rows.append([InlineKeyboardButton(ctx.t("btn.new_link"),
+                                          callback_data=f"ch:n:{channel.id}")])
         if channel.link:
-            row.append(InlineKeyboardButton(ctx.t("btn.revoke_link"),
-                                            callback_data=f"ch:r:{channel.id}"))
-        rows.append(row)
+            rows.append([InlineKeyboardButton(ctx.t("btn.revoke_link"),
+                                              callback_data=f"ch:r:{channel.id}")])
         rows.append([InlineKeyboardButton(ctx.t("join.btn.single_use"),
-                                          callback_data=f"card:j1:{channel.id}"),
-                     InlineKeyboardButton(ctx.t("join.btn.mode"),
+                                          callback_data=f"card:j1:{channel.id}")])
+        rows.append([InlineKeyboardButton(ctx.t("join.btn.mode"),
                                           callback_data=f"card:jm:{channel.id}")])
     rows.append([InlineKeyboardButton(ctx.t("btn.archive"), callback_data=f"ch:a:{channel.id}")])
     rows.append([InlineKeyboardButton(ctx.t("btn.to_list"), callback_data="ch:p:0")])

@@ -20,7 +20,6 @@ from pyrogram import errors as tg
 from pyrogram.types import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
-    InputMediaPhoto,
     Message,
 )
 
@@ -32,7 +31,7 @@ from smetabot.channel_records import ClientChannel
 from smetabot.contractors import WATERMARK_LIMIT
 from smetabot.errors import LimitReached
 from smetabot.publication_records import Publication, Upload, document_title
-from smetabot.publishing import ALBUM
+from smetabot.render import contact
 from smetabot.render.pages import PageSyntaxError, parse_pages
 from smetabot.services import Services
 from smetabot.statuses import ChannelStatus, UploadStatus
@@ -40,8 +39,11 @@ from smetabot.statuses import ChannelStatus, UploadStatus
 log = logging.getLogger(__name__)
 
 FLOW = "publish"
-WINDOW = 25  # page toggles per keyboard screen: 5 rows of 5 read well on a phone
-PER_ROW = 5  # short labels ("12", "✓12") keep every number visible on a 390 px screen
+# Page toggles per keyboard screen, four across: the rows of a contact sheet, and wide enough
+# that "✓107" reads whole on a 390 px phone (five across cut "✓10" there).
+WINDOW = contact.SHEET_PAGES
+PER_ROW = contact.COLUMNS
+NAV_PER_ROW = 3  # "101–120" reads whole three across
 PRESELECT_UP_TO = 20  # longer documents start with nothing selected: the contractor chooses
 TITLE_LIMIT = 100
 PROGRESS_EVERY = 1.0  # seconds between edits of a status message
@@ -188,9 +190,49 @@ def _data(upload: Upload, command: str, argument: object = "") -> str:
     return f"pub:{upload.id}:{command}:{argument}"
 
 
+def sheet_keyboard(upload: Upload, pages: list[int]) -> InlineKeyboardMarkup:
+    """The page numbers of a contact sheet as buttons, laid out as the sheet is (four across),
+    each short enough to read whole on a phone: a press shows that page larger."""
+    columns, _rows = contact.grid(len(pages))
+    return InlineKeyboardMarkup([
+        [InlineKeyboardButton(str(number), callback_data=_data(upload, "v", number))
+         for number in pages[at:at + columns]]
+        for at in range(0, len(pages), columns)])
+
+
+async def show_page(ctx: Ctx, upload_id: str, argument: str) -> None:
+    """A number under a contact sheet: that page larger, as a photo (a page too long for a
+    photo, as a document). It works as long as the document is kept, whatever step the
+    wizard is at: looking changes nothing."""
+    number = int(argument) if argument.isdigit() else 0
+    upload = await ctx.svc.publishing.upload(upload_id)
+    if upload is None or upload.contractor_id != ctx.user_id or not upload.pdf_path or \
+            not 1 <= number <= (upload.pages or 0):
+        await ctx.answer(ctx.t("stale"))
+        return
+    await ctx.answer(ctx.t("publish.page_view_wait", number=number))
+    try:
+        view = await ctx.svc.publishing.page_view(ctx.user_id, upload_id, number)
+    except errors.SmetaBotError as exc:
+        await ctx.reply(failure_text(ctx.lang, exc))
+        return
+    if view is None:  # expired meanwhile
+        await ctx.reply(ctx.t("publish.gone"))
+        return
+    caption = ctx.t("publish.page_view", file=upload.file_name, number=number,
+                    total=upload.pages)
+    if view["photo"]:
+        await ctx.client.send_photo(ctx.user_id, view["path"], caption=caption)
+    else:
+        await ctx.client.send_document(
+            ctx.user_id, view["path"], caption=caption,
+            file_name=f"{document_title(upload.file_name)[:80]} — "
+                      f"{ctx.t('publish.page_word')} {number}.png")
+
+
 def picker(ctx: Ctx, upload: Upload) -> tuple[str, InlineKeyboardMarkup]:
     """The page picker's text and keyboard for the current selection: numbers short enough
-    for a phone, a screen of 25 at a time."""
+    for a phone, a screen of 20 at a time (the pages of one contact sheet)."""
     assert ctx.state is not None
     selected = set(ctx.state.data.get("selected", []))
     total = upload.pages or 0
@@ -206,11 +248,11 @@ def picker(ctx: Ctx, upload: Upload) -> tuple[str, InlineKeyboardMarkup]:
             row = []
     if row:
         rows.append(row)
-    if total > WINDOW:
-        rows.append([InlineKeyboardButton(
+    if total > WINDOW:  # every screen of the picker, as the sheets are: "1–20", "21–40", …
+        nav = [InlineKeyboardButton(
             ("· " if start == offset else "") + f"{start + 1}–{min(start + WINDOW, total)}",
-            callback_data=_data(upload, "nav", start))
-            for start in range(0, total, WINDOW)][:8])
+            callback_data=_data(upload, "nav", start)) for start in range(0, total, WINDOW)]
+        rows.extend(nav[at:at + NAV_PER_ROW] for at in range(0, len(nav), NAV_PER_ROW))
     rows.append([InlineKeyboardButton(ctx.t("btn.pages_all"), callback_data=_data(upload, "all")),
                  InlineKeyboardButton(ctx.t("btn.pages_none"),
                                       callback_data=_data(upload, "none"))])
@@ -270,6 +312,9 @@ async def on_callback(ctx: Ctx, action: str) -> None:
         await ctx.answer(ctx.t("stale"))
         return
     upload_id, command, argument = parts
+    if command == "v":
+        await show_page(ctx, upload_id, argument)
+        return
     if command == "back":
         await ctx.answer()
         await back_to_document(ctx, upload_id)
@@ -497,12 +542,12 @@ async def retry(ctx: Ctx, publication_id: int) -> None:
 
 class PublishingNotices:
     """The bot's side of :class:`smetabot.publishing.Notifier`: status messages edited as
-    work advances, thumbnails sent as albums, the page picker when previews are ready."""
+    work advances, contact sheets sent as photos with their page numbers as buttons, the page
+    picker when they are all there."""
 
     def __init__(self, services: Callable[[], Services]) -> None:
         self._services = services
         self._status: dict[tuple[str, object], StatusMessage] = {}
-        self._thumbs: dict[str, list[dict]] = {}
 
     @property
     def svc(self) -> Services:
@@ -534,9 +579,14 @@ class PublishingNotices:
         if resumed:
             await self.svc.bot.send_message(upload.contractor_id, texts.t(
                 "publish.resumed_preview", lang, file=upload.file_name))
-        self._thumbs[upload.id] = []
-        await self._upload_status(upload).show(
-            texts.t("publish.checking", lang, file=upload.file_name), force=True)
+        status = self._upload_status(upload)
+        await status.show(texts.t("publish.checking", lang, file=upload.file_name), force=True)
+        if status.message_id is not None and status.message_id != upload.status_message_id:
+            # A new status message (the first one was never recorded, or is gone): the one a
+            # next restart edits, so none is left frozen on "⏳ Открываю…".
+            upload.status_message_id = status.message_id
+            await self.svc.publishing.records.set_upload(upload.id,
+                                                         status_message_id=status.message_id)
         if await self.svc.publishing.renderer.waiting_for_workers():  # Redis: none up
             await self._upload_status(upload).show(
                 texts.t("publish.render_waiting", lang, file=upload.file_name), force=True)
@@ -552,38 +602,25 @@ class PublishingNotices:
         await self._upload_status(upload).show(texts.t("publish.previewing", lang, done=done,
                                                        total=total))
 
-    async def previews(self, upload: Upload, items: list[dict]) -> None:
-        buffer = self._thumbs.setdefault(upload.id, [])
-        for item in items:
-            if item["page"] <= upload.previews_sent:
-                continue  # sent before a restart: not again
-            buffer.append(item)
-            if len(buffer) == ALBUM:
-                await self._flush(upload)
-
-    async def _flush(self, upload: Upload) -> None:
-        buffer = self._thumbs.get(upload.id) or []
+    async def previews(self, upload: Upload, sheets: list[dict]) -> None:
+        """Each contact sheet as a photo, its page numbers as buttons under it; a sheet is
+        recorded as sent (``previews_sent``) as soon as it is, so a restart never sends it
+        again."""
         lang = await self.svc.contractors.language_of(upload.contractor_id)
-        media = [InputMediaPhoto(item["path"], caption=texts.t("publish.page", lang,
-                                                               number=item["page"]))
-                 for item in buffer]
-        chat = upload.contractor_id
-        if len(media) == 1:
-            await self.svc.bot.send_photo(chat, media[0].media, caption=media[0].caption)
-        elif media:
-            await self.svc.bot.send_media_group(chat, media)
-        if buffer:
-            upload.previews_sent = buffer[-1]["page"]
+        for sheet in sheets:
+            pages = sheet["pages"]
+            if pages[-1] <= upload.previews_sent:
+                continue  # sent before a restart: not again
+            await self.svc.bot.send_photo(
+                upload.contractor_id, sheet["path"],
+                caption=texts.t("publish.sheet", lang, file=upload.file_name,
+                                pages=ranges(pages), total=upload.pages or pages[-1]),
+                reply_markup=sheet_keyboard(upload, pages))
+            upload.previews_sent = pages[-1]
             await self.svc.publishing.records.set_upload(upload.id,
                                                          previews_sent=upload.previews_sent)
-        buffer.clear()
 
     async def previews_ready(self, upload: Upload) -> None:
-        try:
-            await self._flush(upload)
-        except tg.RPCError as exc:  # the last thumbnails did not go; the picker still does
-            log.info("last previews of %s not sent: %s", upload.id, exc.ID)
-        self._thumbs.pop(upload.id, None)
         svc = self.svc
         chat = upload.contractor_id
         lang = await svc.contractors.language_of(chat)
@@ -600,7 +637,6 @@ class PublishingNotices:
         await send_picker(ctx, upload)
 
     async def preview_failed(self, upload: Upload, error: BaseException) -> None:
-        self._thumbs.pop(upload.id, None)
         svc = self.svc
         chat = upload.contractor_id
         lang = await svc.contractors.language_of(chat)

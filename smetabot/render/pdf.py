@@ -176,12 +176,16 @@ def render_page(doc: pymupdf.Document, number: int, dpi: float, max_pixels: int)
     return PageImage(image=image, dpi=actual, scaled=actual < dpi)
 
 
-def render_thumbnail(doc: pymupdf.Document, number: int, width: int = 320) -> Image.Image:
-    """A small image of 1-based page ``number``, about ``width`` pixels wide: gray (mode L)
-    when the page has no colour, RGB when it has, as full pages."""
+def render_thumbnail(doc: pymupdf.Document, number: int, width: int = 320,
+                     height: int | None = None) -> Image.Image:
+    """A small image of 1-based page ``number``, about ``width`` pixels wide (and, given
+    ``height``, no taller): gray (mode L) when the page has no colour, RGB when it has, as
+    full pages."""
     try:
         page = doc[number - 1]
         zoom = width / max(1.0, page.rect.width)
+        if height is not None:
+            zoom = min(zoom, height / max(1.0, page.rect.height))
         pixmap = page.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), alpha=False)
     except Exception as exc:
         raise DamagedDocument(f"page {number}: {exc}") from exc

@@ -1,7 +1,7 @@
 """The pipeline's settings and what a render produced.
 
 The steps themselves (check size → sniff the type → LibreOffice for Office files → validate the
-PDF → pages and thumbnails in parallel on the queue) are :class:`smetabot.render.renderer.Renderer`.
+PDF → pages and contact sheets in parallel on the queue) are :class:`smetabot.render.renderer.Renderer`.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ class RenderSettings:
     soffice: str = ""
     png_level: int = 6
     worker_memory_mb: int = 2048
-    preview_width: int = 320
     paper: str = "A4"  # for spreadsheets that name no paper size
 
     @classmethod

@@ -7,12 +7,14 @@ be fair between contractors:
 - :meth:`Renderer.check_announced` — before a download, from the name and size Telegram announces;
 - :meth:`Renderer.check_file` — size and type of a file on disk, checked once (the one sniffer);
 - :meth:`Renderer.prepare` — a readable PDF for the file (LibreOffice for Office files);
-- :meth:`Renderer.previews` — thumbnails, handed out in page order as they are ready;
+- :meth:`Renderer.contact_sheets` — numbered thumbnails of up to 20 pages per image, handed
+  out a sheet at a time in page order as they are ready;
+- :meth:`Renderer.page_view` — one page larger, for a closer look before choosing;
 - :meth:`Renderer.pages` — full-resolution watermarked pages;
 - :meth:`Renderer.render` / :meth:`Renderer.render_sync` — all of it, for the CLI.
 
-Priorities on the queue (Huey's, higher first): a document's preparation, then thumbnails, then
-full pages; within a class, a contractor's task queues behind as many of that contractor's own
+Priorities on the queue (Huey's, higher first): a document's preparation, then thumbnails (and
+pages shown larger), then full pages; within a class, a contractor's task queues behind as many of that contractor's own
 tasks as are already waiting (:class:`~smetabot.render.jobs.JobRunner`), so one contractor's 300
 pages never hold back another's first preview by more than the page a worker is busy with.
 """
@@ -32,7 +34,7 @@ from huey import SqliteHuey
 from huey.consumer import Consumer
 
 from smetabot.errors import FileTooLarge, TooManyPages, UnsupportedFile
-from smetabot.render import detect
+from smetabot.render import contact, detect
 from smetabot.render.detect import Sniffed
 from smetabot.render.jobs import JobRunner
 from smetabot.render.pages import parse_pages
@@ -40,10 +42,10 @@ from smetabot.render.pipeline import RenderResult, RenderSettings
 from smetabot.render.tasks import blob_store, tasks_of
 
 PREPARE, PREVIEW, PAGE = 2_000_000, 1_000_000, 0  # Huey priorities of the three kinds of task
-PREVIEW_CHUNK = 5
-SHEET_KINDS = ("xlsx", "xls", "ods")  # thumbnails per task: small enough to hand the first ones out fast
+CELL_CHUNK = 10  # thumbnails per task (a few ms each): a sheet is split over two workers
+SHEET_KINDS = ("xlsx", "xls", "ods")
 
-OnPreviews = Callable[[list[dict]], Awaitable[None]]
+OnSheet = Callable[[dict], Awaitable[None]]
 OnPage = Callable[[dict], Awaitable[None]]
 
 
@@ -150,34 +152,63 @@ class Renderer:
         return Prepared(ready, info["pages"], sniffed, sniffed.office,
                         tuple(tuple(sheet) for sheet in info["sheets"]))
 
-    async def previews(self, pdf: Path, numbers: list[int], out: Path,
-                       on_ready: OnPreviews | None = None, *, owner: int = 0,
-                       chunk: int = PREVIEW_CHUNK) -> list[dict]:
-        """Thumbnails of ``numbers`` as ``out/preview-NNN.jpg``; ``on_ready`` gets them a chunk
-        at a time in page order, whatever order the workers finish in."""
+    async def contact_sheets(self, pdf: Path, numbers: list[int], out: Path,
+                             on_sheet: OnSheet | None = None, *, owner: int = 0,
+                             first_sheet: int = 1) -> list[dict]:
+        """Contact sheets of ``numbers``, up to 20 pages each, as ``out/sheet-NN.jpg``
+        (``NN`` counts from ``first_sheet``); ``on_sheet`` gets each in order as soon as it
+        and those before it are ready, whatever order the workers finish in. A sheet's
+        thumbnails are spread over the workers; the sheet is composed here, which is cheap."""
         settings = self.settings
         out.mkdir(parents=True, exist_ok=True)
-        chunks = [numbers[at:at + chunk] for at in range(0, len(numbers), chunk)]
+        groups = contact.sheets_of(numbers)
         ref = await self._refs(pdf)
-        jobs = [self.runner.submit(self.tasks.render_previews, ref, part, str(out),
-                                   settings.preview_width, settings.worker_memory_mb,
-                                   timeout=settings.page_timeout * 2, owner=owner,
-                                   priority=PREVIEW)
-                for part in chunks]
-        ready: dict[int, list[dict]] = {}
-        handed = 0
+        jobs, sheet_of = [], []
+        for index, group in enumerate(groups):
+            width, height = contact.thumb_box(min(len(numbers), contact.SHEET_PAGES))
+            for at in range(0, len(group), CELL_CHUNK):
+                jobs.append(self.runner.submit(
+                    self.tasks.render_cells, ref, group[at:at + CELL_CHUNK], str(out), width,
+                    height, settings.worker_memory_mb, timeout=settings.page_timeout * 2,
+                    owner=owner, priority=PREVIEW))
+                sheet_of.append(index)
+        waiting = {index: sheet_of.count(index) for index in range(len(groups))}
+        cells: dict[int, dict[int, Path]] = {index: {} for index in range(len(groups))}
+        ready: dict[int, dict] = {}
+        sheets: list[dict] = []
 
-        async def hand_out(index: int, result: dict) -> None:
-            nonlocal handed
-            ready[index] = result["previews"]
-            while handed in ready:
-                batch = ready.pop(handed)
-                handed += 1
-                if on_ready is not None:
-                    await on_ready(batch)
+        async def collect(job: int, result: dict) -> None:
+            index = sheet_of[job]
+            cells[index].update({cell["page"]: Path(cell["path"]) for cell in result["cells"]})
+            waiting[index] -= 1
+            if waiting[index]:
+                return
+            target = out / f"sheet-{first_sheet + index:02d}.jpg"
+            made = await asyncio.to_thread(
+                contact.write_sheet, [(n, cells[index][n]) for n in groups[index]], target)
+            ready[index] = {"sheet": first_sheet + index, **made}
+            while len(sheets) in ready:
+                sheet = ready.pop(len(sheets))
+                sheets.append(sheet)
+                if on_sheet is not None:
+                    await on_sheet(sheet)
 
-        results = await self.runner.gather(jobs, hand_out)
-        return [item for result in results for item in result["previews"]]
+        await self.runner.gather(jobs, collect)
+        return sheets
+
+    async def page_view(self, pdf: Path, number: int, out: Path, *, owner: int = 0,
+                        side: int = contact.VIEW_SIDE) -> dict:
+        """Page ``number`` larger (``side`` pixels on its short side, no watermark) in
+        ``out``: ``{"path", "photo", "width", "height", ...}``; ``photo`` is False for a page
+        longer than a Telegram photo keeps, which goes as a document."""
+        settings = self.settings
+        out.mkdir(parents=True, exist_ok=True)
+        job = self.runner.submit(self.tasks.render_view, await self._refs(pdf), number,
+                                 str(out), side, int(settings.max_megapixels * 1e6),
+                                 settings.worker_memory_mb, timeout=settings.page_timeout,
+                                 owner=owner, priority=PREPARE,  # someone waits for it
+                                 limit_words=f"{settings.page_timeout:g} s per page")
+        return (await self.runner.gather([job]))[0]
 
     async def pages(self, pdf: Path, numbers: list[int], targets: list[Path], watermark: str,
                     on_done: OnPage | None = None, *, owner: int = 0,
@@ -206,8 +237,8 @@ class Renderer:
     async def render(self, src: Path, out_dir: Path, work: Path, *, pages: str | None = None,
                      watermark: str = "", dpi: int | None = None, previews: bool = False,
                      owner: int = 0) -> RenderResult:
-        """Render ``src`` into ``out_dir``: ``page-NNN.png`` and, with ``previews``,
-        ``preview-NNN.jpg``. Work happens in ``work``; only finished files reach ``out_dir``."""
+        """Render ``src`` into ``out_dir``: ``page-NNN.png`` and, with ``previews``, contact
+        sheets of the pages rendered, ``sheet-NN.jpg``. Work happens in ``work``; only finished files reach ``out_dir``."""
         started = time.perf_counter()
         prepared = await self.prepare(src, work, owner=owner)
         numbers = parse_pages(pages, prepared.pages)
@@ -218,7 +249,7 @@ class Renderer:
         targets = [staging / f"page-{number:03d}.png" for number in numbers]
         jobs = [self.pages(prepared.pdf, numbers, targets, watermark, owner=owner, dpi=dpi)]
         if previews:
-            jobs.append(self.previews(prepared.pdf, numbers, staging, owner=owner))
+            jobs.append(self.contact_sheets(prepared.pdf, numbers, staging, owner=owner))
         done = await asyncio.gather(*jobs)
         result = RenderResult(total_pages=prepared.pages, converted=prepared.converted,
                               pages=done[0], previews=done[1] if previews else [])

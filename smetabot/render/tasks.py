@@ -43,7 +43,8 @@ class Tasks:
     convert_office: TaskWrapper
     inspect_pdf: TaskWrapper
     render_page: TaskWrapper
-    render_previews: TaskWrapper
+    render_cells: TaskWrapper
+    render_view: TaskWrapper
 
 
 def create_huey(path: Path, name: str = "smetabot") -> SqliteHuey:
@@ -54,7 +55,8 @@ def create_huey(path: Path, name: str = "smetabot") -> SqliteHuey:
         return huey.task(context=True, name=function.__name__)(_wrapped(huey, function))
 
     huey.smetabot_tasks = Tasks(register(convert_office), register(inspect_pdf),
-                                register(render_page), register(render_previews))
+                                register(render_page), register(render_cells),
+                                register(render_view))
     return huey
 
 
@@ -83,7 +85,8 @@ def create_redis_huey(url: str, name: str = "smetabot") -> Any:
         return huey.task(context=True, name=function.__name__)(_wrapped(huey, function))
 
     huey.smetabot_tasks = Tasks(register(convert_office), register(inspect_pdf),
-                                register(render_page), register(render_previews))
+                                register(render_page), register(render_cells),
+                                register(render_view))
     huey.smetabot_blobs = BlobStore(huey.storage.conn)
     return huey
 
@@ -328,9 +331,10 @@ def render_page(pdf: str, number: int, out: str, dpi: float, max_pixels: int,
     return result
 
 
-def render_previews(pdf: str, numbers: list[int], outdir: str, width: int,
-                    memory_mb: int) -> dict:
-    """JPEG thumbnails about ``width`` pixels wide for the given pages."""
+def render_cells(pdf: str, numbers: list[int], outdir: str, width: int, height: int,
+                 memory_mb: int) -> dict:
+    """Thumbnails of the given pages, each within ``width``×``height``, for a contact sheet:
+    lossless PNGs (``cell-NNN.png``) the sheet is composed of."""
     import io
 
     from smetabot.render.pdf import render_thumbnail
@@ -339,18 +343,42 @@ def render_previews(pdf: str, numbers: list[int], outdir: str, width: int,
     doc = _document(_local(pdf))
     written, files = [], []
     for number in numbers:
-        image = render_thumbnail(doc, number, width)
-        target = Path(outdir) / f"preview-{number:03d}.jpg"
+        image = render_thumbnail(doc, number, width, height)
+        target = Path(outdir) / f"cell-{number:03d}.png"
+        buffer = io.BytesIO()
+        image.save(buffer, "PNG", compress_level=1)
         if _shipping(pdf):
-            buffer = io.BytesIO()
-            image.save(buffer, "JPEG", quality=80, optimize=True)
             files.append({"path": str(target), "data": buffer.getvalue()})
-            size = len(files[-1]["data"])
         else:
-            image.save(target, "JPEG", quality=80, optimize=True)
-            size = target.stat().st_size
-        written.append({"page": number, "path": str(target), "bytes": size})
-    return {"previews": written, **({"files": files} if files else {})}
+            _write_atomically(target, buffer.getvalue())
+        written.append({"page": number, "path": str(target)})
+    return {"cells": written, **({"files": files} if files else {})}
+
+
+def render_view(pdf: str, number: int, outdir: str, side: int, max_pixels: int,
+                memory_mb: int) -> dict:
+    """Page ``number`` larger, ``side`` pixels on its short side, for a closer look before
+    choosing: a JPEG to send as a photo (``view-NNN.jpg``), or, for a page longer than a
+    photo keeps, a PNG to send as a document (``view-NNN.png``); grey when the page has no
+    colour. No watermark: only the contractor sees it."""
+    from smetabot.render.contact import jpeg, view_dpi, view_is_photo
+    from smetabot.render.pdf import render_page as rasterise
+    from smetabot.render.png import encode_page
+
+    _limit_memory(memory_mb)
+    doc = _document(_local(pdf))
+    page = rasterise(doc, number, view_dpi(doc, number, side), max_pixels)
+    image = page.image
+    photo = view_is_photo(image.width, image.height)
+    data = jpeg(image, quality=88) if photo else encode_page(image, page.dpi)
+    target = str(Path(outdir) / f"view-{number:03d}.{'jpg' if photo else 'png'}")
+    result = {"page": number, "path": target, "photo": photo, "width": image.width,
+              "height": image.height, "bytes": len(data), "colour": image.mode != "L"}
+    if _shipping(pdf):
+        result["files"] = [{"path": target, "data": data}]
+    else:
+        _write_atomically(Path(target), data)
+    return result
 
 
 def _write_atomically(target: Path, data: bytes) -> None:

@@ -195,9 +195,16 @@ class SandboxApp {
   noticeCodes(person, codes) {
     const seen = this.seenCodes.get(person.user_id);
     this.seenCodes.set(person.user_id, codes.length);
-    if (seen === undefined) return; // first look: these are not news
-    for (const code of codes.slice(seen)) {
-      toast(`Код для входа: ${code.code}. Никому не давайте этот код.`, { title: `✈ Telegram → ${person.first_name}`, timeout: 30000 });
+    this.codeNotices = this.codeNotices || new Map(); // "person:code" → its notice
+    if (seen !== undefined) { // the first look finds no news
+      for (const code of codes.slice(seen)) {
+        this.codeNotices.set(`${person.user_id}:${code.code}`, toast(`Код для входа: ${code.code}. Никому не давайте этот код.`, { title: `✈ Telegram → ${person.first_name}`, timeout: 30000 }));
+      }
+    }
+    // A code used to sign in has done its work: its notice no longer covers the top of a phone.
+    for (const code of codes) {
+      const key = `${person.user_id}:${code.code}`;
+      if (code.used && this.codeNotices.has(key)) { this.codeNotices.get(key).remove(); this.codeNotices.delete(key); }
     }
   }
 
