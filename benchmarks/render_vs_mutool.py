@@ -36,12 +36,15 @@ def peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
-def run_ours(pdf: Path, first: int, last: int, workers: int) -> tuple[float, list[float], int]:
+def run_ours(pdf: Path, first: int, last: int, workers: int,
+             png_level: int | None = None) -> tuple[float, list[float], int]:
     work = Path(tempfile.mkdtemp(prefix="smetabot-bench-"))
     try:
         huey = create_huey(work / "queue.db")
         with jobs.embedded_consumer(huey, workers) as consumer:
-            renderer = Renderer.on_queue(pipeline.RenderSettings(), huey, consumer)
+            settings = pipeline.RenderSettings() if png_level is None else \
+                pipeline.RenderSettings(png_level=png_level)
+            renderer = Renderer.on_queue(settings, huey, consumer)
             started = time.perf_counter()
             result = renderer.render_sync(pdf, work / "out", work, pages=f"{first}-{last}",
                                           watermark="Иванов И.И. · #K7Q2")
@@ -78,6 +81,8 @@ def main() -> None:
     parser.add_argument("--pages", default="1-36")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--png-level", type=int, default=None,
+                        help="render.png_level for our pages (default: the product's)")
     args = parser.parse_args()
     if shutil.which("mutool") is None:
         sys.exit("mutool not found: apt-get install mupdf-tools")
@@ -87,7 +92,8 @@ def main() -> None:
         seconds, mutool_bytes, peak = run_mutool(args.pdf, first, last)
         theirs.append(seconds)
         mutool_rss.append(peak)
-        seconds, worker_rss, page_bytes = run_ours(args.pdf, first, last, args.workers)
+        seconds, worker_rss, page_bytes = run_ours(args.pdf, first, last, args.workers,
+                                                      args.png_level)
         ours.append(seconds)
         rss.extend(worker_rss)
     pages = last - first + 1
