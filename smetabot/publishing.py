@@ -42,6 +42,7 @@ from smetabot.publication_records import (
     _PUBLICATION_COLUMNS,
     Publication,
     PublicationRecords,
+    Stored,
     Upload,
     _publication,
     document_title,
@@ -162,24 +163,28 @@ class Publishing:
 
     async def receive(self, contractor_id: int, file_name: str, size: int,
                       download: Callable[[Path], Awaitable[Any]], lang: str,
-                      status_message_id: int | None = None) -> Upload:
-        """Store a received file and start making its previews (in the background)."""
-        receipt = await self.records.add_receipt(contractor_id, file_name, status_message_id,
-                                                 lang)
+                      status_message_id: int | None = None,
+                      receipt: int | None = None,
+                      also: Callable[[Any, str], Awaitable[None]] | None = None) -> Upload:
+        """Store a received file and start making its previews (in the background). Its
+        ``receipt`` (made now unless given) goes in the transaction that records the upload,
+        with its status message and whatever ``also(tx, upload_id)`` changes."""
+        if receipt is None:
+            receipt = await self.records.add_receipt(contractor_id, file_name,
+                                                     status_message_id, lang)
         try:
-            upload = await self.create_upload(contractor_id, file_name, size, download)
+            upload = await self.create_upload(contractor_id, file_name, size, download,
+                                              Stored(receipt, status_message_id, also))
         finally:
-            await self.records.drop_receipt(receipt)
-        if status_message_id is not None:
-            await self.records.set_upload(upload.id, status_message_id=status_message_id)
-            upload.status_message_id = status_message_id
+            await self.records.drop_receipt(receipt)  # gone already, unless it failed
         await self.analytics.record("upload_received", contractor_id, kind=upload.kind,
                                     size=upload.size)
         self.spawn(self._preview_job(upload.id, lang), f"preview {upload.id}")
         return upload
 
     async def create_upload(self, contractor_id: int, file_name: str, size: int,
-                            download: Callable[[Path], Awaitable[Any]]) -> Upload:
+                            download: Callable[[Path], Awaitable[Any]],
+                            stored: Stored | None = None) -> Upload:
         """Store a received file under the data dir with its expiry; returns the row."""
         upload_id = uuid.uuid4().hex[:12]
         folder = self.uploads_dir / upload_id
@@ -195,7 +200,8 @@ class Publishing:
             raise
         expires = _now() + timedelta(hours=self.upload_ttl_hours)
         return await self.records.insert_upload(upload_id, contractor_id, file_name, kind,
-                                                data_size, digest, str(target), _iso(expires))
+                                                data_size, digest, str(target), _iso(expires),
+                                                stored)
 
     async def upload(self, upload_id: str) -> Upload | None:
         """The upload ``upload_id``, or None (never existed, or expired and swept)."""
