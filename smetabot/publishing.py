@@ -137,6 +137,8 @@ class Publishing:
         #: benchmark's comparison)
         self.parallel_uploads = True
         self._parts_in_flight = asyncio.Semaphore(PARTS_IN_FLIGHT)  # the office's one uplink
+        #: what a killed run left, noted at start (``take_unfinished``) and resumed after
+        self._unfinished: tuple[list, list, list, list] | None = None
 
     @property
     def runner(self) -> JobRunner:
@@ -328,23 +330,38 @@ class Publishing:
         self.spawn(self._publish_job(publication_id), f"publication {publication_id}")
         return True
 
-    async def resume(self, language_of: Callable[[int], Awaitable[str]]) -> None:
-        """After a restart: clear what a crash left half-received, then finish what was under
-        way (previews and publications)."""
+    async def take_unfinished(self) -> None:
+        """At start, before the bot handles any update: clear what a crash left half-received
+        and note the work it left unfinished, for :meth:`resume`. (Done later, it would count
+        a document the first updates are receiving as the killed run's: its folder removed
+        mid-download, or its previews made twice.)"""
         known = await self.records.all_upload_ids()
         if self.uploads_dir.is_dir():
             for folder in self.uploads_dir.iterdir():
                 if folder.name not in known:  # downloaded, never recorded: nobody needs it
                     shutil.rmtree(folder, ignore_errors=True)
-        for receipt in await self.records.take_receipts():
+        self._unfinished = (await self.records.take_receipts(),
+                            await self.records.unfinished_uploads(),
+                            await self.records.unfinished_publications(),
+                            await self.records.unannounced_publications())
+
+    async def resume(self, language_of: Callable[[int], Awaitable[str]]) -> None:
+        """After a restart: tell what a crash left half-received, then finish what was under
+        way (previews and publications), as :meth:`take_unfinished` found them."""
+        if self._unfinished is None:
+            await self.take_unfinished()
+        assert self._unfinished is not None
+        receipts, uploads, publications, unannounced = self._unfinished
+        self._unfinished = None
+        for receipt in receipts:
             await self._tell("receipt_interrupted", receipt)
-        for upload in await self.records.unfinished_uploads():
+        for upload in uploads:
             lang = await language_of(upload.contractor_id)
             self.spawn(self._preview_job(upload.id, lang, resumed=True), f"preview {upload.id}")
-        for publication in await self.records.unfinished_publications():
+        for publication in publications:
             self.spawn(self._publish_job(publication.id, resumed=True),
                        f"publication {publication.id}")
-        for publication in await self.records.unannounced_publications():
+        for publication in unannounced:
             channel = await self.channels.get(publication.channel_id)
             assert channel is not None  # channel rows are archived, never deleted
             self.spawn(self._announce(publication, channel, publication.message_ids,
