@@ -314,4 +314,10 @@ def _alive(pid: int) -> bool:
         return False
     except PermissionError:
         pass
-    return True
+    # A worker killed with serve stays a zombie until its new parent reaps it, which an init
+    # may take seconds to do: it is dead all the same, and its soffice an orphan.
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return stat[stat.rindex(")") + 2:].split()[0] != "Z"
+    except (OSError, ValueError, IndexError):
+        return True
