@@ -1,21 +1,24 @@
 """`kill -9` of a real `serve --sandbox` at a random moment of each stage of a document's way.
 
-Stages: the document just received (before the bot acted on it), its download, its previews,
-its LibreOffice conversion, the rendering of a publication's pages, and their sending. Each run
-drives one document (or one publication) into its stage, kills serve there after a random delay
+Stages: the document just received (it waits while the bot downloads another one the person sent
+just before: the bot handles one update of a person at a time), its download, its previews, its
+LibreOffice conversion, the rendering of a publication's pages, and their sending. Each run
+drives its documents (or a publication) into the stage, kills serve there after a random delay
 (a seeded RNG: the seed is in every failure message; CRASH_STAGES_SEED=N runs it again), starts
 serve again and waits for things to settle. Then it checks what the contractor sees and what is
 left behind:
 
-- every document sent is answered: its page picker, or words saying the server restarted and
-  asking for the file again; previews are sent once per page, never twice;
-- every publication ends published exactly once (the channel holds each page once);
-- no progress message is left frozen ("⏳ …", "📤 …", "Проверяю файл…");
-- nothing of the killed run is left: no folder in the data dir's ``tmp/`` but the live
-  workers' own, no ``uploads/`` folder without its row, no LibreOffice single-instance pipe of
-  a killed soffice in /tmp, and no process of the killed run alive (its render workers, a
-  soffice it started) — ours are told from other people's by the data dir in their command
-  line or environment.
+- every document sent is answered: its page picker (or its previews, when another document
+  followed it), or words saying the server restarted and asking for the file again; previews
+  are sent once per page, never twice;
+- every publication ends published exactly once (the channel holds each page once) and is
+  announced once; the channel was made once;
+- no progress message is left frozen ("📥 Получил…", "⏳ …", "📤 …");
+- nothing of the killed run is left: once serve answers again, no process of it (its render
+  workers, a soffice still converting the contractor's document) and none of its folders in the
+  data dir's ``tmp/``; once settled, no ``uploads/`` folder without its row and no single-instance
+  socket of a killed soffice in /tmp. Our processes are told from other people's by the data
+  dir in their command line or environment.
 
 One data dir, one contractor and one channel serve every run; a run costs a serve start.
 """
@@ -136,10 +139,22 @@ class Stages(Box):
         self.rng = rng
         self.runs: list[Run] = []
         self.user = 0
+        self.starts: list[float] = []  # how long each serve start took
+
+    def start(self, timeout: float = 60) -> None:
+        began = time.monotonic()
+        super().start(timeout)
+        self.starts.append(time.monotonic() - began)
+
+    def bot_says(self, user: int, words: str, after: int = 0, timeout: float = 60) -> dict:
+        return self.expect(lambda: next((m for m in self.chat(user) if m["id"] > after and
+                                         m["from"] == "bot" and words in (m["text"] or "")),
+                                        None), f"the bot never said {words!r}", timeout)
 
     def context(self) -> str:
         """What a failure message needs to be reproduced and understood."""
-        return (f"CRASH_STAGES_SEED={SEED}\n" + "\n".join(map(str, self.runs)) +
+        starts = f"{len(self.starts)} starts, {sum(self.starts) / max(len(self.starts), 1):.1f} s each"
+        return (f"CRASH_STAGES_SEED={SEED}; {starts}\n" + "\n".join(map(str, self.runs)) +
                 "\nchat tail: " + json.dumps([(m["id"], m["from"], (m["text"] or m["caption"]
                                                                    or "")[:70])
                                              for m in self.chat(self.user)[-15:]],
