@@ -193,11 +193,10 @@ class PublicationRecords:
     async def drop_receipt(self, receipt_id: int) -> None:
         await self.db.execute("DELETE FROM core_receipts WHERE id = ?", (receipt_id,))
 
-    async def take_receipts(self) -> list[dict[str, Any]]:
-        """Receipts a crash interrupted (all of them: called once at start), removed."""
-        rows = [dict(row) for row in await self.db.fetchall("SELECT * FROM core_receipts")]
-        await self.db.execute("DELETE FROM core_receipts")
-        return rows
+    async def receipts(self) -> list[dict[str, Any]]:
+        """Every receipt (at start, before the bot handles updates: those a crash interrupted;
+        each is dropped once the contractor is told)."""
+        return [dict(row) for row in await self.db.fetchall("SELECT * FROM core_receipts")]
 
     # -- publications ---------------------------------------------------------------------
 

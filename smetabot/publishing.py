@@ -340,7 +340,7 @@ class Publishing:
             for folder in self.uploads_dir.iterdir():
                 if folder.name not in known:  # downloaded, never recorded: nobody needs it
                     shutil.rmtree(folder, ignore_errors=True)
-        self._unfinished = (await self.records.take_receipts(),
+        self._unfinished = (await self.records.receipts(),
                             await self.records.unfinished_uploads(),
                             await self.records.unfinished_publications(),
                             await self.records.unannounced_publications())
@@ -353,8 +353,9 @@ class Publishing:
         assert self._unfinished is not None
         receipts, uploads, publications, unannounced = self._unfinished
         self._unfinished = None
-        for receipt in receipts:
+        for receipt in receipts:  # dropped once told: a kill before tells it next time
             await self._tell("receipt_interrupted", receipt)
+            await self.records.drop_receipt(receipt["id"])
         for upload in uploads:
             lang = await language_of(upload.contractor_id)
             self.spawn(self._preview_job(upload.id, lang, resumed=True), f"preview {upload.id}")
