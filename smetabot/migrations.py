@@ -311,4 +311,10 @@ MIGRATIONS.append(("0010_handled_messages", """
 -- message of another bot (a new token: its ids start again) from one handed again.
 ALTER TABLE core_contractors ADD COLUMN last_message_id INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE core_contractors ADD COLUMN last_message_date INTEGER NOT NULL DEFAULT 0;
+
+-- When the contractor was shown a ready upload (its last previews, "📄 «…»: N стр." and the
+-- page picker): a crash after the upload became ready but before that shows it at the next
+-- start. Uploads before this migration were shown.
+ALTER TABLE core_uploads ADD COLUMN shown_at TEXT;
+UPDATE core_uploads SET shown_at = created_at WHERE status = 'ready';
 """))

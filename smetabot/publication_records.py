@@ -155,10 +155,11 @@ class PublicationRecords:
         return [Upload(**dict(row)) for row in rows]
 
     async def unfinished_uploads(self) -> list[Upload]:
-        """Uploads whose previews a crash interrupted."""
+        """Uploads whose previews a crash interrupted (or that were ready but not yet shown)."""
         rows = await self.db.fetchall(
-            f"SELECT {_UPLOAD_COLUMNS} FROM core_uploads WHERE status IN (?, ?)",
-            (UploadStatus.RECEIVED, UploadStatus.PREVIEWING))
+            f"SELECT {_UPLOAD_COLUMNS} FROM core_uploads WHERE status IN (?, ?) "
+            "OR (status = ? AND shown_at IS NULL)",
+            (UploadStatus.RECEIVED, UploadStatus.PREVIEWING, UploadStatus.READY))
         return [Upload(**dict(row)) for row in rows]
 
     async def all_upload_ids(self) -> set[str]:

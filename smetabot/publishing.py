@@ -235,6 +235,8 @@ class Publishing:
             return
         await self.analytics.record("previews_made", upload.contractor_id, pages=upload.pages)
         await self._tell("previews_ready", upload)
+        # Shown: a crash before this shows it at the next start (resume).
+        await self.records.set_upload(upload_id, shown_at=_iso(_now()))
 
     async def make_previews(self, upload: Upload, on_previews: Callable[[list[dict]],
                                                                          Awaitable[None]],
@@ -593,6 +595,8 @@ class Publishing:
             await self.discard(upload_id)
             await tell("failed", {"old": old, "error": exc})
             return
+        # A new version has no previews to show: never resumed as if it had.
+        await self.records.set_upload(upload_id, shown_at=_iso(_now()))
         channel = await self.channel_for(old.contractor_id, old.channel_id)
         decision = await self.billing.can_publish(old.contractor_id)
         if channel is None or not decision.allowed or \

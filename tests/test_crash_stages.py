@@ -227,7 +227,8 @@ class Stages(Box):
         """Nothing under way in the database: no receipt, no upload or publication at work."""
         return not self.query(
             "SELECT 1 FROM core_receipts UNION ALL "
-            "SELECT 1 FROM core_uploads WHERE status IN ('received', 'previewing') UNION ALL "
+            "SELECT 1 FROM core_uploads WHERE status IN ('received', 'previewing') "
+            "OR (status = 'ready' AND shown_at IS NULL) UNION ALL "
             "SELECT 1 FROM core_publications WHERE status IN ('rendering', 'publishing') "
             "OR (status = 'published' AND announced_at IS NULL)")
 
