@@ -207,6 +207,7 @@ class App:
             await self.db.open()
             await self.billing.sync_plans()
             self._start_queue()
+            await self.publishing.take_unfinished()  # before updates start new work
             await self._start_bot()
             await self._start_web()
         except BaseException:

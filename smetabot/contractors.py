@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from smetabot.db import Database
 
@@ -14,6 +15,15 @@ CLIENT_ONLY = (
     "AND NOT EXISTS (SELECT 1 FROM core_channels c WHERE c.contractor_id = k.id) "
     "AND EXISTS (SELECT 1 FROM core_channel_members m WHERE m.telegram_user_id = k.id "
     "AND m.left_at IS NULL)")
+
+
+async def claim_message(tx: Any, user_id: int, message_id: int, date: int) -> bool:
+    """``Contractors.claim_message`` inside the caller's transaction ``tx``."""
+    cursor = await tx.execute(
+        "UPDATE core_contractors SET last_message_id = ?, last_message_date = ? "
+        "WHERE id = ? AND (last_message_id < ? OR last_message_date < ?)",
+        (message_id, date, user_id, message_id, date))
+    return cursor.rowcount > 0
 
 
 @dataclass(frozen=True)
@@ -58,6 +68,13 @@ class Contractors:
         found = await self.get(user_id)
         assert found is not None
         return found
+
+    async def claim_message(self, user_id: int, message_id: int, date: int) -> bool:
+        """The bot begins to handle message ``message_id`` (sent at unix time ``date``) of
+        ``user_id`` (a row ``touch`` made); False when it began before: Telegram handing it
+        again after a crash."""
+        async with self.db.transaction() as tx:
+            return await claim_message(tx, user_id, message_id, date)
 
     async def language_of(self, user_id: int) -> str:
         """The contractor's language (Russian when unknown)."""

@@ -35,12 +35,8 @@ class Conversations:
 
     async def set(self, user_id: int, state: State) -> None:
         """Store the user's state."""
-        await self.db.execute(
-            "INSERT INTO conversation_states (telegram_user_id, flow, step, data) "
-            "VALUES (?, ?, ?, ?) ON CONFLICT (telegram_user_id) DO UPDATE SET "
-            "flow = excluded.flow, step = excluded.step, data = excluded.data, "
-            "updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
-            (user_id, state.flow, state.step, json.dumps(state.data, ensure_ascii=False)))
+        async with self.db.transaction() as tx:
+            await set_state(tx, user_id, state)
 
     async def clear(self, user_id: int) -> bool:
         """End the user's wizard; True when there was one."""
@@ -48,3 +44,13 @@ class Conversations:
         await self.db.execute("DELETE FROM conversation_states WHERE telegram_user_id = ?",
                               (user_id,))
         return existed
+
+
+async def set_state(tx: Any, user_id: int, state: State) -> None:
+    """``Conversations.set`` inside the caller's transaction ``tx``."""
+    await tx.execute(
+        "INSERT INTO conversation_states (telegram_user_id, flow, step, data) "
+        "VALUES (?, ?, ?, ?) ON CONFLICT (telegram_user_id) DO UPDATE SET "
+        "flow = excluded.flow, step = excluded.step, data = excluded.data, "
+        "updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+        (user_id, state.flow, state.step, json.dumps(state.data, ensure_ascii=False)))

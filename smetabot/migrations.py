@@ -303,3 +303,18 @@ ALTER TABLE core_publications ADD COLUMN announced_at TEXT;
 UPDATE core_publications SET announced_at = created_at WHERE status <> 'rendering'
     AND status <> 'publishing';
 """))
+MIGRATIONS.append(("0010_handled_messages", """
+-- The newest private message of each contractor the bot began to handle (its id and date).
+-- The bot's saved update state lags behind what it handled (it is written every few seconds),
+-- so after a crash Telegram hands recent messages again: those not newer than this are not
+-- handled twice (a document processed twice, a channel created twice). The date tells a
+-- message of another bot (a new token: its ids start again) from one handed again.
+ALTER TABLE core_contractors ADD COLUMN last_message_id INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE core_contractors ADD COLUMN last_message_date INTEGER NOT NULL DEFAULT 0;
+
+-- When the contractor was shown a ready upload (its last previews, "📄 «…»: N стр." and the
+-- page picker): a crash after the upload became ready but before that shows it at the next
+-- start. Uploads before this migration were shown.
+ALTER TABLE core_uploads ADD COLUMN shown_at TEXT;
+UPDATE core_uploads SET shown_at = created_at WHERE status = 'ready';
+"""))

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from smetabot.contractors import claim_message
 from smetabot.db import Database
 from smetabot.statuses import UNFINISHED_PUBLICATIONS as UNFINISHED
 from smetabot.statuses import PublicationStatus, UploadStatus
@@ -39,6 +40,16 @@ class Upload:
     @property
     def folder(self) -> Path:
         return Path(self.path).parent
+
+
+@dataclass
+class Stored:
+    """What changes with an upload's row when a received document is stored: its receipt
+    goes, its status message is noted, and ``also(tx, upload_id)`` runs in the transaction."""
+
+    receipt: int
+    status_message_id: int | None = None
+    also: Callable[[Any, str], Awaitable[None]] | None = None
 
 
 @dataclass
@@ -100,12 +111,21 @@ class PublicationRecords:
     # -- uploads --------------------------------------------------------------------------
 
     async def insert_upload(self, upload_id: str, contractor_id: int, file_name: str, kind: str,
-                            size: int, sha256: str, path: str, expires_at: str) -> Upload:
-        await self.db.execute(
-            "INSERT INTO core_uploads (id, contractor_id, file_name, kind, size, sha256, path, "
-            "status, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (upload_id, contractor_id, file_name, kind, size, sha256, path,
-             UploadStatus.RECEIVED, expires_at))
+                            size: int, sha256: str, path: str, expires_at: str,
+                            stored: Stored | None = None) -> Upload:
+        """Record a stored file; with ``stored``, in the same transaction its receipt goes
+        and what else must change with it does (a crash leaves all of it or none)."""
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO core_uploads (id, contractor_id, file_name, kind, size, sha256, "
+                "path, status, expires_at, status_message_id) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (upload_id, contractor_id, file_name, kind, size, sha256, path,
+                 UploadStatus.RECEIVED, expires_at, stored.status_message_id if stored else None))
+            if stored is not None:
+                await tx.execute("DELETE FROM core_receipts WHERE id = ?", (stored.receipt,))
+                if stored.also is not None:
+                    await stored.also(tx, upload_id)
         upload = await self.upload(upload_id)
         assert upload is not None
         return upload
@@ -135,10 +155,11 @@ class PublicationRecords:
         return [Upload(**dict(row)) for row in rows]
 
     async def unfinished_uploads(self) -> list[Upload]:
-        """Uploads whose previews a crash interrupted."""
+        """Uploads whose previews a crash interrupted (or that were ready but not yet shown)."""
         rows = await self.db.fetchall(
-            f"SELECT {_UPLOAD_COLUMNS} FROM core_uploads WHERE status IN (?, ?)",
-            (UploadStatus.RECEIVED, UploadStatus.PREVIEWING))
+            f"SELECT {_UPLOAD_COLUMNS} FROM core_uploads WHERE status IN (?, ?) "
+            "OR (status = ? AND shown_at IS NULL)",
+            (UploadStatus.RECEIVED, UploadStatus.PREVIEWING, UploadStatus.READY))
         return [Upload(**dict(row)) for row in rows]
 
     async def all_upload_ids(self) -> set[str]:
@@ -153,14 +174,30 @@ class PublicationRecords:
             "INSERT INTO core_receipts (contractor_id, file_name, status_message_id, lang) "
             "VALUES (?, ?, ?, ?)", (contractor_id, file_name, status_message_id, lang))
 
+    async def claim_receipt(self, contractor_id: int, message_id: int, date: int,
+                            file_name: str, lang: str) -> int | None:
+        """A receipt for the document in message ``message_id``, the message claimed in the
+        same transaction (see ``Contractors.claim_message``): a crash leaves it either
+        unhandled (Telegram hands it again) or with its receipt. None: claimed before."""
+        async with self.db.transaction() as tx:
+            if not await claim_message(tx, contractor_id, message_id, date):
+                return None
+            cursor = await tx.execute(
+                "INSERT INTO core_receipts (contractor_id, file_name, lang) VALUES (?, ?, ?)",
+                (contractor_id, file_name, lang))
+            return cursor.lastrowid
+
+    async def set_receipt(self, receipt_id: int, status_message_id: int) -> None:
+        await self.db.execute("UPDATE core_receipts SET status_message_id = ? WHERE id = ?",
+                              (status_message_id, receipt_id))
+
     async def drop_receipt(self, receipt_id: int) -> None:
         await self.db.execute("DELETE FROM core_receipts WHERE id = ?", (receipt_id,))
 
-    async def take_receipts(self) -> list[dict[str, Any]]:
-        """Receipts a crash interrupted (all of them: called once at start), removed."""
-        rows = [dict(row) for row in await self.db.fetchall("SELECT * FROM core_receipts")]
-        await self.db.execute("DELETE FROM core_receipts")
-        return rows
+    async def receipts(self) -> list[dict[str, Any]]:
+        """Every receipt (at start, before the bot handles updates: those a crash interrupted;
+        each is dropped once the contractor is told)."""
+        return [dict(row) for row in await self.db.fetchall("SELECT * FROM core_receipts")]
 
     # -- publications ---------------------------------------------------------------------
 

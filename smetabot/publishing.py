@@ -43,6 +43,7 @@ from smetabot.publication_records import (
     _PUBLICATION_COLUMNS,
     Publication,
     PublicationRecords,
+    Stored,
     Upload,
     _publication,
     document_title,
@@ -142,6 +143,8 @@ class Publishing:
         self.parallel_uploads = True
         self._parts_in_flight = asyncio.Semaphore(PARTS_IN_FLIGHT)  # the office's one uplink
         self._previewing: set[str] = set()  # uploads whose preview job runs in this process
+        #: what a killed run left, noted at start (``take_unfinished``) and resumed after
+        self._unfinished: tuple[list, list, list, list] | None = None
 
     @property
     def runner(self) -> JobRunner:
@@ -168,24 +171,28 @@ class Publishing:
 
     async def receive(self, contractor_id: int, file_name: str, size: int,
                       download: Callable[[Path], Awaitable[Any]], lang: str,
-                      status_message_id: int | None = None) -> Upload:
-        """Store a received file and start making its previews (in the background)."""
-        receipt = await self.records.add_receipt(contractor_id, file_name, status_message_id,
-                                                 lang)
+                      status_message_id: int | None = None,
+                      receipt: int | None = None,
+                      also: Callable[[Any, str], Awaitable[None]] | None = None) -> Upload:
+        """Store a received file and start making its previews (in the background). Its
+        ``receipt`` (made now unless given) goes in the transaction that records the upload,
+        with its status message and whatever ``also(tx, upload_id)`` changes."""
+        if receipt is None:
+            receipt = await self.records.add_receipt(contractor_id, file_name,
+                                                     status_message_id, lang)
         try:
-            upload = await self.create_upload(contractor_id, file_name, size, download)
+            upload = await self.create_upload(contractor_id, file_name, size, download,
+                                              Stored(receipt, status_message_id, also))
         finally:
-            await self.records.drop_receipt(receipt)
-        if status_message_id is not None:
-            await self.records.set_upload(upload.id, status_message_id=status_message_id)
-            upload.status_message_id = status_message_id
+            await self.records.drop_receipt(receipt)  # gone already, unless it failed
         await self.analytics.record("upload_received", contractor_id, kind=upload.kind,
                                     size=upload.size)
         self._start_previews(upload.id, lang)
         return upload
 
     async def create_upload(self, contractor_id: int, file_name: str, size: int,
-                            download: Callable[[Path], Awaitable[Any]]) -> Upload:
+                            download: Callable[[Path], Awaitable[Any]],
+                            stored: Stored | None = None) -> Upload:
         """Store a received file under the data dir with its expiry; returns the row."""
         upload_id = uuid.uuid4().hex[:12]
         folder = self.uploads_dir / upload_id
@@ -201,7 +208,8 @@ class Publishing:
             raise
         expires = _now() + timedelta(hours=self.upload_ttl_hours)
         return await self.records.insert_upload(upload_id, contractor_id, file_name, kind,
-                                                data_size, digest, str(target), _iso(expires))
+                                                data_size, digest, str(target), _iso(expires),
+                                                stored)
 
     async def upload(self, upload_id: str) -> Upload | None:
         """The upload ``upload_id``, or None (never existed, or expired and swept)."""
@@ -248,6 +256,8 @@ class Publishing:
             return
         await self.analytics.record("previews_made", upload.contractor_id, pages=upload.pages)
         await self._tell("previews_ready", upload)
+        # Shown: a crash before this shows it at the next start (resume).
+        await self.records.set_upload(upload_id, shown_at=_iso(_now()))
 
     async def make_previews(self, upload: Upload, on_sheets: Callable[[list[dict]],
                                                                        Awaitable[None]],
@@ -361,23 +371,39 @@ class Publishing:
         self.spawn(self._publish_job(publication_id), f"publication {publication_id}")
         return True
 
-    async def resume(self, language_of: Callable[[int], Awaitable[str]]) -> None:
-        """After a restart: clear what a crash left half-received, then finish what was under
-        way (previews and publications)."""
+    async def take_unfinished(self) -> None:
+        """At start, before the bot handles any update: clear what a crash left half-received
+        and note the work it left unfinished, for :meth:`resume`. (Done later, it would count
+        a document the first updates are receiving as the killed run's: its folder removed
+        mid-download, or its previews made twice.)"""
         known = await self.records.all_upload_ids()
         if self.uploads_dir.is_dir():
             for folder in self.uploads_dir.iterdir():
                 if folder.name not in known:  # downloaded, never recorded: nobody needs it
                     shutil.rmtree(folder, ignore_errors=True)
-        for receipt in await self.records.take_receipts():
+        self._unfinished = (await self.records.receipts(),
+                            await self.records.unfinished_uploads(),
+                            await self.records.unfinished_publications(),
+                            await self.records.unannounced_publications())
+
+    async def resume(self, language_of: Callable[[int], Awaitable[str]]) -> None:
+        """After a restart: tell what a crash left half-received, then finish what was under
+        way (previews and publications), as :meth:`take_unfinished` found them."""
+        if self._unfinished is None:
+            await self.take_unfinished()
+        assert self._unfinished is not None
+        receipts, uploads, publications, unannounced = self._unfinished
+        self._unfinished = None
+        for receipt in receipts:  # dropped once told: a kill before tells it next time
             await self._tell("receipt_interrupted", receipt)
-        for upload in await self.records.unfinished_uploads():
+            await self.records.drop_receipt(receipt["id"])
+        for upload in uploads:
             lang = await language_of(upload.contractor_id)
             self._start_previews(upload.id, lang, resumed=True)
-        for publication in await self.records.unfinished_publications():
+        for publication in publications:
             self.spawn(self._publish_job(publication.id, resumed=True),
                        f"publication {publication.id}")
-        for publication in await self.records.unannounced_publications():
+        for publication in unannounced:
             channel = await self.channels.get(publication.channel_id)
             assert channel is not None  # channel rows are archived, never deleted
             self.spawn(self._announce(publication, channel, publication.message_ids,
@@ -636,6 +662,8 @@ class Publishing:
             await self.discard(upload_id)
             await tell("failed", {"old": old, "error": exc})
             return
+        # A new version has no previews to show: never resumed as if it had.
+        await self.records.set_upload(upload_id, shown_at=_iso(_now()))
         channel = await self.channel_for(old.contractor_id, old.channel_id)
         decision = await self.billing.can_publish(old.contractor_id)
         if channel is None or not decision.allowed or \

@@ -26,9 +26,10 @@ from pyrogram.types import (
 from smetabot import errors, refusals, texts
 from smetabot.bot import approvals, channels
 from smetabot.bot.menu import main_menu, require_account
-from smetabot.bot.router import Ctx, Router
+from smetabot.bot.router import Ctx, Router, sent_at
 from smetabot.channel_records import ClientChannel
 from smetabot.contractors import WATERMARK_LIMIT
+from smetabot.conversations import State, set_state
 from smetabot.errors import LimitReached
 from smetabot.publication_records import Publication, Upload, document_title
 from smetabot.render import contact
@@ -145,35 +146,59 @@ def _has_document(message: Message) -> bool:
     return message.document is not None
 
 
-async def on_document(ctx: Ctx) -> None:
-    """A document sent at any time starts a publication."""
+async def _takes(ctx: Ctx, name: str, size: int | None) -> bool:
+    """Whether a document can be taken now (if not, the contractor was told why)."""
     if not await require_account(ctx):
-        return
+        return False
+    try:
+        ctx.svc.publishing.check_file(name, size)
+    except errors.DocumentError as exc:
+        await ctx.reply("❌ " + exc.message(ctx.lang, detail=False))
+        return False
+    return await _plan_allows(ctx)
+
+
+async def on_document(ctx: Ctx) -> None:
+    """A document sent at any time starts a publication. First thing, it is claimed with a
+    receipt: a crash then leaves it either unhandled (Telegram hands it again, as it does with
+    recent updates after a restart) or answered from its receipt, never handled twice."""
     message = ctx.message
     assert message is not None and message.document is not None
     document = message.document
     name = document.file_name or "document"
+    records = ctx.svc.publishing.records
+    receipt = await records.claim_receipt(ctx.user_id, message.id, sent_at(message), name,
+                                          ctx.lang)
+    if receipt is None:
+        return  # handled before a restart: its receipt or its upload carries on
+    status = None
     try:
-        ctx.svc.publishing.check_file(name, document.file_size)
-    except errors.DocumentError as exc:
-        await ctx.reply("❌ " + exc.message(ctx.lang, detail=False))
+        if await _takes(ctx, name, document.file_size):
+            status = await ctx.reply(ctx.t("publish.received", file=name) +
+                                     await _left_this_month(ctx))
+            await records.set_receipt(receipt, status.id)
+    finally:
+        if status is None:  # refused, or failed: nothing to answer from the receipt
+            await records.drop_receipt(receipt)
+    if status is None:
         return
-    if not await _plan_allows(ctx):
-        return
-    status = await ctx.reply(ctx.t("publish.received", file=name) + await _left_this_month(ctx))
 
     async def download(path: Any) -> None:
         await ctx.client.download_media(message, file_name=str(path))
 
+    async def previewing(tx: Any, upload_id: str) -> None:
+        # With the upload's row, in its transaction: a crash cannot leave the contractor's
+        # wizard on an older document, which would keep this one's picker from showing.
+        ctx.state = State(FLOW, "previewing", {"upload_id": upload_id, "selected": [],
+                                               "offset": 0})
+        await set_state(tx, ctx.user_id, ctx.state)
+
     try:
-        upload = await ctx.svc.publishing.receive(ctx.user_id, name, document.file_size or 0,
-                                                  download, ctx.lang, status.id)
+        await ctx.svc.publishing.receive(ctx.user_id, name, document.file_size or 0, download,
+                                         ctx.lang, status.id, receipt=receipt, also=previewing)
     except errors.DocumentError as exc:
         await ctx.client.edit_message_text(ctx.user_id, status.id,
                                            "❌ " + exc.message(ctx.lang, detail=False))
-        return
-    await ctx.clear_state()
-    await ctx.set_state(FLOW, "previewing", upload_id=upload.id, selected=[], offset=0)
 
 
 def initial_selection(pages: int) -> list[int]:

@@ -91,6 +91,11 @@ class Ctx:
         return self.svc.vault.exists(self.user_id)
 
 
+def sent_at(message: Message) -> int:
+    """When a message was sent, in unix seconds (Telegram's own clock)."""
+    return int(message.date.timestamp()) if message.date else 0
+
+
 MESSAGE_LIMIT = 4096  # Telegram's limit on a message's text, in characters
 
 
@@ -172,6 +177,15 @@ class Router:
         async with self._lock(message.from_user.id):
             ctx = await self._context(client, message.from_user)
             ctx.message = message
+            in_file_flow = ctx.state is not None and ctx.state.flow in self.file_flows
+            # After a crash Telegram hands recent messages again (the saved update state lags):
+            # each is handled once. A document claims itself, with its receipt (bot.publish).
+            if not (message.document is not None and not in_file_flow) and \
+                    not await self.svc.contractors.claim_message(ctx.user_id, message.id,
+                                                                 sent_at(message)):
+                log.info("message %s of %s was handled before a restart", message.id,
+                         ctx.user_id)
+                return
             await self._guard(ctx, self._route_message)
 
     async def on_callback(self, client: Client, callback: CallbackQuery) -> None:

@@ -199,6 +199,10 @@ def _kill_group(proc: subprocess.Popen[bytes], profile_url: str) -> None:
     except (ProcessLookupError, PermissionError):
         pass
     proc.wait()
+    _remove_pipe(profile_url)
+
+
+def _remove_pipe(profile_url: str) -> None:
     # A killed soffice leaves its single-instance socket in /tmp whatever TMPDIR says; its name
     # is the MD5 of the profile URL in UTF-16, each byte in hex without leading zeros.
     digest = "".join(f"{b:x}" for b in hashlib.md5(profile_url.encode("utf-16-le")).digest())
@@ -293,8 +297,12 @@ def _sweep_orphans(folder: Path | None = None, max_age: float = 3600.0) -> None:
                     shutil.rmtree(entry, ignore_errors=True)
     for cmdline in Path("/proc").glob("[0-9]*/cmdline") if stale else ():
         try:  # soffice still running for a dead worker: its own session, so kill the group
-            if any(b"UserInstallation=" + url + b"/" in cmdline.read_bytes() for url in stale):
+            args = cmdline.read_bytes().split(b"\0")
+            if any(b"UserInstallation=" + url + b"/" in arg for arg in args for url in stale):
                 os.killpg(os.getpgid(int(cmdline.parent.name)), signal.SIGKILL)
+                for arg in args:  # and its single-instance socket, as _kill_group does
+                    if arg.startswith(b"-env:UserInstallation="):
+                        _remove_pipe(arg.partition(b"=")[2].decode(errors="replace"))
         except (OSError, ValueError):
             continue
 
@@ -306,4 +314,10 @@ def _alive(pid: int) -> bool:
         return False
     except PermissionError:
         pass
-    return True
+    # A worker killed with serve stays a zombie until its new parent reaps it, which an init
+    # may take seconds to do: it is dead all the same, and its soffice an orphan.
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return stat[stat.rindex(")") + 2:].split()[0] != "Z"
+    except (OSError, ValueError, IndexError):
+        return True
