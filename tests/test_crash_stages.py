@@ -44,6 +44,7 @@ import pymupdf
 import pytest
 from PIL import Image
 
+from smetabot.render.contact import SHEET_PAGES
 from tests.helpers import SAMPLES
 from tests.test_crash import Box, connect
 
@@ -385,7 +386,7 @@ def catch_document(box: Stages, run: Run, source: Path, big: Path) -> None:
     if run.stage == "download":  # the bot claimed it (its receipt) and downloads
         box.expect(lambda: box.query("SELECT 1 FROM core_receipts WHERE file_name = ?",
                                      run.name), "the download never began", every=0.002)
-    elif run.stage == "previews":  # opened: its pages are counted, thumbnails under way
+    elif run.stage == "previews":  # opened: its pages are counted, contact sheets under way
         box.expect(lambda: box.query("SELECT 1 FROM core_uploads WHERE file_name = ? AND "
                                      "pages IS NOT NULL", run.name), "no previews", every=0.005)
     elif run.stage == "conversion":  # the document's own conversion (not the warm-up)
@@ -450,7 +451,7 @@ def answered(chat: list[dict], run: Run, name: str, last: bool) -> bool:
 
 
 def check_answered(box: Stages, run: Run, chat: list[dict]) -> None:
-    """Each document of the run has its answer, once; previews came once per page."""
+    """Each document of the run has its answer, once; its contact sheets came once."""
     mine = [m for m in chat if m["id"] > run.documents[0][0] and m["from"] == "bot"]
     for message_id, name in run.documents:
         assert any(m["id"] == message_id for m in chat), \
@@ -461,12 +462,14 @@ def check_answered(box: Stages, run: Run, chat: list[dict]) -> None:
             continue
         pickers = [m for m in mine if f"Какие страницы «{name}»" in (m["text"] or "")]
         assert len(pickers) <= 1, f"{name}: {len(pickers)} page pickers\n{box.context()}"
-    if run.publication is None:  # each upload's pages once (none for a file asked again)
-        pages = sum(count or 0 for _, name in run.documents for (count,) in box.query(
-            "SELECT pages FROM core_uploads WHERE file_name = ?", name))
-        thumbs = [m["caption"] for m in mine if m["media"] and m["media"]["kind"] == "photo"]
-        assert len(thumbs) == pages, f"{len(thumbs)} previews of {pages} pages: {thumbs}\n" \
-                                     f"{box.context()}"
+    if run.publication is None:  # each upload's contact sheets once (none for a file asked
+        # again): one sheet per 20 pages, each naming its pages
+        sheets = sum(-(-(count or 0) // SHEET_PAGES) for _, name in run.documents
+                     for (count,) in box.query(
+                         "SELECT pages FROM core_uploads WHERE file_name = ?", name))
+        sent = [m["caption"] for m in mine if m["media"] and m["media"]["kind"] == "photo"]
+        assert len(sent) == len(set(sent)) == sheets, \
+            f"{len(sent)} contact sheets, {sheets} expected: {sent}\n{box.context()}"
 
 
 def asks_again(message: dict, name: str) -> bool:
