@@ -297,11 +297,11 @@ CREATE TABLE core_join_requests (
 """))
 MIGRATIONS.append(("0009_publication_announced", """
 -- When the contractor was told a publication is out (and its buttons message posted): a
--- restart between "published" and that message tells it then. Publications before this
--- migration were told.
+-- restart between "published" and that message tells it then. Publications out before this
+-- migration were told (a failed one is told when a retry publishes it).
 ALTER TABLE core_publications ADD COLUMN announced_at TEXT;
-UPDATE core_publications SET announced_at = created_at WHERE status <> 'rendering'
-    AND status <> 'publishing';
+UPDATE core_publications SET announced_at = created_at
+    WHERE status IN ('published', 'withdrawn', 'replaced');
 """))
 MIGRATIONS.append(("0010_handled_messages", """
 -- The newest private message of each contractor the bot began to handle (its id and date).
