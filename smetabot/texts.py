@@ -960,6 +960,11 @@ TEXTS.update({
                         EN: "The “Approve” buttons under “{title}” are gone from the channel."},
     "approve.added": {RU: "Под «{title}» в канале появились кнопки «Согласовать».",
                       EN: "The “Approve” buttons are now under “{title}” in the channel."},
+    "approve.switch_failed": {
+        RU: "Не вышло: Telegram не принял изменение в канале (или клиент уже согласовал). "
+            "Откройте карточку канала заново.",
+        EN: "That did not work: Telegram refused the change in the channel (or the client has "
+            "approved already). Open the channel's card again."},
 })
 
 # Contact sheets: the pages of a document to choose from, a number tapped shows that page larger.

@@ -291,6 +291,10 @@ def test_the_buttons_can_be_taken_away_and_put_back_for_one_publication(tmp_path
             code = pub["tracking_code"]
             card = await open_card(app, ivan, "Квартира на Ленина")
             assert "ждёт согласования" in card["text"]
+            emu.inject_error("channels.DeleteMessages", 400, "MESSAGE_DELETE_FORBIDDEN")
+            answer = await emu.user_press(ivan, card["id"], "🔕 1. Убрать кнопки «Согласовать»")
+            assert answer["alert"] and "Telegram не принял изменение" in answer["text"]
+            assert buttons_post(app, row["tg"], code)  # still there, and still recorded
             answer = await emu.user_press(ivan, card["id"], "🔕 1. Убрать кнопки «Согласовать»")
             assert answer["alert"] and "убраны из канала" in answer["text"]
             assert [p for p in emu.channel(row["tg"])["posts"] if not p["media"]] == []

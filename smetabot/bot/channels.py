@@ -476,7 +476,7 @@ async def _publication_action(ctx: Ctx, action: str, publication_id: int) -> Non
     if action in ("ao", "an"):  # this publication's «Согласовать» buttons: off or on
         on = action == "an"
         if not await approvals.switch_for(ctx.svc, publication, channel, on):
-            await ctx.answer(ctx.t("card.stale"))
+            await ctx.answer(ctx.t("approve.switch_failed"), show_alert=True)
             return
         await ctx.answer(ctx.t("approve.added" if on else "approve.removed",
                                title=publication.name), show_alert=True)
