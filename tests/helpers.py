@@ -15,7 +15,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,19 +32,24 @@ SECRET = "c21ldGFib3Qtc2FuZGJveC10ZXN0LWtleS0zMi1ieXRlcyE="
 RUN_TIMEOUT = 180.0
 
 
-def run(coro: Any, timeout: float = RUN_TIMEOUT) -> Any:
-    """Run a test's coroutine to its end in a fresh event loop, failing it if it hangs.
-
-    Playwright's sync API leaves its event loop marked as running in the main thread once the
-    session's browser is up; it is set aside meanwhile (the app's Huey consumer needs the main
-    thread for its signal handlers, so a thread of our own is not an option).
-    """
+@contextlib.contextmanager
+def own_event_loop() -> Iterator[None]:
+    """Playwright's sync API leaves its event loop marked as running in the main thread once
+    the session's browser is up; it is set aside meanwhile, so code under test may start its
+    own with asyncio.run, as it does from a terminal (the app's Huey consumer needs the main
+    thread for its signal handlers, so a thread of our own is not an option)."""
     playwright_loop = asyncio.events._get_running_loop()
     asyncio.events._set_running_loop(None)
     try:
-        return asyncio.run(asyncio.wait_for(coro, timeout))
+        yield
     finally:
         asyncio.events._set_running_loop(playwright_loop)
+
+
+def run(coro: Any, timeout: float = RUN_TIMEOUT) -> Any:
+    """Run a test's coroutine to its end in a fresh event loop, failing it if it hangs."""
+    with own_event_loop():
+        return asyncio.run(asyncio.wait_for(coro, timeout))
 
 
 @contextlib.asynccontextmanager

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import mimetypes
 import os
 import sqlite3
 import urllib.error
@@ -24,10 +25,13 @@ from tests.helpers import ServeProcess
 class Box(ServeProcess):
     """The serve subprocess, with what a person in the sandbox does and sees."""
 
-    def send_file(self, user: int, path: Path) -> int:
+    def send_file(self, user: int, path: Path, name: str | None = None) -> int:
+        """``user`` sends the file at ``path`` (as ``name``); the message's id."""
+        name = name or path.name
         boundary = "smetabot-test-boundary"
+        mime = mimetypes.guess_type(name)[0] or "application/octet-stream"
         body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"document\"; "
-                f"filename=\"{path.name}\"\r\nContent-Type: application/pdf\r\n\r\n").encode()
+                f"filename=\"{name}\"\r\nContent-Type: {mime}\r\n\r\n").encode()
         body += path.read_bytes() + f"\r\n--{boundary}--\r\n".encode()
         request = urllib.request.Request(
             f"{self.base}/sandbox/api/users/{user}/send", data=body, method="POST",

@@ -29,14 +29,12 @@ import contextlib
 import hashlib
 import io
 import json
-import mimetypes
 import os
 import random
 import re
 import secrets
 import sqlite3
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -170,21 +168,9 @@ class Stages(Box):
 
     def send_document(self, path: Path, name: str) -> int:
         """The contractor sends ``path`` as ``name``; its message id (noted in the run)."""
-        message_id = self._send(path, name)
+        message_id = self.send_file(self.user, path, name)
         self.runs[-1].documents.append((message_id, name))
         return message_id
-
-    def _send(self, path: Path, name: str) -> int:
-        boundary = "smetabot-stages-boundary"
-        mime = mimetypes.guess_type(name)[0] or "application/octet-stream"
-        body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"document\"; "
-                f"filename=\"{name}\"\r\nContent-Type: {mime}\r\n\r\n").encode()
-        body += path.read_bytes() + f"\r\n--{boundary}--\r\n".encode()
-        request = urllib.request.Request(
-            f"{self.base}/sandbox/api/users/{self.user}/send", data=body, method="POST",
-            headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return json.loads(response.read())["message_id"]
 
     def query(self, sql: str, *args: object) -> list[tuple]:
         """Rows of the appliance's database, read as it is on disk (serve may be dead)."""

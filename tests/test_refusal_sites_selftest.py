@@ -7,14 +7,13 @@ deleted all the same, unless that is the refused call."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 
 import pytest
 
 from smetabot import selftest
 from smetabot.telegram.emulator import Emulator
+from tests.helpers import own_event_loop
 from tests.refusal_sites import (
     CATCH_ALL,
     assert_answered,
@@ -33,16 +32,6 @@ SELFTEST = {"auth.importBotAuthorization": "Bot logs in", "updates.getState": "B
             "channels.deleteChannel": "Test channel deleted"}
 
 
-@contextlib.contextmanager
-def own_event_loop():
-    """Playwright's sync API (other test files) leaves its loop marked running in this thread;
-    the command runs its own with asyncio.run, as it does from a terminal."""
-    loop = asyncio.events._get_running_loop()
-    asyncio.events._set_running_loop(None)
-    try:
-        yield
-    finally:
-        asyncio.events._set_running_loop(loop)
 
 
 CASES = [(method, row) for method in SELFTEST for row in reachable(method)]

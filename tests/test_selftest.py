@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from smetabot.render.pipeline import RenderSettings
 from smetabot.telegram.connect import choose
 from smetabot.telegram.emulator import Emulator
 from smetabot.vault import Vault
-from tests.helpers import run
+from tests.helpers import own_event_loop, run
 
 cli = CliRunner()
 
@@ -26,16 +25,6 @@ STEPS = ["Bot logs in", "Bot's commands", "Public URL", "User account logs in",
          "Duplicate send", "Test channel deleted", "Session logged out"]
 
 
-@contextlib.contextmanager
-def own_event_loop():
-    """Playwright's sync API (other test files) leaves its loop marked running in this thread;
-    the command runs its own with asyncio.run, as it does from a terminal."""
-    loop = asyncio.events._get_running_loop()
-    asyncio.events._set_running_loop(None)
-    try:
-        yield
-    finally:
-        asyncio.events._set_running_loop(loop)
 
 
 def emulator() -> Emulator:
