@@ -512,7 +512,7 @@ class Publishing:
     def admin_of(self, channel: ClientChannel) -> contextlib.AbstractAsyncContextManager[Client]:
         """The client that posts in ``channel``: its bot, or the contractor's own account
         while the bot may not be made an admin yet."""
-        if self.user_clients is None or channel.bot_is_admin:
+        if self.user_clients is None:  # (it answers with the bot itself once it is admin)
             return contextlib.nullcontext(self.bot)
         return self.user_clients.admin_of(channel, self.bot)
 

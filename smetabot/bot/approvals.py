@@ -209,26 +209,21 @@ async def card_lines(ctx: Ctx, publication: Publication) -> list[str]:
     return []
 
 
-def card_buttons(ctx: Ctx, number: int, publication: Publication, channel: ClientChannel,
-                 posted: bool, approved: bool) -> list[list[InlineKeyboardButton]]:
+async def card_buttons(ctx: Ctx, number: int, publication: Publication,
+                       channel: ClientChannel) -> list[list[InlineKeyboardButton]]:
     """The card's switch of one live publication's buttons: take them away (nobody approved
     yet) or put them under it (the bot can post)."""
-    if approved or publication.status != PublicationStatus.PUBLISHED:
+    records = store(ctx.svc)
+    if publication.status != PublicationStatus.PUBLISHED or \
+            await records.approval(publication.id) is not None:
         return []
-    if posted:
+    if await records.post_of(publication.id) is not None:
         return [[InlineKeyboardButton(ctx.t("approve.btn.remove", n=number),
                                       callback_data=f"card:ao:{publication.id}")]]
     if channel.bot_is_admin:
         return [[InlineKeyboardButton(ctx.t("approve.btn.add", n=number),
                                       callback_data=f"card:an:{publication.id}")]]
     return []
-
-
-async def card_state(ctx: Ctx, publication: Publication) -> tuple[bool, bool]:
-    """(the publication has its buttons message, it was approved)."""
-    records = store(ctx.svc)
-    return (await records.post_of(publication.id) is not None,
-            await records.approval(publication.id) is not None)
 
 
 async def switch_for(svc: Services, publication: Publication, channel: ClientChannel,

@@ -385,8 +385,7 @@ async def publications_view(ctx: Ctx, channel: ClientChannel,
                                               callback_data=f"card:R:{publication.id}")])
             rows.append([InlineKeyboardButton(ctx.t("card.btn.withdraw", n=number),
                                               callback_data=f"card:W:{publication.id}")])
-            rows.extend(approvals.card_buttons(ctx, number, publication, channel,
-                                               *await approvals.card_state(ctx, publication)))
+            rows.extend(await approvals.card_buttons(ctx, number, publication, channel))
     nav = []
     if page > 0:
         nav.append(InlineKeyboardButton(ctx.t("card.btn.prev"),
