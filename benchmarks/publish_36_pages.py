@@ -11,11 +11,12 @@ With ``--uplink 10mbit --latency 50ms`` the emulated Telegram takes 50 ms per ca
 file parts at 10 Mbit/s shared (a small office's uplink); the run then publishes with today's
 way (all pages rendered, then every file uploaded one after another) and the new one (each page
 uploaded, parts in parallel, as soon as it is rendered), alternating, ``--runs`` times each,
-and prints both medians. ``--png-levels 3,6`` instead compares zlib levels of the page PNGs
-(``render.png_level``), each the new way, alternating: smaller pages against longer encoding.
+and prints both medians. ``--variant NAME:KEY=VALUE,...`` (repeatable) instead compares
+``[render]`` settings, each the new way, alternating: ``--variant 300dpi:min_dpi=300
+--variant default:`` weighs pages at the DPI their content needs against every page at 300.
 
     .venv/bin/python benchmarks/publish_36_pages.py [PDF] [--uplink 10mbit] [--latency 50ms]
-        [--runs 3] [--only parallel|sequential] [--png-levels 3,6]
+        [--runs 3] [--only parallel|sequential] [--variant NAME:KEY=VALUE,...]
 """
 
 from __future__ import annotations
@@ -75,9 +76,10 @@ def first_pages(src: Path, count: int, target: Path) -> Path:
 
 
 async def run(src: Path, *, parallel: bool, latency: float, uplink: float | None,
-              png_level: int | None = None) -> dict:
-    """One publication of the 36-page estimate; its timings."""
-    env = {} if png_level is None else {"SMETABOT_RENDER_PNG_LEVEL": str(png_level)}
+              render: dict[str, str] | None = None) -> dict:
+    """One publication of the 36-page estimate with these ``[render]`` settings; its
+    timings."""
+    env = {f"SMETABOT_RENDER_{key.upper()}": value for key, value in (render or {}).items()}
     with tempfile.TemporaryDirectory(prefix="smetabot-bench-") as folder:
         pdf = first_pages(src, 36, Path(folder) / "smeta-36.pdf")
         app = App(config.load(None, env=env), Path(folder) / "data", host="127.0.0.1", port=0,
@@ -169,6 +171,16 @@ def report(name: str, runs: list[dict], uplink: float | None) -> None:
               f"needs {pages / uplink:.1f} s for them")
 
 
+def variant(text: str) -> tuple[str, dict[str, str]]:
+    """``NAME:KEY=VALUE,...`` → (NAME, {KEY: VALUE})."""
+    name, _, settings = text.partition(":")
+    try:
+        render = dict(pair.split("=", 1) for pair in settings.split(",") if pair)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not NAME:KEY=VALUE,...: {text}") from None
+    return name, render
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("pdf", nargs="?", type=Path, default=DEFAULT)
@@ -179,23 +191,24 @@ async def main() -> None:
     parser.add_argument("--runs", type=int, default=1, help="runs of each way (median)")
     parser.add_argument("--only", choices=("parallel", "sequential"),
                         help="measure one way only")
-    parser.add_argument("--png-levels", type=lambda text: [int(v) for v in text.split(",")],
-                        help="compare these render.png_level values (the new way each)")
+    parser.add_argument("--variant", type=variant, action="append", default=[],
+                        help="NAME:KEY=VALUE,... [render] settings to compare (the new way "
+                             "each), e.g. 300dpi:min_dpi=300; repeat it")
     args = parser.parse_args()
-    ways: list[tuple[str, bool, int | None]] = [("sequential", False, None),
-                                                ("parallel", True, None)]
+    ways: list[tuple[str, bool, dict[str, str] | None]] = [("sequential", False, None),
+                                                           ("parallel", True, None)]
     if args.only:
         ways = [way for way in ways if way[0] == args.only]
-    if args.png_levels:
-        ways = [(f"png level {level}", True, level) for level in args.png_levels]
+    if args.variant:
+        ways = [(name, True, render) for name, render in args.variant]
     results: dict[str, list[dict]] = {name: [] for name, _, _ in ways}
     for _ in range(args.runs):
-        for name, parallel, level in ways:
+        for name, parallel, render in ways:
             results[name].append(await run(args.pdf, parallel=parallel, latency=args.latency,
-                                           uplink=args.uplink, png_level=level))
+                                           uplink=args.uplink, render=render))
     workers = next(iter(results.values()))[0]["workers"]
     link = f"{args.uplink * 8 / 1e6:g} Mbit/s" if args.uplink else "unlimited uplink"
-    print(f"36-page estimate, 300 DPI, {workers} render workers, {link}, "
+    print(f"36-page estimate, {workers} render workers, {link}, "
           f"{args.latency * 1000:g} ms a call, {args.runs} run(s) of each way:")
     labels = {"sequential": "today's way (render all, then upload file after file)",
               "parallel": "new way (upload each page as rendered, parts in parallel)"}

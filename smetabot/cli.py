@@ -121,7 +121,8 @@ def render(
     pages: str | None = typer.Option(None, "--pages", help="Pages to render, e.g. 1,3,5-7."),
     watermark: str = typer.Option("", "--watermark", help="Text tiled across every page."),
     dpi: int | None = typer.Option(None, "--dpi", min=36, max=1200,
-                                      help="Resolution of the PNGs (default 300)."),
+                                      help="Most resolution of a page (default 300); pages "
+                                           "whose text allows go down to render.min_dpi."),
     out: Path | None = typer.Option(None, "--out", help="Output folder "
                                        "(default: <file name>-pages)."),
     previews: bool = typer.Option(False, "--previews", help="Also write contact sheets "
@@ -216,6 +217,11 @@ def render(
     shown = len(result.pages)
     summary = (f"Rendered {shown} of {result.total_pages} pages in {result.seconds:.1f} s: "
                f"{_human_size(result.bytes)} in {out_dir}/")
+    if result.pages:
+        least = min(page["dpi"] for page in result.pages)
+        most = max(page["dpi"] for page in result.pages)
+        summary += f" at {least:.0f} DPI" if round(least) == round(most) else \
+            f" at {least:.0f}-{most:.0f} DPI"
     if result.previews:
         sheets = len(result.previews)
         summary += f" ({sheets} contact sheet{'s' if sheets > 1 else ''})"

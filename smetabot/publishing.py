@@ -475,7 +475,7 @@ class Publishing:
 
     async def render_pages(self, publication: Publication, progress: Progress,
                            on_page: Callable[[int, Path], None] | None = None) -> list[Path]:
-        """The publication's watermarked 300-DPI pages (rendered now unless already there);
+        """The publication's watermarked pages (rendered now unless already there);
         ``on_page(index, path)`` hears of each page as soon as it is on disk (those already
         there first), in the order they finish."""
         upload = await self.records.upload(publication.upload_id) if publication.upload_id \

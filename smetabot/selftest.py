@@ -476,7 +476,8 @@ def render_test_page(workdir: Path, settings: RenderSettings, watermark: str) ->
         page.insert_text((72, 140), "One page published to check Telegram.", fontsize=14)
         doc.save(source)
     with open_pdf(source) as doc:
-        rendered = rasterise(doc, 1, settings.dpi, int(settings.max_megapixels * 1e6))
+        rendered = rasterise(doc, 1, settings.dpi, int(settings.max_megapixels * 1e6),
+                             min(settings.min_dpi, settings.dpi))
     image = apply_watermark(rendered.image, watermark, rendered.dpi)
     target = workdir / "selftest-page-1.png"
     target.write_bytes(encode_page(image, rendered.dpi, settings.png_level))

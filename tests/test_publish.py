@@ -113,7 +113,8 @@ def test_pdf_published_as_watermarked_protected_pages(tmp_path, corpus):
             await press(app, ivan, choice["id"], "📢 Квартира на Ленина")
             [done] = await wait_text(app, ivan, "✅ Документ опубликован")
             assert "2 стр." in done["text"] and "https://t.me/c/" in done["text"]
-            # What the client sees: two protected 300-DPI PNG documents with the watermark.
+            # What the client sees: two protected PNG documents with the watermark, at the DPI
+            # the page's smallest text (its 10-pt header) needs: 28 px per em.
             channel = app.emulator.channel(channel_id)
             posts = [p for p in channel["posts"] if p["media"]]
             assert len(posts) == 2 and all(p["protected"] for p in posts)
@@ -122,8 +123,8 @@ def test_pdf_published_as_watermarked_protected_pages(tmp_path, corpus):
             assert posts[1]["media"]["file_name"] == "Смета на ремонт кухни — стр. 3.png"
             assert posts[0]["grouped_id"] and posts[0]["grouped_id"] == posts[1]["grouped_id"]
             page = Image.open(io.BytesIO(app.emulator.file_bytes(posts[1]["media"]["file_id"])))
-            assert page.format == "PNG" and round(page.info["dpi"][0]) == 300
-            assert page.size == (2481, 3508)
+            assert page.format == "PNG" and round(page.info["dpi"][0]) == 202
+            assert page.size == (1671, 2363)
             row = await app.db.fetchone(
                 "SELECT pages, watermark, tracking_code, status, message_ids FROM "
                 "core_publications")

@@ -27,6 +27,16 @@ pymupdf.TOOLS.mupdf_display_warnings(False)
 _CHROMA_THRESHOLD = 4
 _COLOR_PROBE_DPI = 72
 
+# A page is rendered at the resolution its content needs, between ``render.min_dpi`` and
+# ``render.dpi``: its smallest visible text gets at least this many pixels per em (10 pt at
+# 202 DPI, 7 pt at 288), and a picture covering a quarter of the page or more keeps its own
+# pixels (a 150-DPI scan gains nothing from 300 DPI but bytes). A page with neither, only
+# drawings or text turned into outlines, gets ``render.dpi``. Pages are most of what a
+# publication uploads: 36 estimate pages at 202 DPI instead of 300 are a third fewer bytes.
+TEXT_EM_PX = 28
+_PICTURE_SHARE = 0.25
+_INVISIBLE = 3  # get_texttrace's "type" of text drawn in render mode 3 (a scan's OCR layer)
+
 
 @dataclass(frozen=True)
 class PageImage:
@@ -160,10 +170,35 @@ def fit_dpi(page: pymupdf.Page, dpi: float, max_pixels: int) -> float:
     return math.floor(dpi * math.sqrt(max_pixels * 0.995 / pixels) * 100) / 100
 
 
-def render_page(doc: pymupdf.Document, number: int, dpi: float, max_pixels: int) -> PageImage:
-    """Rasterise 1-based page ``number`` at ``dpi`` (lowered to fit ``max_pixels``)."""
+def content_dpi(page: pymupdf.Page, most: float, least: float) -> float:
+    """The DPI ``page``'s content needs (see TEXT_EM_PX), between ``least`` and ``most``."""
+    if least >= most:
+        return most
+    area = abs(page.rect)
+    needs = []
+    for span in page.get_texttrace():
+        x0, y0, x1, y1 = span["bbox"]
+        if span["type"] != _INVISIBLE and span["opacity"] > 0 and span["size"] > 0 \
+                and pymupdf.Rect(x0, y0, x1, y1).intersects(page.rect):
+            needs.append(72 * TEXT_EM_PX / span["size"])
+    for image in page.get_image_info():
+        box = pymupdf.Rect(image["bbox"]) & page.rect
+        if box.is_empty or abs(box) < area * _PICTURE_SHARE:
+            continue
+        needs.append(72 * max(image["width"] / box.width, image["height"] / box.height))
+    if not needs:
+        return most
+    return min(most, max(least, round(max(needs))))
+
+
+def render_page(doc: pymupdf.Document, number: int, dpi: float, max_pixels: int,
+                min_dpi: float | None = None) -> PageImage:
+    """Rasterise 1-based page ``number`` at ``dpi``, or at what its content needs down to
+    ``min_dpi`` when given (see TEXT_EM_PX), lowered to fit ``max_pixels``."""
     try:
         page = doc[number - 1]
+        if min_dpi is not None:
+            dpi = content_dpi(page, dpi, min_dpi)
         actual = fit_dpi(page, dpi, max_pixels)
         gray = _is_gray(page)
         colorspace = pymupdf.csGRAY if gray else pymupdf.csRGB

@@ -15,6 +15,7 @@ class RenderSettings:
     """Limits and knobs of the pipeline (the ``[render]`` config section)."""
 
     dpi: int = 300
+    min_dpi: int = 200  # pages go down to it when their content allows (pdf.TEXT_EM_PX)
     max_file_mb: int = 50
     max_pages: int = 300
     max_megapixels: float = 40.0
@@ -22,7 +23,7 @@ class RenderSettings:
     page_timeout: float = 60.0
     office_timeout: float = 120.0
     soffice: str = ""
-    png_level: int = 6
+    png_level: int = 7
     worker_memory_mb: int = 2048
     paper: str = "A4"  # for spreadsheets that name no paper size
 

@@ -213,17 +213,19 @@ class Renderer:
     async def pages(self, pdf: Path, numbers: list[int], targets: list[Path], watermark: str,
                     on_done: OnPage | None = None, *, owner: int = 0,
                     dpi: float | None = None) -> list[dict]:
-        """Pages ``numbers`` at ``dpi`` (default: the settings') with ``watermark`` burned in,
-        written to ``targets``; ``on_done`` hears of each as it is written."""
+        """Pages ``numbers`` at ``dpi`` (default: the settings'), each lower down to
+        ``render.min_dpi`` as its content allows, with ``watermark`` burned in, written to
+        ``targets``; ``on_done`` hears of each as it is written."""
         settings = self.settings
         for folder in {target.parent for target in targets}:
             folder.mkdir(parents=True, exist_ok=True)
         ref = await self._refs(pdf)
+        most = dpi or settings.dpi
         jobs = [self.runner.submit(self.tasks.render_page, ref, number, str(target),
-                                   dpi or settings.dpi, int(settings.max_megapixels * 1e6),
+                                   most, int(settings.max_megapixels * 1e6),
                                    watermark, settings.png_level, settings.worker_memory_mb,
-                                   timeout=settings.page_timeout, owner=owner, priority=PAGE,
-                                   limit_words=f"{settings.page_timeout:g} s per page")
+                                   min(settings.min_dpi, most), timeout=settings.page_timeout,
+                                   owner=owner, priority=PAGE, limit_words=f"{settings.page_timeout:g} s per page")
                 for number, target in zip(numbers, targets, strict=True)]
 
         async def done(_index: int, result: dict) -> None:

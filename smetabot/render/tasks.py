@@ -311,14 +311,16 @@ def inspect_pdf(src: str, workdir: str, memory_mb: int, sheets: bool = False) ->
 
 
 def render_page(pdf: str, number: int, out: str, dpi: float, max_pixels: int,
-                watermark: str, png_level: int, memory_mb: int) -> dict:
-    """Render one page at ``dpi`` with the watermark burned in, as a PNG at ``out``."""
+                watermark: str, png_level: int, memory_mb: int,
+                min_dpi: float | None = None) -> dict:
+    """Render one page at ``dpi`` (or lower, down to ``min_dpi``, as its content allows) with
+    the watermark burned in, as a PNG at ``out``."""
     from smetabot.render.pdf import render_page as rasterise
     from smetabot.render.png import encode_page
     from smetabot.render.watermark import apply_watermark
 
     _limit_memory(memory_mb)
-    page = rasterise(_document(_local(pdf)), number, dpi, max_pixels)
+    page = rasterise(_document(_local(pdf)), number, dpi, max_pixels, min_dpi)
     image = apply_watermark(page.image, watermark, page.dpi)
     data = encode_page(image, page.dpi, png_level)
     result = {"page": number, "path": out, "bytes": len(data), "dpi": page.dpi,
