@@ -174,6 +174,17 @@ def content_dpi(page: pymupdf.Page, most: float, least: float) -> float:
     """The DPI ``page``'s content needs (see TEXT_EM_PX), between ``least`` and ``most``."""
     if least >= most:
         return most
+    try:
+        needs = _needs(page)
+    except Exception:  # noqa: BLE001 - a page MuPDF can draw but not trace gets the most
+        return most
+    if not needs:
+        return most
+    return min(most, max(least, round(max(needs))))
+
+
+def _needs(page: pymupdf.Page) -> list[float]:
+    """The DPI each visible text span and each large picture on ``page`` asks for."""
     area = abs(page.rect)
     needs = []
     for span in page.get_texttrace():
@@ -186,9 +197,7 @@ def content_dpi(page: pymupdf.Page, most: float, least: float) -> float:
         if box.is_empty or abs(box) < area * _PICTURE_SHARE:
             continue
         needs.append(72 * max(image["width"] / box.width, image["height"] / box.height))
-    if not needs:
-        return most
-    return min(most, max(least, round(max(needs))))
+    return needs
 
 
 def render_page(doc: pymupdf.Document, number: int, dpi: float, max_pixels: int,
