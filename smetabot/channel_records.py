@@ -64,6 +64,7 @@ class JoinRequest:
     link: str | None
     status: str
     requested_at: str
+    message_id: int | None = None  # the contractor's message about it, with its buttons
 
 
 @dataclass(frozen=True)
@@ -323,13 +324,20 @@ class Records:
                 "invite_link) VALUES (?, ?, ?, ?, ?) ON CONFLICT (channel_id, telegram_user_id) "
                 "DO UPDATE SET name = excluded.name, username = excluded.username, invite_link = "
                 f"excluded.invite_link, status = 'pending', requested_at = {_NOW}, "
-                "decided_at = NULL", (channel_id, user_id, name, username, link))
+                "decided_at = NULL, message_id = NULL", (channel_id, user_id, name, username,
+                                                         link))
         return True
+
+    async def request_shown(self, channel_id: int, user_id: int, message_id: int) -> None:
+        """The contractor's message about a request, to edit once it is answered elsewhere."""
+        await self.db.execute(
+            "UPDATE core_join_requests SET message_id = ? WHERE channel_id = ? AND "
+            "telegram_user_id = ?", (message_id, channel_id, user_id))
 
     async def join_request(self, channel_id: int, user_id: int) -> JoinRequest | None:
         row = await self.db.fetchone(
             "SELECT channel_id, telegram_user_id AS user_id, name, username, invite_link AS link, "
-            "status, requested_at FROM core_join_requests WHERE channel_id = ? AND "
+            "status, requested_at, message_id FROM core_join_requests WHERE channel_id = ? AND "
             "telegram_user_id = ?", (channel_id, user_id))
         return JoinRequest(**dict(row)) if row else None
 
@@ -337,7 +345,7 @@ class Records:
         """Requests waiting for the contractor, oldest first."""
         rows = await self.db.fetchall(
             "SELECT channel_id, telegram_user_id AS user_id, name, username, invite_link AS link, "
-            "status, requested_at FROM core_join_requests WHERE channel_id = ? AND "
+            "status, requested_at, message_id FROM core_join_requests WHERE channel_id = ? AND "
             "status = 'pending' ORDER BY requested_at, telegram_user_id", (channel_id,))
         return [JoinRequest(**dict(row)) for row in rows]
 

@@ -422,10 +422,19 @@ class Channels:
             raise telegram_error(exc) from exc
         return request
 
-    async def request_settled(self, channel: ClientChannel, user_id: int) -> None:
+    async def request_shown(self, channel: ClientChannel, user_id: int,
+                            message_id: int) -> None:
+        """The contractor was sent ``message_id`` about a request of ``user_id``."""
+        await self.records.request_shown(channel.id, user_id, message_id)
+
+    async def request_settled(self, channel: ClientChannel, user_id: int) -> JoinRequest | None:
         """A client joined: a request of theirs approved elsewhere (an admin in the Telegram
-        app) waits no more."""
-        await self.records.decide_request(channel.id, user_id, "approved")
+        app) waits no more. The request, when one was waiting."""
+        request = await self.records.join_request(channel.id, user_id)
+        if request is None or not await self.records.decide_request(channel.id, user_id,
+                                                                     "approved"):
+            return None
+        return request
 
     async def single_use_spent(self, channel: ClientChannel, link: str | None,
                                user_id: int) -> Invite | None:

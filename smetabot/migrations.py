@@ -318,3 +318,10 @@ ALTER TABLE core_contractors ADD COLUMN last_message_date INTEGER NOT NULL DEFAU
 ALTER TABLE core_uploads ADD COLUMN shown_at TEXT;
 UPDATE core_uploads SET shown_at = created_at WHERE status = 'ready';
 """))
+
+MIGRATIONS.append(("0011_join_request_message", """
+-- The contractor's message about a join request (its «✅ Пустить» / «❌ Отклонить»): when the
+-- request is answered elsewhere (the channel card, an admin in Telegram) the message says so
+-- and loses its buttons.
+ALTER TABLE core_join_requests ADD COLUMN message_id INTEGER;
+"""))

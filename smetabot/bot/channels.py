@@ -725,10 +725,27 @@ async def on_join_request(svc: Services, request: ChatJoinRequest) -> None:
     lang = await svc.contractors.language_of(channel.contractor_id)
     others_text = (texts.t("join.others", lang, titles=", ".join(f"«{t}»" for t in others))
                    if others else texts.t("join.no_others", lang))
-    await send(svc.bot, channel.contractor_id,
-               texts.t("join.request", lang, name=_request_name(asked), channel=channel.title,
-                       link=link or "—", others=others_text),
-               request_keyboard(lang, channel, user.id))
+    sent = await send(svc.bot, channel.contractor_id,
+                      texts.t("join.request", lang, name=_request_name(asked),
+                              channel=channel.title, link=link or "—", others=others_text),
+                      request_keyboard(lang, channel, user.id))
+    await svc.channels.request_shown(channel, user.id, sent.id)
+
+
+async def _answered_elsewhere(svc: Services, channel: ClientChannel, request: JoinRequest,
+                              text: str) -> None:
+    """The request's own message, answered from the card or in Telegram: it says how, and its
+    buttons go (they would only say «Уже решено»)."""
+    if request.message_id is None:
+        return
+    try:
+        await svc.bot.edit_message_text(channel.contractor_id, request.message_id, text,
+                                        reply_markup=None, parse_mode=PLAIN)
+    except tg.MessageNotModified:
+        pass
+    except (tg.RPCError, TimeoutError) as exc:  # deleted by the contractor: nothing to say
+        log.info("join request message %s not edited: %s", request.message_id,
+                 getattr(exc, "ID", type(exc).__name__))
 
 
 async def _decide(ctx: Ctx, action: str, channel: ClientChannel, user_id: int) -> None:
@@ -750,6 +767,7 @@ async def _decide(ctx: Ctx, action: str, channel: ClientChannel, user_id: int) -
     else:
         await _edit(ctx, *await _card_view(ctx, channel))
         await ctx.answer(done[:200])
+        await _answered_elsewhere(ctx.svc, channel, decided, done)
 
 
 async def _single_use(ctx: Ctx, channel: ClientChannel) -> None:
@@ -804,7 +822,10 @@ async def on_chat_member(svc: Services, update: ChatMemberUpdated) -> None:
     await send(svc.bot, channel.contractor_id,
                texts.t("join.single_use_spent" if single_use else "mych.joined", lang,
                        name=name, channel=channel.title))
-    await svc.channels.request_settled(channel, user.id)
+    request = await svc.channels.request_settled(channel, user.id)
+    if request is not None:  # approved in Telegram itself, not with the bot's buttons
+        await _answered_elsewhere(svc, channel, request, texts.t(
+            "join.approved", lang, name=_request_name(request), channel=channel.title))
 
 
 def register(router: Router) -> None:
