@@ -121,7 +121,7 @@ def render(
     pages: str | None = typer.Option(None, "--pages", help="Pages to render, e.g. 1,3,5-7."),
     watermark: str = typer.Option("", "--watermark", help="Text tiled across every page."),
     dpi: int | None = typer.Option(None, "--dpi", min=36, max=1200,
-                                      help="Most resolution of a page (default 300); pages "
+                                      help="Highest resolution of a page (default 300); pages "
                                            "whose text allows go down to render.min_dpi."),
     out: Path | None = typer.Option(None, "--out", help="Output folder "
                                        "(default: <file name>-pages)."),
