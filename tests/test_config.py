@@ -27,6 +27,8 @@ def test_example_documents_every_key_and_loads():
     ("[rendr]\ndpi = 1\n", {}, "unknown section [rendr]"),
     ("[render]\ndpi = 'high'\n", {}, "render.dpi must be an integer, got 'high'"),
     ("[render]\ndpi = 5\n", {}, "render.dpi must be between 36 and 1200"),
+    ("[render]\nmin_dpi = 0\n", {}, "render.min_dpi must be between 36 and 1200"),
+    ("[render]\npng_level = 13\n", {}, "render.png_level must be between 0 and 12"),
     ("", {"SMETABOT_RENDER_DPI": "abc"}, "render.dpi must be an integer"),
     ("", {"SMETABOT_RENDER_DIP": "1"}, "unknown environment variable SMETABOT_RENDER_DIP"),
     ("[telegram]\napi_hash = 5\n", {}, "telegram.api_hash must be a string, got <hidden>"),
