@@ -108,10 +108,10 @@ def main() -> None:
           f"{args.workers} workers, {args.runs} runs, {os.cpu_count()} cores")
     print(f"mutool draw -r 300:        median {statistics.median(theirs):6.2f} s  "
           f"({statistics.median(theirs) / pages * 1000:.0f} ms/page), "
-          f"peak RSS {max(mutool_rss):.0f} MB, avg page {mutool_bytes / 1024:.0f} KB")
+          f"peak RSS {max(mutool_rss):.0f} MB, avg page {mutool_bytes / 1024:.0f} KiB")
     print(f"smetabot render+watermark: median {statistics.median(ours):6.2f} s  "
           f"({statistics.median(ours) / pages * 1000:.0f} ms/page), "
-          f"peak RSS per worker {max(rss):.0f} MB, avg page {page_bytes / 1024:.0f} KB, "
+          f"peak RSS per worker {max(rss):.0f} MB, avg page {page_bytes / 1024:.0f} KiB, "
           f"pages at {min(dpis):.0f}-{max(dpis):.0f} DPI (mean {statistics.mean(dpis):.0f})")
     print(f"ratio (smetabot / mutool): {statistics.median(ours) / statistics.median(theirs):.2f}")
 
