@@ -359,7 +359,7 @@ def test_kill_9_at_a_random_moment_of_each_stage(stages, tmp_path, corpus):
 
 #: how long after its stage began a run may be killed (each stage's usual length, about)
 WINDOW = {"received": 0.04, "download": 0.04, "previews": 0.25, "conversion": 2.0,
-          "rendering": 0.6, "sending": 0.06}
+          "rendering": 0.15, "sending": 0.06}
 
 
 def catch_document(box: Stages, run: Run, source: Path, big: Path) -> None:
