@@ -887,6 +887,42 @@ async def send_once(bot: Client, query: Any) -> Any:
     return result
 
 
+def fixed_random_id(*key: object) -> int:
+    """A message's random_id made from what it is (an upload and a sheet, say): the same
+    message sent again after a restart carries the same one, and Telegram refuses it."""
+    digest = hashlib.sha256(":".join(map(str, key)).encode()).digest()
+    return int.from_bytes(digest[:8], "big") >> 1
+
+
+async def send_photo_once(bot: Client, chat_id: int, path: str, caption: str,
+                          markup: Any, random_id: int) -> None:
+    """A photo (plain caption, ``markup`` under it) that appears once even when sent again
+    after a crash: its ``random_id`` is fixed, so Telegram answers RANDOM_ID_DUPLICATE to a
+    second send, which means it is there. A 500 or no answer is tried again, as kurigram
+    would (whose own retries would turn the duplicate into a bare TimeoutError)."""
+    peer = await bot.resolve_peer(chat_id)
+    photo = io.BytesIO(await asyncio.to_thread(Path(path).read_bytes))
+    photo.name = Path(path).name
+    uploaded = await bot.save_file(photo)
+    query = raw.functions.messages.SendMedia(
+        peer=peer, media=raw.types.InputMediaUploadedPhoto(file=uploaded), message=caption,
+        random_id=random_id, reply_markup=await markup.write(bot) if markup else None)
+    for attempt in range(TROUBLE_RETRIES):
+        try:
+            await send_once(bot, query)
+            return
+        except tg.RandomIdDuplicate:
+            return  # sent before a restart
+        except tg.FloodWait as exc:
+            if exc.value > bot.sleep_threshold:
+                raise
+            await asyncio.sleep(float(exc.value or 1))
+        except (tg.InternalServerError, tg.ServiceUnavailable, TimeoutError):
+            if attempt + 1 >= TROUBLE_RETRIES:
+                raise
+            await asyncio.sleep(TROUBLE_DELAY * 2 ** attempt)
+
+
 def page_thumbnail(path: Path) -> bytes:
     """The page as Telegram wants a document's thumbnail: JPEG, at most 320 px a side and
     200 KB (core.telegram.org/api/files#uploading-thumbnails), so the client sees the page,

@@ -32,6 +32,7 @@ from smetabot.contractors import WATERMARK_LIMIT
 from smetabot.conversations import State, set_state
 from smetabot.errors import LimitReached
 from smetabot.publication_records import Publication, Upload, document_title
+from smetabot.publishing import fixed_random_id, send_photo_once
 from smetabot.render import contact
 from smetabot.render.pages import PageSyntaxError, parse_pages
 from smetabot.services import Services
@@ -636,11 +637,12 @@ class PublishingNotices:
             pages = sheet["pages"]
             if pages[-1] <= upload.previews_sent:
                 continue  # sent before a restart: not again
-            await self.svc.bot.send_photo(
-                upload.contractor_id, sheet["path"],
-                caption=texts.t("publish.sheet", lang, file=upload.file_name,
-                                pages=ranges(pages), total=upload.pages or pages[-1]),
-                reply_markup=sheet_keyboard(upload, pages))
+            # A crash after the send but before it is recorded: sent again, refused, once.
+            await send_photo_once(
+                self.svc.bot, upload.contractor_id, sheet["path"],
+                texts.t("publish.sheet", lang, file=upload.file_name, pages=ranges(pages),
+                        total=upload.pages or pages[-1]),
+                sheet_keyboard(upload, pages), fixed_random_id("sheet", upload.id, pages[0]))
             upload.previews_sent = pages[-1]
             await self.svc.publishing.records.set_upload(upload.id,
                                                          previews_sent=upload.previews_sent)
