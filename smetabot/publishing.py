@@ -907,7 +907,8 @@ async def send_photo_once(bot: Client, chat_id: int, path: str, caption: str,
     query = raw.functions.messages.SendMedia(
         peer=peer, media=raw.types.InputMediaUploadedPhoto(file=uploaded), message=caption,
         random_id=random_id, reply_markup=await markup.write(bot) if markup else None)
-    for attempt in range(TROUBLE_RETRIES):
+    troubles = 0
+    while True:
         try:
             await send_once(bot, query)
             return
@@ -918,9 +919,10 @@ async def send_photo_once(bot: Client, chat_id: int, path: str, caption: str,
                 raise
             await asyncio.sleep(float(exc.value or 1))
         except (tg.InternalServerError, tg.ServiceUnavailable, TimeoutError):
-            if attempt + 1 >= TROUBLE_RETRIES:
+            troubles += 1
+            if troubles >= TROUBLE_RETRIES:
                 raise
-            await asyncio.sleep(TROUBLE_DELAY * 2 ** attempt)
+            await asyncio.sleep(TROUBLE_DELAY * 2 ** (troubles - 1))
 
 
 def page_thumbnail(path: Path) -> bytes:

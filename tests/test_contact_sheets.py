@@ -258,3 +258,22 @@ def test_one_preview_job_per_document_even_when_started_twice(tmp_path):
             assert [m for m in bot_messages(app, ivan, before) if m["media"]] == []
 
     run(scenario())
+
+
+def test_a_sheet_telegram_fails_to_take_at_first_still_comes_once(tmp_path):
+    async def scenario():
+        async with sandbox_app(tmp_path) as app:
+            emu = app.emulator
+            ivan, _, _ = await contractor_with_channel(app)
+            # Telegram answers the sheet's first send with a 500: it is tried again.
+            emu.inject_error("messages.SendMedia", 500, "INTERNAL_SERVER_ERROR")
+            sent = await send_file(app, ivan, numbered_pdf(tmp_path / "four.pdf", 4))
+            await wait_text(app, ivan, "Какие страницы", after=sent)
+            sheets = [m["caption"].split(". Нажмите")[0] for m in bot_messages(app, ivan, sent)
+                      if m["media"]]
+            assert sheets == ["🗂 «four.pdf»: стр. 1–4 из 4"]
+            assert emu.calls.count("messages.SendMedia") == 2  # refused once, then taken
+            row = await app.db.fetchone("SELECT previews_sent FROM core_uploads")
+            assert row["previews_sent"] == 4
+
+    run(scenario())
