@@ -277,3 +277,26 @@ def test_a_sheet_telegram_fails_to_take_at_first_still_comes_once(tmp_path):
             assert row["previews_sent"] == 4
 
     run(scenario())
+
+
+def test_a_stop_after_the_picker_went_out_shows_no_second_picker(tmp_path):
+    async def scenario():
+        async with sandbox_app(tmp_path) as app:
+            emu = app.emulator
+            ivan, _, _ = await contractor_with_channel(app)
+            sent = await send_file(app, ivan, numbered_pdf(tmp_path / "four.pdf", 4))
+            await wait_text(app, ivan, "Какие страницы", after=sent)
+            # As a stop leaves it between the picker's send and noting the upload shown.
+            await app.db.execute("UPDATE core_uploads SET shown_at = NULL")
+        before = max(m["id"] for m in emu.user_chat(ivan))
+        async with sandbox_app(tmp_path, emulator=emu) as app:
+            # The start's resume takes it up again: its job is awaited to its end.
+            await asyncio.gather(*[task for task in asyncio.all_tasks()
+                                   if task.get_name().startswith("preview ")])
+            await emu.settle()
+            pickers = [m for m in emu.user_chat(ivan) if "Какие страницы" in (m["text"] or "")]
+            assert len(pickers) == 1 and pickers[0]["id"] <= before
+            row = await app.db.fetchone("SELECT shown_at FROM core_uploads")
+            assert row["shown_at"] is not None
+
+    run(scenario())

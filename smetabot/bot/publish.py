@@ -658,6 +658,8 @@ class PublishingNotices:
         state = await svc.conversations.get(chat)
         if not (state and state.flow == FLOW and state.data.get("upload_id") == upload.id):
             return  # the contractor moved on meanwhile; the upload waits until it expires
+        if state.data.get("picker_id"):
+            return  # its picker went out before a stop that came before it was noted shown
         contractor = await svc.contractors.get(chat)
         ctx = Ctx(svc, svc.bot, chat, lang, contractor, state=state)
         await ctx.set_state(FLOW, "pages", selected=initial_selection(upload.pages or 0))
