@@ -199,6 +199,13 @@ def test_sheets_then_a_tapped_page_shown_larger(tmp_path):
     run(scenario())
 
 
+async def previewing_again(app) -> None:
+    """The contractor's wizard as it is while previews are made (no picker yet)."""
+    await app.db.execute(
+        "UPDATE conversation_states SET step = 'previewing', data = json_remove(data, "
+        "'$.picker_id')")
+
+
 def test_a_restart_during_previews_shows_no_sheet_twice(tmp_path):
     """A stop between sending a sheet and recording it: the next start sends the sheets not
     recorded again, and Telegram refuses those it already has (their random_ids are made from
@@ -215,6 +222,7 @@ def test_a_restart_during_previews_shows_no_sheet_twice(tmp_path):
             # As a stop leaves it after the first sheet was recorded, the two others sent.
             await app.db.execute("UPDATE core_uploads SET status = 'previewing', "
                                  "previews_sent = 20")
+            await previewing_again(app)
         before = max(m["id"] for m in emu.user_chat(ivan))
         calls = len(emu.calls)
         async with sandbox_app(tmp_path, emulator=emu) as app:
@@ -242,6 +250,7 @@ def test_one_preview_job_per_document_even_when_started_twice(tmp_path):
             await wait_text(app, ivan, "Какие страницы", after=sent)
             await app.db.execute("UPDATE core_uploads SET status = 'previewing', "
                                  "previews_sent = 0")
+            await previewing_again(app)
             before = max(m["id"] for m in emu.user_chat(ivan))
             calls = len(emu.calls)
             await asyncio.gather(app.publishing.resume(app.contractors.language_of),
