@@ -1,8 +1,8 @@
 """Benchmark: SmetaBot's render pipeline against `mutool draw -r 300`, in the same run.
 
-Renders the same pages of a multi-page A4 estimate at 300 DPI, ours with the watermark (the
-whole pipeline: the SQLite Huey queue and its process workers), MuPDF's own tool in one process
-without one, alternating, and prints the ratio of median wall times, the peak RSS per worker
+Renders the same pages of a multi-page A4 estimate, ours with the watermark (the whole
+pipeline: the SQLite Huey queue and its process workers), MuPDF's own tool at 300 DPI in one
+process without one, alternating, and prints the ratio of median wall times, the peak RSS per worker
 and the average page size. Ours renders each page at the DPI its content needs (between
 ``render.min_dpi`` and 300, as the product does); ``--min-dpi 300`` renders every page at 300
 as mutool does. The machine is shared and noisy: read the ratio, not the seconds.
