@@ -199,6 +199,21 @@ def test_sheets_then_a_tapped_page_shown_larger(tmp_path):
     run(scenario())
 
 
+async def document_at_its_picker(app, path, pages: int) -> int:
+    """A contractor with a channel sends a numbered PDF of ``pages`` and gets its picker;
+    the contractor's id."""
+    ivan, _, _ = await contractor_with_channel(app)
+    sent = await send_file(app, ivan, numbered_pdf(path, pages))
+    await wait_text(app, ivan, "Какие страницы", after=sent)
+    return ivan
+
+
+async def preview_jobs_done() -> None:
+    """Every preview job that started, awaited to its end."""
+    await asyncio.gather(*[task for task in asyncio.all_tasks()
+                           if task.get_name().startswith("preview ")])
+
+
 async def previewing_again(app) -> None:
     """The contractor's wizard as it is while previews are made (no picker yet)."""
     await app.db.execute(
@@ -214,9 +229,7 @@ def test_a_restart_during_previews_shows_no_sheet_twice(tmp_path):
     async def scenario():
         async with sandbox_app(tmp_path) as app:
             emu = app.emulator
-            ivan, _, _ = await contractor_with_channel(app)
-            sent = await send_file(app, ivan, numbered_pdf(tmp_path / "big.pdf", 45))
-            await wait_text(app, ivan, "Какие страницы", after=sent)
+            ivan = await document_at_its_picker(app, tmp_path / "big.pdf", 45)
             upload = await app.db.fetchone("SELECT id, previews_sent FROM core_uploads")
             assert upload["previews_sent"] == 45
             # As a stop leaves it after the first sheet was recorded, the two others sent.
@@ -245,9 +258,7 @@ def test_one_preview_job_per_document_even_when_started_twice(tmp_path):
     async def scenario():
         async with sandbox_app(tmp_path) as app:
             emu = app.emulator
-            ivan, _, _ = await contractor_with_channel(app)
-            sent = await send_file(app, ivan, numbered_pdf(tmp_path / "big.pdf", 45))
-            await wait_text(app, ivan, "Какие страницы", after=sent)
+            ivan = await document_at_its_picker(app, tmp_path / "big.pdf", 45)
             await app.db.execute("UPDATE core_uploads SET status = 'previewing', "
                                  "previews_sent = 0")
             await previewing_again(app)
@@ -255,9 +266,7 @@ def test_one_preview_job_per_document_even_when_started_twice(tmp_path):
             calls = len(emu.calls)
             await asyncio.gather(app.publishing.resume(app.contractors.language_of),
                                  app.publishing.resume(app.contractors.language_of))
-            # Every preview job that started is awaited to its end.
-            await asyncio.gather(*[task for task in asyncio.all_tasks()
-                                   if task.get_name().startswith("preview ")])
+            await preview_jobs_done()
             await wait_text(app, ivan, "Какие страницы", after=before)
             row = await app.db.fetchone("SELECT status FROM core_uploads")
             assert row["status"] == "ready"
@@ -292,16 +301,13 @@ def test_a_stop_after_the_picker_went_out_shows_no_second_picker(tmp_path):
     async def scenario():
         async with sandbox_app(tmp_path) as app:
             emu = app.emulator
-            ivan, _, _ = await contractor_with_channel(app)
-            sent = await send_file(app, ivan, numbered_pdf(tmp_path / "four.pdf", 4))
-            await wait_text(app, ivan, "Какие страницы", after=sent)
+            ivan = await document_at_its_picker(app, tmp_path / "four.pdf", 4)
             # As a stop leaves it between the picker's send and noting the upload shown.
             await app.db.execute("UPDATE core_uploads SET shown_at = NULL")
         before = max(m["id"] for m in emu.user_chat(ivan))
         async with sandbox_app(tmp_path, emulator=emu) as app:
             # The start's resume takes it up again: its job is awaited to its end.
-            await asyncio.gather(*[task for task in asyncio.all_tasks()
-                                   if task.get_name().startswith("preview ")])
+            await preview_jobs_done()
             await emu.settle()
             pickers = [m for m in emu.user_chat(ivan) if "Какие страницы" in (m["text"] or "")]
             assert len(pickers) == 1 and pickers[0]["id"] <= before
