@@ -477,7 +477,7 @@ def render_test_page(workdir: Path, settings: RenderSettings, watermark: str) ->
         doc.save(source)
     with open_pdf(source) as doc:
         rendered = rasterise(doc, 1, settings.dpi, int(settings.max_megapixels * 1e6),
-                             min(settings.min_dpi, settings.dpi))
+                             settings.min_dpi)
     image = apply_watermark(rendered.image, watermark, rendered.dpi)
     target = workdir / "selftest-page-1.png"
     target.write_bytes(encode_page(image, rendered.dpi, settings.png_level))

@@ -188,9 +188,8 @@ def _needs(page: pymupdf.Page) -> list[float]:
     area = abs(page.rect)
     needs = []
     for span in page.get_texttrace():
-        x0, y0, x1, y1 = span["bbox"]
         if span["type"] != _INVISIBLE and span["opacity"] > 0 and span["size"] > 0 \
-                and pymupdf.Rect(x0, y0, x1, y1).intersects(page.rect):
+                and pymupdf.Rect(span["bbox"]).intersects(page.rect):
             needs.append(72 * TEXT_EM_PX / span["size"])
     for image in page.get_image_info():
         box = pymupdf.Rect(image["bbox"]) & page.rect

@@ -220,12 +220,12 @@ class Renderer:
         for folder in {target.parent for target in targets}:
             folder.mkdir(parents=True, exist_ok=True)
         ref = await self._refs(pdf)
-        most = dpi or settings.dpi
         jobs = [self.runner.submit(self.tasks.render_page, ref, number, str(target),
-                                   most, int(settings.max_megapixels * 1e6),
+                                   dpi or settings.dpi, int(settings.max_megapixels * 1e6),
                                    watermark, settings.png_level, settings.worker_memory_mb,
-                                   min(settings.min_dpi, most), timeout=settings.page_timeout,
-                                   owner=owner, priority=PAGE, limit_words=f"{settings.page_timeout:g} s per page")
+                                   settings.min_dpi, timeout=settings.page_timeout,
+                                   owner=owner, priority=PAGE,
+                                   limit_words=f"{settings.page_timeout:g} s per page")
                 for number, target in zip(numbers, targets, strict=True)]
 
         async def done(_index: int, result: dict) -> None:
